@@ -1,0 +1,56 @@
+# Dunwell — two commands for a newcomer: `make run` and `make test`.
+# Needs Python 3.12+ (3.13 preferred, see .python-version) and make; nothing else of ours.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint migrate worker web check-deploy clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+migrate: $(VENV)/.installed
+	$(PY) manage.py migrate --noinput
+
+# Web server and django-q2 worker together; Ctrl-C stops both.
+run: export DUNWELL_SANDBOX ?= 1
+run: migrate
+	$(PY) manage.py seed_demo
+	@echo "Starting web on http://$(HOST):$(PORT)/ and a worker. Ctrl-C stops both."
+	@$(PY) manage.py qcluster & worker=$$!; \
+	  $(PY) manage.py runserver --noreload $(HOST):$(PORT) & web=$$!; \
+	  trap 'kill -TERM $$worker $$web 2>/dev/null; wait' INT TERM; \
+	  wait -n; kill -TERM $$worker $$web 2>/dev/null; wait
+
+test: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+# The same commands the Dockerfile runs, for checking it without a Docker engine.
+check-deploy: $(VENV)/.installed
+	DEBUG=0 SECRET_KEY=check-$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM \
+	  FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
+	  PUBLIC_BASE_URL=https://dunwell.example.com \
+	  sh -c '$(PY) manage.py collectstatic --noinput >/dev/null && $(PY) manage.py check --deploy --fail-level WARNING'
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,23 @@
+"""Every recurring job, declared once and synced by name after each migrate.
+
+Entries: name -> (function path, schedule type, minutes). Schedules not listed here are removed,
+so renaming or deleting a job here is all it takes.
+"""
+
+from django_q.models import Schedule
+
+SCHEDULES: dict[str, tuple[str, str, int | None]] = {}
+
+
+def sync_schedules(**kwargs):
+    for name, (func, schedule_type, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": schedule_type,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )
+    Schedule.objects.exclude(name__in=SCHEDULES).delete()

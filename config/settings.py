@@ -1,0 +1,222 @@
+"""Dunwell settings: 12-factor, every value from the environment, a laptop default for each.
+
+See README.md "Configuration" for the list. With DEBUG=0 nothing is read from .env and the
+secrets must come from the environment (or NAME_FILE), so a development key can never reach
+production.
+"""
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from config.env import (
+    DEV_SECRET_PREFIX,
+    ensure_dev_dotenv,
+    envbool,
+    envint,
+    envsecret,
+    envstr,
+    load_dotenv,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = envbool("DEBUG", "1")
+if DEBUG:
+    ensure_dev_dotenv(BASE_DIR / ".env")
+    load_dotenv(BASE_DIR / ".env")
+
+SECRET_KEY = envsecret("SECRET_KEY")
+FIELD_ENCRYPTION_KEYS = [
+    k.strip() for k in envsecret("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()
+]
+if not DEBUG:
+    if not SECRET_KEY or SECRET_KEY.startswith(DEV_SECRET_PREFIX):
+        raise ImproperlyConfigured(
+            "SECRET_KEY is missing or is a development key. Set a long random SECRET_KEY "
+            "(or SECRET_KEY_FILE) when DEBUG=0."
+        )
+    if not FIELD_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS is missing. Generate a key with: python -c "
+            "'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
+
+PUBLIC_BASE_URL = envstr("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = [h for h in envstr("ALLOWED_HOSTS", "").split(",") if h]
+if not ALLOWED_HOSTS:
+    from urllib.parse import urlsplit
+
+    ALLOWED_HOSTS = [urlsplit(PUBLIC_BASE_URL).hostname or "localhost"]
+    if DEBUG:
+        ALLOWED_HOSTS += ["localhost", "127.0.0.1", "[::1]", "testserver"]
+CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
+
+DUNWELL_SANDBOX = envbool("DUNWELL_SANDBOX", "0")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_q",
+    "rest_framework",
+    "drf_spectacular",
+    "connections",
+    "billing_events",
+    "messaging",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+                "connections.tenancy.current_tenant",
+            ],
+        },
+    },
+]
+
+# SQLite by default. IMMEDIATE transactions make atomic() take the write lock at BEGIN, which is
+# what stands in for select_for_update() on SQLite (ARCHITECTURE.md, "Background work").
+_SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
+DATABASES = {
+    "default": dj_database_url.parse(
+        envstr("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = _SQLITE_OPTIONS
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# django-q2 carries kicks, never state (STYLE.md): the rows hold attempts and next_attempt_at, and
+# a once-a-minute schedule re-enqueues what a lost task left behind.
+REDIS_URL = envstr("REDIS_URL")
+Q_CLUSTER = {
+    "name": "dunwell",
+    "workers": envint("Q_WORKERS", "2"),
+    "timeout": 60,
+    "retry": 90,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "label": "Tasks",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 1
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", "1")
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", "31536000")
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# Healthz turns 503 when a stored Xero event has waited longer than this.
+HEALTHZ_MAX_EVENT_AGE_SECONDS = envint("HEALTHZ_MAX_EVENT_AGE_SECONDS", "900")
+
+# --- Xero (FACTS.md "Xero: OAuth 2.0") -----------------------------------------------------------
+XERO_CLIENT_ID = envstr("XERO_CLIENT_ID")
+XERO_CLIENT_SECRET = envsecret("XERO_CLIENT_SECRET")
+XERO_WEBHOOK_KEY = envsecret("XERO_WEBHOOK_KEY")
+XERO_LOGIN_URL = envstr("XERO_LOGIN_URL", "https://login.xero.com").rstrip("/")
+XERO_IDENTITY_URL = envstr("XERO_IDENTITY_URL", "https://identity.xero.com").rstrip("/")
+XERO_API_URL = envstr("XERO_API_URL", "https://api.xero.com").rstrip("/")
+XERO_SCOPES = envstr(
+    "XERO_SCOPES",
+    "offline_access accounting.invoices.read accounting.payments.read "
+    "accounting.contacts.read accounting.settings.read",
+)
+
+# --- Twilio and SendGrid (FACTS.md "Twilio") ---------------------------------------------------
+TWILIO_API_URL = envstr("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+SENDGRID_API_URL = envstr("SENDGRID_API_URL", "https://api.sendgrid.com").rstrip("/")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "kv": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
+    "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
+    "loggers": {"django_q": {"level": "WARNING"}},
+}

@@ -1,0 +1,102 @@
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.timezone import now
+
+from connections.fields import EncryptedTextField
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known time zone (e.g. Pacific/Auckland).")
+
+
+def validate_country(value: str) -> None:
+    if len(value) != 2 or not value.isalpha() or not value.isupper():
+        raise ValidationError(f"{value!r} is not a two-letter country code (e.g. NZ, AU, GB, US).")
+
+
+class Tenant(models.Model):
+    """A Dunwell customer: one accounts team, possibly served by several Xero organisations."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    default_country = models.CharField(
+        max_length=2,
+        default="NZ",
+        validators=[validate_country],
+        help_text="Used to read phone numbers that have no country code.",
+    )
+    quiet_hours_start = models.TimeField(
+        default="21:00", help_text="No message reaches a person after this local time…"
+    )
+    quiet_hours_end = models.TimeField(default="08:00", help_text="…until this local time.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        STAFF = "staff", "Staff"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user_tenant")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.tenant} ({self.role})"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+
+class MessagingSettings(models.Model):
+    """A tenant's own Twilio and SendGrid accounts. Secrets are encrypted at rest."""
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="messaging")
+    twilio_account_sid = models.CharField("Twilio Account SID", max_length=64, blank=True)
+    twilio_auth_token = EncryptedTextField("Twilio Auth Token", blank=True)
+    twilio_api_key_sid = models.CharField(
+        "Twilio API key SID",
+        max_length=64,
+        blank=True,
+        help_text="Optional, instead of the Auth Token.",
+    )
+    twilio_api_key_secret = EncryptedTextField("Twilio API key secret", blank=True)
+    twilio_messaging_service_sid = models.CharField(
+        "Messaging Service SID", max_length=64, blank=True
+    )
+    twilio_from_number = models.CharField("From number", max_length=32, blank=True)
+    whatsapp_from = models.CharField("WhatsApp sender", max_length=40, blank=True)
+    sendgrid_api_key = EncryptedTextField("SendGrid API key", blank=True)
+    sendgrid_from_email = models.EmailField("SendGrid From email", blank=True)
+    validity_period_seconds = models.PositiveIntegerField(
+        default=4 * 3600,
+        help_text="Twilio drops a message it could not deliver within this time (1–36,000 s).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "messaging settings"
+
+    def __str__(self):
+        return f"Messaging settings of {self.tenant}"

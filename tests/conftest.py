@@ -1,0 +1,61 @@
+"""Shared fixtures: two tenants, each with an owner and a staff member, and an outsider.
+
+Tenant A is the one under test; tenant B exists to prove that A's people never see B's things.
+"""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from connections.models import Membership
+from connections.services import tenant_create
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def _user(email):
+    user = get_user_model().objects.create_user(username=email, email=email, password=PASSWORD)
+    return user
+
+
+@pytest.fixture
+def tenant_a(db):
+    tenant, _ = tenant_create(name="Alpha Plumbing", owner_email="owner@alpha.test")
+    return tenant
+
+
+@pytest.fixture
+def tenant_b(db):
+    tenant, _ = tenant_create(name="Bravo Bakery", owner_email="owner@bravo.test")
+    return tenant
+
+
+@pytest.fixture
+def owner_a(tenant_a):
+    user = tenant_a.memberships.get(role=Membership.Role.OWNER).user
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@pytest.fixture
+def staff_a(tenant_a):
+    user = _user("staff@alpha.test")
+    Membership.objects.create(user=user, tenant=tenant_a, role=Membership.Role.STAFF)
+    return user
+
+
+@pytest.fixture
+def outsider(db):
+    return _user("nobody@elsewhere.test")
+
+
+@pytest.fixture
+def owner_client(client, owner_a):
+    client.force_login(owner_a)
+    return client
+
+
+@pytest.fixture
+def staff_client(client, staff_a):
+    client.force_login(staff_a)
+    return client

@@ -1,0 +1,82 @@
+"""Walk the URL conf for the tenant-isolation tests.
+
+Every view is either tenant-scoped (wrapped by `connections.tenancy.tenant_required` or
+`TenantRequiredMixin`, which mark it `tenant_scoped`) or listed in PUBLIC_PREFIXES. A URL with
+parameters needs an entry in OTHER_TENANT_OBJECTS: given tenant B, return the value for that
+parameter that names one of B's objects. A new URL with a parameter not listed here fails the
+isolation test until someone says how to make B's object — so new URLs are covered automatically.
+"""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+# Views that are deliberately not tenant-scoped: they authenticate some other way.
+PUBLIC_PREFIXES = (
+    "admin/",  # staff-only Django admin
+    "accounts/",  # login, logout, password reset
+    "healthz",
+    "webhooks/",  # signed by Xero / Twilio
+    "sandbox/",  # the offline stand-ins, mounted only with DUNWELL_SANDBOX=1
+    "static/",
+)
+
+
+def _switch_tenant(tenant_b):
+    return tenant_b.slug
+
+
+# parameter name -> factory(tenant_b) returning the URL value of one of B's objects
+OTHER_TENANT_OBJECTS: dict[str, Callable] = {
+    "slug": _switch_tenant,
+}
+
+
+@dataclass
+class TenantUrl:
+    route: str
+    name: str | None
+    params: list[str]
+    view: Callable
+
+    def build(self, values: dict) -> str:
+        path = self.route
+        for param in self.params:
+            path = path.replace(f"<{param}>", str(values[param]))
+            for converter in ("int", "slug", "str", "uuid", "path"):
+                path = path.replace(f"<{converter}:{param}>", str(values[param]))
+        return "/" + path
+
+
+def _walk(patterns, prefix="") -> Iterator[tuple[str, URLPattern]]:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _walk(pattern.url_patterns, route)
+        else:
+            yield route, pattern
+
+
+def _is_tenant_scoped(view) -> bool:
+    view_class = getattr(view, "view_class", None) or getattr(view, "cls", None)
+    return bool(
+        getattr(view, "tenant_scoped", False) or getattr(view_class, "tenant_scoped", False)
+    )
+
+
+def all_routes() -> list[tuple[str, URLPattern]]:
+    return [
+        (route.lstrip("^").replace("\\Z", "").replace("$", ""), p)
+        for route, p in _walk(get_resolver().url_patterns)
+    ]
+
+
+def tenant_urls() -> list[TenantUrl]:
+    urls = []
+    for route, pattern in all_routes():
+        if route.startswith(PUBLIC_PREFIXES):
+            continue
+        params = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
+        urls.append(TenantUrl(route, pattern.name, params, pattern.callback))
+    return urls
