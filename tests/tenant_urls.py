@@ -27,9 +27,16 @@ def _switch_tenant(tenant_b):
     return tenant_b.slug
 
 
+def _xero_connection(tenant_b):
+    from tests.xero_api import xero_connection_create
+
+    return xero_connection_create(tenant=tenant_b).pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
+    "xero_connection_id": _xero_connection,
 }
 
 
