@@ -225,9 +225,7 @@ def test_staff_cannot_start_a_connection(staff_client):
     assert staff_client.get("/connections/xero/connect/").status_code == 403
 
 
-def test_tokens_are_ciphertext_in_the_database_and_absent_from_pages(
-    owner_client, xero, caplog
-):
+def test_tokens_are_ciphertext_in_the_database_and_absent_from_pages(owner_client, xero, caplog):
     caplog.set_level("DEBUG")
     tokens = xero_json("token__ok")
     started = _start(owner_client)
