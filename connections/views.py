@@ -155,7 +155,9 @@ def xero_disconnect(request, xero_connection_id):
         connection_disconnect(connection=connection)
     except XeroError:
         messages.error(
-            request, f"Xero could not be reached to disconnect {connection.name}. Try again soon."
+            request,
+            f"Xero did not confirm that {connection.name} is disconnected, so it is still "
+            "connected. Try again in a few minutes.",
         )
     else:
         messages.success(request, f"Disconnected {connection.name} from Dunwell.")
