@@ -142,6 +142,8 @@ def consent_complete(*, tenant: Tenant, query: dict, started: dict | None) -> di
         tokens = oauth.token_exchange(code=query["code"], code_verifier=started["code_verifier"])
     except oauth.OAuthError as error:
         raise ConnectError("token_exchange", error.error) from None
+    if not tokens.refresh_token:
+        raise ConnectError("no_offline_access")
     grant = XeroGrant(tenant=tenant, access_token=tokens.access_token, expires_at=tokens.expires_at)
     try:
         reached = connections_list(

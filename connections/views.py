@@ -67,6 +67,11 @@ CONNECT_ERRORS = {
         "Your Xero login did not give access to any organisation.",
         "Connect again and tick at least one organisation on Xero's consent page.",
     ),
+    "no_offline_access": (
+        "Xero gave Dunwell access for 30 minutes only (no offline_access scope), which is too "
+        "short to watch your invoices. Nothing was connected.",
+        "Check XERO_SCOPES includes offline_access, then connect again.",
+    ),
     "expired": (
         "Too much time passed (or another tab finished) before you chose the organisations.",
         "Start again: the connection takes less than a minute.",

@@ -164,6 +164,15 @@ def test_a_consent_without_organisations_explains(owner_client, xero):
     assert b"did not give access to any organisation" in response.content
 
 
+def test_a_consent_without_offline_access_is_refused(owner_client, xero):
+    started = _start(owner_client)
+    _consent(xero)
+    xero.replace(responses.POST, token_url(), json=xero_json("token__ok") | {"refresh_token": ""})
+    response = _callback(owner_client, {"code": "auth-code-1", "state": started["state"]})
+    assert b"no offline_access scope" in response.content
+    assert not XeroGrant.objects.exists()
+
+
 def test_xero_failing_while_reading_organisations_saves_nothing(owner_client, xero):
     started = _start(owner_client)
     xero.post(token_url(), json=xero_json("token__ok"))
