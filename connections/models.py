@@ -177,6 +177,9 @@ class XeroRateBudget(models.Model):
     """The row each organisation's callers lock to take from its shared call budget."""
 
     xero_tenant_id = models.CharField(max_length=64, unique=True)
+    # After a 429 every worker holds off until Xero's Retry-After has passed.
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    blocked_reason = models.CharField(max_length=20, blank=True)
 
     def __str__(self):
         return f"Call budget of {self.xero_tenant_id}"

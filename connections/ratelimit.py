@@ -69,8 +69,10 @@ class DatabaseBudget:
             XeroRateBudget.objects.bulk_create(
                 [XeroRateBudget(xero_tenant_id=xero_tenant_id)], ignore_conflicts=True
             )
-            XeroRateBudget.objects.select_for_update().get(xero_tenant_id=xero_tenant_id)
+            budget = XeroRateBudget.objects.select_for_update().get(xero_tenant_id=xero_tenant_id)
             now = timezone.now()
+            if budget.blocked_until and budget.blocked_until > now:
+                return Wait(budget.blocked_reason, (budget.blocked_until - now).total_seconds())
             calls = XeroCall.objects.filter(xero_tenant_id=xero_tenant_id)
             windows = (("day", DAY, limits.day), ("minute", MINUTE, limits.minute))
             for reason, span, limit in windows:
@@ -86,6 +88,11 @@ class DatabaseBudget:
     def release(self, call_id: int) -> None:
         XeroCall.objects.filter(pk=call_id).update(finished_at=timezone.now())
 
+    def block(self, xero_tenant_id: str, reason: str, seconds: float) -> None:
+        XeroRateBudget.objects.filter(xero_tenant_id=xero_tenant_id).update(
+            blocked_until=timezone.now() + timedelta(seconds=seconds), blocked_reason=reason
+        )
+
     def prune(self) -> int:
         deleted, _ = XeroCall.objects.filter(started_at__lt=timezone.now() - DAY).delete()
         return deleted
@@ -97,6 +104,11 @@ local now, member = tonumber(ARGV[1]), ARGV[2]
 local day_limit, day_span = tonumber(ARGV[3]), tonumber(ARGV[4])
 local minute_limit, minute_span = tonumber(ARGV[5]), tonumber(ARGV[6])
 local concurrent_limit, lease = tonumber(ARGV[7]), tonumber(ARGV[8])
+local blocked = redis.call('GET', KEYS[4])
+if blocked then
+  local reason, until_ms = string.match(blocked, '([^:]+):(%d+)')
+  if tonumber(until_ms) > now then return {reason, tostring(tonumber(until_ms) - now)} end
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - day_span)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - minute_span)
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
@@ -141,7 +153,8 @@ class RedisBudget:
 
     @staticmethod
     def _keys(xero_tenant_id: str) -> list[str]:
-        return [f"dunwell:xero:{xero_tenant_id}:{kind}" for kind in ("day", "minute", "flight")]
+        kinds = ("day", "minute", "flight", "blocked")
+        return [f"dunwell:xero:{xero_tenant_id}:{kind}" for kind in kinds]
 
     def take(self, xero_tenant_id: str, limits: Limits) -> tuple[str, str] | Wait:
         member = uuid.uuid4().hex
@@ -163,6 +176,11 @@ class RedisBudget:
     def release(self, handle: tuple[str, str]) -> None:
         xero_tenant_id, member = handle
         self.client.zrem(self._keys(xero_tenant_id)[2], member)
+
+    def block(self, xero_tenant_id: str, reason: str, seconds: float) -> None:
+        until_ms = _ms(timezone.now().timestamp() + seconds)
+        key = self._keys(xero_tenant_id)[3]
+        self.client.set(key, f"{reason}:{until_ms}", px=max(_ms(seconds), 1))
 
     def prune(self) -> int:
         return 0  # sorted sets trim themselves on every take and expire when idle

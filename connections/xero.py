@@ -20,7 +20,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from connections.models import XeroConnection, XeroGrant
-from connections.ratelimit import BudgetExhausted, call_slot
+from connections.ratelimit import BudgetExhausted, budget_backend, call_slot
 
 logger = logging.getLogger(__name__)
 
@@ -233,19 +233,17 @@ class XeroClient:
                 continue
             if status == 429:
                 retry_after = float(response.headers.get("Retry-After") or 60)
-                problem = response.headers.get("X-Rate-Limit-Problem", "").lower()
+                problem = response.headers.get("X-Rate-Limit-Problem", "").lower() or "minute"
+                # Every worker for this organisation holds off, not just this one; the next
+                # call_slot waits out Retry-After (or gives up if that is too long).
+                budget_backend().block(tenant_id, problem, retry_after)
                 # A spent day budget does not come back within a task's lifetime.
-                if (
-                    problem != "day"
-                    and rate_waits < self.max_retries
-                    and retry_after <= settings.XERO_BUDGET_MAX_WAIT_SECONDS
-                ):
+                if problem != "day" and rate_waits < self.max_retries:
                     rate_waits += 1
-                    self.sleep(retry_after)
                     continue
                 raise XeroError(
                     429,
-                    f"rate limited ({problem or 'unknown'} limit)",
+                    f"rate limited ({problem} limit)",
                     retry_after=retry_after,
                     correlation_id=correlation_id,
                 )

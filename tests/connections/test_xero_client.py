@@ -30,9 +30,22 @@ def xero():
         yield mock
 
 
+class Clock(list):
+    """An injected sleep that records each wait and lets that much (frozen) time pass."""
+
+    def __init__(self, time_machine):
+        super().__init__()
+        time_machine.move_to(timezone.now(), tick=False)
+        self.time_machine = time_machine
+
+    def __call__(self, seconds):
+        self.append(seconds)
+        self.time_machine.shift(seconds)
+
+
 @pytest.fixture
-def sleeps():
-    return []
+def sleeps(time_machine):
+    return Clock(time_machine)
 
 
 @pytest.fixture
@@ -41,7 +54,7 @@ def connection(tenant_a):
 
 
 def _client(connection, sleeps):
-    return XeroClient(connection, sleep=sleeps.append)
+    return XeroClient(connection, sleep=sleeps)
 
 
 def test_each_call_carries_the_token_the_organisation_and_json(xero, connection, sleeps):
@@ -149,6 +162,20 @@ def test_a_429_waits_for_retry_after_and_succeeds(xero, connection, sleeps):
     xero.get(api_url("Organisation"), json=xero_json("organisation__nz"))
     assert _client(connection, sleeps).get_organisation()["Name"] == "Alpha Plumbing (NZ)"
     assert sleeps == [7.0]
+
+
+def test_after_a_429_other_workers_for_the_organisation_hold_off_too(xero, connection, sleeps):
+    xero.get(
+        api_url("Organisation"),
+        status=429,
+        headers={"Retry-After": "3600", "X-Rate-Limit-Problem": "day"},
+    )
+    with pytest.raises(XeroError):
+        _client(connection, sleeps).get_organisation()
+    with pytest.raises(XeroError) as raised:
+        _client(connection, sleeps).get_contact_groups()
+    assert raised.value.status == 429 and raised.value.retry_after > 3500
+    assert len(xero.calls) == 1, "the second worker did not call Xero"
 
 
 def test_a_spent_daily_limit_fails_fast_with_when_to_try_again(xero, connection, sleeps):

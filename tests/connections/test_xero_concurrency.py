@@ -141,8 +141,12 @@ def test_the_redis_budget_shares_the_same_limits(redis_budget, settings, time_ma
     time_machine.move_to("2026-11-21 19:00Z", tick=False)
     waits = []
 
+    def wait(seconds):
+        waits.append(seconds)
+        time_machine.shift(seconds)
+
     def take(i):
-        with call_slot("org-1", sleep=waits.append, backend=redis_budget):
+        with call_slot("org-1", sleep=wait, backend=redis_budget):
             return timezone.now()
 
     assert [take(i) for i in range(3)]
@@ -151,3 +155,7 @@ def test_the_redis_budget_shares_the_same_limits(redis_budget, settings, time_ma
         take(3)
     time_machine.shift(61)
     take(4)
+    redis_budget.block("org-1", "minute", 30)
+    settings.XERO_BUDGET_MAX_WAIT_SECONDS = 60
+    take(5)
+    assert waits == [30.0]
