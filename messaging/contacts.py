@@ -6,6 +6,8 @@ billing_events (ARCHITECTURE.md "Dependencies point one way").
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import phonenumbers
 from phonenumbers import timezone as phone_timezone
@@ -79,12 +81,21 @@ def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
     )
 
 
-def phone_timezone_name(e164: str) -> str | None:
-    """The recipient's zone when the number pins down exactly one (else the tenant's is used)."""
+def phone_timezone_name(e164: str, *, fallback: str) -> str:
+    """The recipient's zone from their number; `fallback` (the tenant's) when it cannot tell.
+
+    phonenumbers often names several zones for one number (+64: Auckland and Chatham; +44:
+    London, Jersey, …). The tenant's own zone wins when it is one of them; otherwise the first
+    is used when they all agree on the time right now.
+    """
     try:
         zones = phone_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
-        return None
-    if len(zones) == 1 and zones[0] != phone_timezone.UNKNOWN_TIMEZONE:
+        return fallback
+    zones = [z for z in zones if z != phone_timezone.UNKNOWN_TIMEZONE]
+    if not zones or fallback in zones:
+        return fallback
+    now = datetime.now(UTC)
+    if len({now.astimezone(ZoneInfo(z)).utcoffset() for z in zones}) == 1:
         return zones[0]
-    return None
+    return fallback

@@ -122,7 +122,8 @@ def quiet_hours_end(*, tenant: Tenant, phone: str, at: datetime) -> datetime | N
     start, end = _as_time(tenant.quiet_hours_start), _as_time(tenant.quiet_hours_end)
     if start == end:
         return None
-    zone = ZoneInfo((phone and phone_timezone_name(phone)) or tenant.timezone)
+    zone_name = phone_timezone_name(phone, fallback=tenant.timezone) if phone else tenant.timezone
+    zone = ZoneInfo(zone_name)
     local = at.astimezone(zone)
     now = local.time()
     if start < end:

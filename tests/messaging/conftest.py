@@ -54,6 +54,8 @@ def noon():
 
 @pytest.fixture
 def twilio_a(tenant_a):
+    tenant_a.timezone = "Pacific/Auckland"
+    tenant_a.save()
     return MessagingSettings.objects.create(
         tenant=tenant_a,
         twilio_account_sid=ACCOUNT_SID,
@@ -72,7 +74,7 @@ def aroha():
         first_name="Aroha",
         email="aroha@example.test",
         phones=(
-            {"PhoneType": "DEFAULT", "PhoneNumber": "", "PhoneAreaCode": "", "PhoneCountryCode": ""},
+            {"PhoneType": "DEFAULT", "PhoneNumber": ""},
             {"PhoneType": "MOBILE", "PhoneNumber": "123 4567", "PhoneAreaCode": "021",
              "PhoneCountryCode": "64"},
         ),

@@ -47,8 +47,9 @@ def test_a_contact_without_a_usable_phone_is_skipped_with_the_reason(
                          phones=({"PhoneType": "FAX", "PhoneNumber": "09 555 0100"},))  # fmt: skip
     broken = ContactCard(contact_id="c-bad", name="=Bad Number", phones=(_mobile("12"),))
     for card in (nobody, broken):
+        key = f"invoice:{card.contact_id}:issued"
         (message,) = notify(tenant=tenant_a, kind="invoice_issued", contact=card,
-                            context=invoice_context, dedup_key=f"invoice:{card.contact_id}:issued")  # fmt: skip
+                            context=invoice_context, dedup_key=key)  # fmt: skip
         assert message.status == Message.Status.SKIPPED
     assert message.status_reason == "The mobile phone number in Xero is not a valid number."
     page = staff_client.get("/messaging/contacts-needing-phone/").content.decode()
