@@ -586,7 +586,9 @@ def message_resend(*, message: Message, by_user) -> Message:
     """A new attempt linked to the original, with its own key (a double click makes one)."""
     if not message.can_resend:
         raise ValidationError("Only a failed or undelivered message can be resent.")
-    number = message.resends.count() + 1
+    # The key counts only resends that themselves failed: a double click, or a second click
+    # while the first resend is on its way, lands on the same key and the constraint keeps one.
+    number = message.resends.filter(status__in=(Status.FAILED, Status.UNDELIVERED)).count() + 1
     again = Message(
         tenant=message.tenant,
         kind=message.kind,
