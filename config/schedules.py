@@ -8,6 +8,10 @@ from django_q.models import Schedule
 
 SCHEDULES: dict[str, tuple[str, str, int | None]] = {}
 
+# messaging: kick due / lost sends and reconcile stale `sending` rows; poll unfinished statuses.
+SCHEDULES["messaging.due"] = ("messaging.tasks.messages_due_task", Schedule.MINUTES, 1)
+SCHEDULES["messaging.poll"] = ("messaging.tasks.messages_poll_task", Schedule.HOURLY, None)
+
 
 def sync_schedules(**kwargs):
     for name, (func, schedule_type, minutes) in SCHEDULES.items():
