@@ -12,6 +12,10 @@ SCHEDULES: dict[str, tuple[str, str, int | None]] = {
     "xero-call-log-prune": ("connections.tasks.xero_calls_prune", "D", None),
 }
 
+# messaging: kick due / lost sends and reconcile stale `sending` rows; poll unfinished statuses.
+SCHEDULES["messaging.due"] = ("messaging.tasks.messages_due_task", Schedule.MINUTES, 1)
+SCHEDULES["messaging.poll"] = ("messaging.tasks.messages_poll_task", Schedule.HOURLY, None)
+
 
 def sync_schedules(**kwargs):
     for name, (func, schedule_type, minutes) in SCHEDULES.items():
