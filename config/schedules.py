@@ -8,6 +8,19 @@ from django_q.models import Schedule
 
 SCHEDULES: dict[str, tuple[str, str, int | None]] = {}
 
+# --- billing_events: the inbox requeue, and the reconciliation poll (each organisation at its own
+# OrganisationSync.poll_interval_minutes, 15 by default; this only checks who is due).
+SCHEDULES["billing_events: requeue due Xero events"] = (
+    "billing_events.tasks.events_requeue_due",
+    "I",
+    1,
+)
+SCHEDULES["billing_events: reconciliation poll"] = (
+    "billing_events.tasks.polls_enqueue_due",
+    "I",
+    1,
+)
+
 
 def sync_schedules(**kwargs):
     for name, (func, schedule_type, minutes) in SCHEDULES.items():
