@@ -53,6 +53,11 @@ MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
 
+# Each online invoice link is one more call (GET /Invoices/{id}/OnlineInvoice) against the 60 a
+# minute an organisation allows (FACTS.md): a batch of newly approved invoices fetches links for
+# this many; the rest are announced without a link rather than held back.
+ONLINE_URLS_PER_BATCH = 20
+
 PROCESS_TASK = "billing_events.tasks.events_process_task"
 NO_CONNECTION = "No active connection for this tenantId."
 
@@ -468,10 +473,12 @@ def _records_apply(
 
     for contact in (*contacts, *fetched_contacts):
         _contact_apply(organisation, contact)
+    links_wanted = [
+        invoice_id for invoice_id, preview in invoice_previews.items() if preview.issued
+    ][:ONLINE_URLS_PER_BATCH]
+    links = {invoice_id: _online_url(client, invoice_id) for invoice_id in links_wanted}
     for invoice in invoices:
-        preview = invoice_previews.get(invoice["InvoiceID"])
-        online_url = _online_url(client, invoice["InvoiceID"]) if preview and preview.issued else ""
-        _invoice_apply(organisation, invoice, online_url)
+        _invoice_apply(organisation, invoice, links.get(invoice["InvoiceID"], ""))
     for credit_note in credit_notes:
         _credit_note_apply(organisation, credit_note)
 

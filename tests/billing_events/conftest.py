@@ -7,3 +7,75 @@ WEBHOOK_KEY = "m1S6ZpmW2KrN0f9R8e2bTq+VxOeYd3Gj7sXhHcLu4aQ5kPwE/tFvB0nIyJ=="
 def xero_webhook_key(settings):
     settings.XERO_WEBHOOK_KEY = WEBHOOK_KEY
     return WEBHOOK_KEY
+
+
+def _connection(tenant, xero_tenant_id: str, name: str):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from connections.models import XeroConnection, XeroGrant
+
+    grant = XeroGrant.objects.create(
+        tenant=tenant,
+        access_token="test-access-token",
+        refresh_token="test-refresh-token",
+        expires_at=timezone.now() + timedelta(days=3650),
+        scopes="offline_access accounting.invoices.read",
+    )
+    return XeroConnection.objects.create(
+        tenant=tenant,
+        grant=grant,
+        xero_tenant_id=xero_tenant_id,
+        connection_id=f"conn-{xero_tenant_id[:8]}",
+        name=name,
+        country_code="NZ",
+        timezone="Pacific/Auckland",
+        currency="NZD",
+    )
+
+
+def _imported(connection, imported_at: str):
+    from datetime import datetime
+
+    from billing_events.models import OrganisationSync
+
+    moment = datetime.fromisoformat(imported_at)
+    OrganisationSync.objects.create(
+        tenant=connection.tenant,
+        xero_tenant_id=connection.xero_tenant_id,
+        imported_at=moment,
+        last_polled_at=moment,
+    )
+    return connection
+
+
+@pytest.fixture
+def new_connection(tenant_a):
+    """An organisation just attached: nothing imported yet."""
+    from tests.billing_events.helpers import XERO_TENANT_ID
+
+    return _connection(tenant_a, XERO_TENANT_ID, "Ruapehu Motors Ltd")
+
+
+@pytest.fixture
+def connection(new_connection):
+    """The organisation every fixture speaks about, imported on 1 November 2026 (before them)."""
+    return _imported(new_connection, "2026-11-01T00:00:00+00:00")
+
+
+@pytest.fixture
+def other_connection(tenant_b):
+    from tests.billing_events.helpers import OTHER_XERO_TENANT_ID
+
+    return _imported(
+        _connection(tenant_b, OTHER_XERO_TENANT_ID, "Bravo Bakery Ltd"), "2026-11-01T00:00:00+00:00"
+    )
+
+
+@pytest.fixture
+def xero_api():
+    import responses
+
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock

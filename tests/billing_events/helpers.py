@@ -38,3 +38,29 @@ def post_xero_webhook(client, name: str, *, signature: str | None = None, body: 
         content_type="application/json",
         headers={"x-xero-signature": signature},
     )
+
+
+OTHER_XERO_TENANT_ID = "0f9e8d7c-6b5a-4f3e-8d2c-1b0a9f8e7d6c"
+API = "https://api.xero.com/api.xro/2.0"
+
+
+def mock_xero(xero_api, **resources: str) -> None:
+    """Answer GET /{Resource} with a fixture: mock_xero(api, Invoices="invoices__authorised")."""
+    for resource, fixture in resources.items():
+        xero_api.upsert("GET", f"{API}/{resource}", json=api_json(fixture))
+    xero_api.upsert(
+        "GET", f"{API}/Invoices/{INVOICE_ID}/OnlineInvoice", json=api_json("online_invoice")
+    )
+
+
+def calls_to(xero_api, resource: str) -> list:
+    return [
+        call
+        for call in xero_api.calls
+        if call.request.path_url.split("?")[0].endswith(f"/api.xro/2.0/{resource}")
+    ]
+
+
+def for_organisation(name: str, xero_tenant_id: str) -> bytes:
+    """A stored delivery as another organisation would send it."""
+    return webhook_body(name).replace(XERO_TENANT_ID.encode(), xero_tenant_id.encode())
