@@ -97,7 +97,8 @@ def test_the_first_import_remembers_open_invoices_without_announcing_them(
     client, new_connection, xero_api
 ):
     mock_xero(xero_api, Invoices="invoices__paid_partial", Contacts="contacts__mobile")
-    assert connection_initial_import(connection=new_connection) == 1
+    with time_machine.travel(datetime.fromisoformat("2026-11-03T12:00:00+00:00")):
+        assert connection_initial_import(connection=new_connection) == 1
     assert connection_initial_import(connection=new_connection) == 0
     assert Message.objects.count() == 0
     snapshot = InvoiceSnapshot.objects.get()
@@ -111,7 +112,19 @@ def test_the_first_import_remembers_open_invoices_without_announcing_them(
     assert post_xero_webhook(client, "invoice_update__single").status_code == 200
     events_process_task(XERO_TENANT_ID)
     assert announced("invoice_issued") == []
+    # paid on 4 November, after the import: news, so it is announced.
     assert announced("payment_received") == [f"payment:{SECOND_PAYMENT_ID}:receipt"]
+
+
+def test_a_payment_dated_before_the_import_is_not_announced(client, new_connection, xero_api):
+    mock_xero(xero_api, Invoices="invoices__authorised", Contacts="contacts__mobile")
+    with time_machine.travel(datetime.fromisoformat("2026-11-20T12:00:00+00:00")):
+        connection_initial_import(connection=new_connection)
+    mock_xero(xero_api, Invoices="invoices__paid_full")
+    assert post_xero_webhook(client, "invoice_update__single").status_code == 200
+    events_process_task(XERO_TENANT_ID)
+    assert InvoiceSnapshot.objects.get().status == "PAID"
+    assert Message.objects.count() == 0
 
 
 def test_events_arriving_before_the_import_wait_for_it_and_announce_no_past(
