@@ -9,4 +9,5 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("connections.urls")),
     path("", include("billing_events.urls")),
+    path("", include("messaging.urls")),
 ]

@@ -24,4 +24,7 @@ def tenant_create(*, name: str, owner_email: str, **fields) -> tuple[Tenant, Mem
     user, _ = User.objects.get_or_create(username=email, defaults={"email": email})
     tenant = Tenant.objects.create(name=name, slug=_unique_slug(name), **fields)
     membership = Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.OWNER)
+    from messaging.services import templates_create_defaults  # messaging builds on connections
+
+    templates_create_defaults(tenant=tenant)
     return tenant, membership
