@@ -12,26 +12,11 @@ def xero_webhook_key(settings):
 def _connection(tenant, xero_tenant_id: str, name: str):
     from datetime import timedelta
 
-    from django.utils import timezone
+    from tests.xero_api import xero_connection_create
 
-    from connections.models import XeroConnection, XeroGrant
-
-    grant = XeroGrant.objects.create(
-        tenant=tenant,
-        access_token="test-access-token",
-        refresh_token="test-refresh-token",
-        expires_at=timezone.now() + timedelta(days=3650),
-        scopes="offline_access accounting.invoices.read",
-    )
-    return XeroConnection.objects.create(
-        tenant=tenant,
-        grant=grant,
-        xero_tenant_id=xero_tenant_id,
-        connection_id=f"conn-{xero_tenant_id[:8]}",
-        name=name,
-        country_code="NZ",
-        timezone="Pacific/Auckland",
-        currency="NZD",
+    # A token that outlives every clock the tests travel to: no refresh call to mock.
+    return xero_connection_create(
+        tenant=tenant, name=name, xero_tenant_id=xero_tenant_id, expires_in=timedelta(days=3650)
     )
 
 
