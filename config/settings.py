@@ -201,6 +201,8 @@ XERO_WEBHOOK_KEY = envsecret("XERO_WEBHOOK_KEY")
 XERO_LOGIN_URL = envstr("XERO_LOGIN_URL", "https://login.xero.com").rstrip("/")
 XERO_IDENTITY_URL = envstr("XERO_IDENTITY_URL", "https://identity.xero.com").rstrip("/")
 XERO_API_URL = envstr("XERO_API_URL", "https://api.xero.com").rstrip("/")
+# A Xero delivery is a few KB of event metadata; anything far larger is refused unread (413).
+XERO_WEBHOOK_MAX_BYTES = envint("XERO_WEBHOOK_MAX_BYTES", "262144")
 XERO_SCOPES = envstr(
     "XERO_SCOPES",
     "offline_access accounting.invoices.read accounting.payments.read "

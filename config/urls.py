@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("connections.urls")),
+    path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
 ]
