@@ -195,10 +195,13 @@ def _events_fail(*, token: uuid.UUID, error: Exception) -> None:
     now = timezone.now()
     detail = f"{type(error).__name__}: {error}"[:2000]
     permanent = getattr(error, "permanent", False)
+    # Xero's Retry-After (a spent day budget says hours) beats our own shorter backoff: asking
+    # earlier would only be refused again by the client's budget.
+    retry_after = timedelta(seconds=getattr(error, "retry_after", None) or 0)
     for event in XeroEvent.objects.filter(claim_token=token, status=XeroEvent.Status.PENDING):
         give_up = permanent or event.attempts >= MAX_ATTEMPTS
         event.status = XeroEvent.Status.FAILED if give_up else XeroEvent.Status.PENDING
-        event.next_attempt_at = now + _retry_delay(event.attempts)
+        event.next_attempt_at = now + max(_retry_delay(event.attempts), retry_after)
         event.last_error = detail
         event.claim_token = None
         event.save(update_fields=["status", "next_attempt_at", "last_error", "claim_token"])

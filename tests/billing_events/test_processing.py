@@ -280,13 +280,15 @@ def test_a_failing_organisation_backs_off_retries_later_and_does_not_block_anoth
     failing = XeroEvent.objects.get(xero_tenant_id=XERO_TENANT_ID)
     assert failing.status == "pending"
     assert failing.attempts == 1
-    assert failing.next_attempt_at > timezone.now()
+    assert failing.next_attempt_at >= timezone.now() + timedelta(seconds=3590)  # Retry-After
     assert "429" in failing.last_error
     assert XeroEvent.objects.get(xero_tenant_id=OTHER_XERO_TENANT_ID).status == "processed"
     assert announced() == ["invoice:11111111-2222-4333-8444-555555555555:issued"]
 
     assert process(XERO_TENANT_ID) == 0  # not due yet: nobody hammers Xero
     with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert events_requeue_due() == 0
+    with time_machine.travel(timezone.now() + timedelta(hours=1, minutes=1)):
         assert events_requeue_due() == 1
         mock_xero(xero_api, Invoices="invoices__authorised")
         process(XERO_TENANT_ID)
