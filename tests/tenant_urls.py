@@ -20,6 +20,7 @@ PUBLIC_PREFIXES = (
     "webhooks/",  # signed by Xero / Twilio
     "sandbox/",  # the offline stand-ins, mounted only with DUNWELL_SANDBOX=1
     "static/",
+    "pay/",  # a customer's payment link: an unguessable token per invoice
 )
 
 
