@@ -10,4 +10,6 @@ urlpatterns = [
     path("", include("connections.urls")),
     path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
+    path("", include("api_tokens.urls")),
+    path("", include("config.api_urls")),
 ]

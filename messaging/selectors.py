@@ -1,10 +1,15 @@
 """Reads of the messaging app."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
-from connections.models import Tenant
+from connections.models import MessagingSettings, Tenant
+from messaging import defaults, rendering
 from messaging.contacts import ContactCard
-from messaging.models import PHONE_CHANNELS, Message, MessageTemplate
+from messaging.models import PHONE_CHANNELS, Message, MessageTemplate, OptOut
 
 PHONE_PROBLEMS = ("no_phone", "invalid_phone")
 
@@ -74,3 +79,133 @@ def contacts_needing_phone(*, tenant: Tenant) -> list[Message]:
         latest.setdefault(message.contact_id, message)
     needing = [m for m in latest.values() if m.error_code in PHONE_PROBLEMS]
     return sorted(needing, key=lambda m: m.contact_name.lower())
+
+
+# --- for the REST API ---------------------------------------------------------------------------
+
+
+def messages_filter(
+    *,
+    tenant: Tenant,
+    status: str = "",
+    kind: str = "",
+    channel: str = "",
+    contact_id: str = "",
+    invoice_ids: list[str] | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Message]:
+    """The tenant's send log narrowed by exact filters; `invoice_ids=[]` matches nothing."""
+    messages = Message.objects.filter(tenant=tenant)
+    exact = {"status": status, "kind": kind, "channel": channel, "contact_id": contact_id}
+    messages = messages.filter(**{name: value for name, value in exact.items() if value})
+    if invoice_ids is not None:
+        messages = messages.filter(invoice_id__in=invoice_ids)
+    if created_after:
+        messages = messages.filter(created_at__gte=created_after)
+    if created_before:
+        messages = messages.filter(created_at__lt=created_before)
+    return messages
+
+
+@dataclass(frozen=True)
+class OptedOut:
+    phone: str
+    source: str
+    created_at: datetime
+    contact_id: str
+    contact_name: str
+
+
+def contacts_opted_out(*, tenant: Tenant) -> list[OptedOut]:
+    """Opted-out numbers, each with the contact we last texted on it (if any)."""
+    latest = {}
+    texts = (
+        Message.objects.filter(tenant=tenant, channel__in=PHONE_CHANNELS)
+        .exclude(recipient="")
+        .order_by("-created_at", "-pk")
+        .values("recipient", "contact_id", "contact_name")
+    )
+    opt_outs = list(OptOut.objects.filter(tenant=tenant).order_by("phone"))
+    for text in texts.filter(recipient__in=[o.phone for o in opt_outs]).iterator():
+        latest.setdefault(text["recipient"], text)
+    return [
+        OptedOut(
+            phone=opt_out.phone,
+            source=opt_out.source,
+            created_at=opt_out.created_at,
+            contact_id=latest.get(opt_out.phone, {}).get("contact_id", ""),
+            contact_name=latest.get(opt_out.phone, {}).get("contact_name", ""),
+        )
+        for opt_out in opt_outs
+    ]
+
+
+def messaging_channels_configured(*, tenant: Tenant) -> dict[str, bool]:
+    """Which channels have what they need to send, as messaging.channels requires it."""
+    m = MessagingSettings.objects.filter(tenant=tenant).first()
+    if m is None:
+        return {"sms": False, "whatsapp": False, "email": False}
+    twilio = bool(
+        m.twilio_account_sid
+        and (m.twilio_auth_token or (m.twilio_api_key_sid and m.twilio_api_key_secret))
+    )
+    return {
+        "sms": twilio and bool(m.twilio_messaging_service_sid or m.twilio_from_number),
+        "whatsapp": twilio and bool(m.whatsapp_from),
+        "email": bool(m.sendgrid_api_key and m.sendgrid_from_email),
+    }
+
+
+@dataclass(frozen=True)
+class TemplatePreview:
+    text: str
+    encoding: str  # as an SMS: "GSM-7" or "UCS-2"
+    segments: int
+    units: int
+    ucs2_characters: tuple[str, ...]
+    sample_variables: tuple[str, ...]  # variables filled from the sample, not the invoice
+
+
+def template_preview(
+    *,
+    tenant: Tenant,
+    body: str,
+    channel: str,
+    contact: ContactCard | None = None,
+    context: dict | None = None,
+) -> TemplatePreview:
+    """Render `body` as a message would be, for a real invoice's values or the sample's.
+
+    Raises ValidationError naming the line and variable (the editor's rules), or when the text
+    would be longer than the channel allows.
+    """
+    rendering.template_validate(body, field="body")
+    country = tenant.default_country
+    sample = rendering.template_values(
+        contact=ContactCard(**defaults.SAMPLE_CONTACT),
+        context=defaults.SAMPLE_CONTEXT,
+        country=country,
+    )
+    real = (
+        rendering.template_values(contact=contact, context=context or {}, country=country)
+        if contact is not None
+        else {}
+    )
+    real = {name: value for name, value in real.items() if value}
+    used = rendering.template_variables(body)
+    try:
+        text = rendering.render(
+            body, {**sample, **real}, max_length=rendering.MAX_OUTPUT[channel]
+        )
+    except rendering.RenderError as exc:
+        raise ValidationError({"body": [str(exc)]}) from None
+    size = rendering.sms_size(text)
+    return TemplatePreview(
+        text=text,
+        encoding=size.encoding,
+        segments=size.segments,
+        units=size.units,
+        ucs2_characters=size.ucs2_characters,
+        sample_variables=tuple(sorted(name for name in used if name not in real)),
+    )

@@ -668,3 +668,32 @@ def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
         f"Twilio accepted the message (status “{result.provider_status}”, "
         f"SID {result.provider_id}). It should arrive on {choice.e164} shortly."
     )
+
+
+# --- templates edited through the API -----------------------------------------------------------
+
+
+class TemplateConflict(Exception):
+    """Another template already covers this kind, channel, contact group and stage."""
+
+
+def template_save(*, template: MessageTemplate) -> MessageTemplate:
+    """Validate exactly as the editor does (MessageTemplate.clean) and save.
+
+    The one-rule-per-(kind, channel, group, stage) promise is the database constraint's: a clash
+    is found by the insert, never by looking first.
+    """
+    template.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError:
+        raise TemplateConflict(
+            "A template for this kind, channel, contact group and reminder stage already exists."
+        ) from None
+    return template
+
+
+def template_delete(*, template: MessageTemplate) -> None:
+    """Messages already sent keep their text; they only lose the link to the template."""
+    template.delete()

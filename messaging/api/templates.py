@@ -1,0 +1,136 @@
+"""Message templates: list, create, read, change, delete — validated exactly as in the editor."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from config.api import Conflict, TenantAPIView
+from connections.tenancy import for_tenant, get_for_tenant
+from messaging import rendering, services
+from messaging.models import SENDING_CHANNELS, Kind, MessageTemplate
+
+# The channels a template can be for (not the send log's "none" pseudo-channel).
+TEMPLATE_CHANNELS = [(channel.value, channel.label) for channel in SENDING_CHANNELS]
+
+_FIELD_HELP = {
+    "body": "Text with {{ variable }} placeholders: "
+    + ", ".join(rendering.VARIABLES)
+    + ". Nothing else (no dots, filters or tags).",
+    "subject": "Email only; the same placeholders as the body.",
+    "content_variables": "WhatsApp only: placeholder number → text, "
+    'e.g. {"1": "{{ first_name }}"}.',
+}
+
+
+class TemplateOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS)
+    contact_group_id = serializers.CharField()
+    contact_group_name = serializers.CharField()
+    reminder_stage = serializers.CharField()
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    content_sid = serializers.CharField()
+    content_variables = serializers.DictField(child=serializers.CharField())
+    is_active = serializers.BooleanField()
+    updated_at = serializers.DateTimeField()
+
+
+class TemplateInput(serializers.Serializer):
+    """Field shapes only; the rules (variables, per-channel needs) are MessageTemplate.clean's."""
+
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS)
+    contact_group_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    contact_group_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    reminder_stage = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    subject = serializers.CharField(
+        required=False, allow_blank=True, max_length=300, help_text=_FIELD_HELP["subject"]
+    )
+    body = serializers.CharField(
+        required=False, allow_blank=True, trim_whitespace=False, help_text=_FIELD_HELP["body"]
+    )
+    content_sid = serializers.CharField(required=False, allow_blank=True, max_length=34)
+    content_variables = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+        required=False,
+        help_text=_FIELD_HELP["content_variables"],
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class TemplatePatch(TemplateInput):
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS, required=False)
+
+
+def _save(template: MessageTemplate, values: dict) -> MessageTemplate:
+    for name, value in values.items():
+        setattr(template, name, value)
+    try:
+        return services.template_save(template=template)
+    except services.TemplateConflict as exc:
+        raise Conflict(str(exc), code="duplicate_template") from None
+
+
+class TemplateListApi(TenantAPIView):
+    class TemplateFilter(serializers.Serializer):
+        kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+        channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS, required=False)
+
+    @extend_schema(
+        operation_id="templates_list",
+        parameters=[TemplateFilter],
+        responses=TemplateOutput(many=True),
+    )
+    def get(self, request):
+        filters = self.TemplateFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        templates = for_tenant(MessageTemplate.objects.all(), request.tenant).filter(
+            **filters.validated_data
+        )
+        return Response(TemplateOutput(templates, many=True).data)
+
+    @extend_schema(
+        operation_id="templates_create",
+        request=TemplateInput,
+        responses={201: TemplateOutput},
+    )
+    def post(self, request):
+        values = TemplateInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        template = _save(MessageTemplate(tenant=request.tenant), values.validated_data)
+        return Response(TemplateOutput(template).data, status=status.HTTP_201_CREATED)
+
+
+class TemplateDetailApi(TenantAPIView):
+    def _template(self, request, template_id) -> MessageTemplate:
+        return get_for_tenant(MessageTemplate, request.tenant, pk=template_id)
+
+    @extend_schema(operation_id="templates_retrieve", responses=TemplateOutput)
+    def get(self, request, template_id):
+        return Response(TemplateOutput(self._template(request, template_id)).data)
+
+    @extend_schema(operation_id="templates_update", request=TemplateInput, responses=TemplateOutput)
+    def put(self, request, template_id):
+        template = self._template(request, template_id)
+        values = TemplateInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        # A PUT replaces the whole template: what it leaves out takes the model's default.
+        replacement = MessageTemplate(pk=template.pk, tenant=request.tenant)
+        return Response(TemplateOutput(_save(replacement, values.validated_data)).data)
+
+    @extend_schema(
+        operation_id="templates_partial_update", request=TemplatePatch, responses=TemplateOutput
+    )
+    def patch(self, request, template_id):
+        template = self._template(request, template_id)
+        values = TemplatePatch(data=request.data, partial=True)
+        values.is_valid(raise_exception=True)
+        return Response(TemplateOutput(_save(template, values.validated_data)).data)
+
+    @extend_schema(operation_id="templates_destroy", responses={204: None})
+    def delete(self, request, template_id):
+        services.template_delete(template=self._template(request, template_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
