@@ -21,7 +21,12 @@ PUBLIC_PREFIXES = (
     "sandbox/",  # the offline stand-ins, mounted only with DUNWELL_SANDBOX=1
     "static/",
     "pay/",  # a customer's payment link: an unguessable token per invoice
+    "api/schema/",  # the OpenAPI description of the REST API: no tenant data
+    "api/docs/",
 )
+
+# The REST API answers 401 (not a redirect to the login page) to a caller without credentials.
+API_PREFIX = "api/v1/"
 
 
 def _switch_tenant(tenant_b):
@@ -43,11 +48,26 @@ def _message_of(tenant_b):
     return message.pk
 
 
+def _template_of(tenant_b):
+    from messaging.models import MessageTemplate
+
+    return MessageTemplate.objects.filter(tenant=tenant_b).first().pk
+
+
+def _api_token_of(tenant_b):
+    from api_tokens.services import api_token_create
+
+    owner = tenant_b.memberships.first().user
+    return api_token_create(tenant=tenant_b, user=owner, name="Bravo sync")[0].pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
     "xero_connection_id": _xero_connection,
     "message_id": _message_of,
+    "template_id": _template_of,
+    "api_token_id": _api_token_of,
 }
 
 
