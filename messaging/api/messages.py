@@ -108,6 +108,7 @@ class MessageResendApi(TenantAPIView):
             201: OpenApiResponse(
                 MessageDetailOutput, description="The new attempt, linked by resend_of."
             ),
+            409: OpenApiResponse(description="Only a failed or undelivered message is resent."),
         },
         description="Send a failed or undelivered message again, as a new message. Calling it "
         "twice before the new message has failed makes one new message, not two.",

@@ -1,6 +1,6 @@
 """Message templates: list, create, read, change, delete — validated exactly as in the editor."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
@@ -11,6 +11,10 @@ from messaging.models import SENDING_CHANNELS, Kind, MessageTemplate
 
 # The channels a template can be for (not the send log's "none" pseudo-channel).
 TEMPLATE_CHANNELS = [(channel.value, channel.label) for channel in SENDING_CHANNELS]
+
+DUPLICATE = OpenApiResponse(
+    description="Another template already has this kind, channel, contact group and stage."
+)
 
 _FIELD_HELP = {
     "body": "Text with {{ variable }} placeholders: "
@@ -95,7 +99,7 @@ class TemplateListApi(TenantAPIView):
     @extend_schema(
         operation_id="templates_create",
         request=TemplateInput,
-        responses={201: TemplateOutput},
+        responses={201: TemplateOutput, 409: DUPLICATE},
     )
     def post(self, request):
         values = TemplateInput(data=request.data)
@@ -112,7 +116,11 @@ class TemplateDetailApi(TenantAPIView):
     def get(self, request, template_id):
         return Response(TemplateOutput(self._template(request, template_id)).data)
 
-    @extend_schema(operation_id="templates_update", request=TemplateInput, responses=TemplateOutput)
+    @extend_schema(
+        operation_id="templates_update",
+        request=TemplateInput,
+        responses={200: TemplateOutput, 409: DUPLICATE},
+    )
     def put(self, request, template_id):
         template = self._template(request, template_id)
         values = TemplateInput(data=request.data)
@@ -122,7 +130,9 @@ class TemplateDetailApi(TenantAPIView):
         return Response(TemplateOutput(_save(replacement, values.validated_data)).data)
 
     @extend_schema(
-        operation_id="templates_partial_update", request=TemplatePatch, responses=TemplateOutput
+        operation_id="templates_partial_update",
+        request=TemplatePatch,
+        responses={200: TemplateOutput, 409: DUPLICATE},
     )
     def patch(self, request, template_id):
         template = self._template(request, template_id)
