@@ -23,7 +23,7 @@ from billing_events.models import InvoiceSnapshot
 from tests.api.conftest import message_create
 
 # Per operation and generation mode; enough to reach every branch of input handling.
-EXAMPLES = 12
+EXAMPLES = 10
 CHECKS = [
     schemathesis.checks.not_a_server_error,
     status_code_conformance,
