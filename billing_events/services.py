@@ -565,3 +565,14 @@ def connection_poll(*, connection) -> None:
         last_error="",
         next_poll_at=started + timedelta(minutes=sync.poll_interval_minutes),
     )
+
+
+def invoices_apply(*, connection, client: XeroClient, invoices: list[dict]) -> None:
+    """Feed invoices fetched elsewhere (the reminder sweep's re-check) through the transitions:
+    snapshots are updated, a payment is announced and a paid invoice's reminders cancelled."""
+    _records_apply(
+        connection=connection,
+        client=client,
+        sync=_sync_for(connection=connection),
+        invoices=invoices,
+    )

@@ -36,10 +36,17 @@ def _message_of(tenant_b):
     return message.pk
 
 
+def _reminder_pause_of(tenant_b):
+    from billing_events.models import ReminderPause
+
+    return ReminderPause.objects.create(tenant=tenant_b, contact_id="b-contact").pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
     "message_id": _message_of,
+    "pause_id": _reminder_pause_of,
 }
 
 
