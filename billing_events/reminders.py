@@ -72,6 +72,9 @@ RETRY_AFTER = timedelta(minutes=15)
 # long (an outage), poll before deciding anything.
 SNAPSHOTS_STALE_AFTER = timedelta(hours=6)
 
+# How far ahead the preview looks by default, and the sweep fetches missing contacts.
+PREVIEW_HORIZON = timedelta(days=30)
+
 SEND, SKIP = "send", "skip"
 PAUSED = "Paused"
 EXCLUDED = "In an excluded contact group"
@@ -343,6 +346,27 @@ def _snapshots_refresh_if_stale(*, connection) -> None:
         connection_poll(connection=connection)
 
 
+def _contacts_fetch_missing(*, connection, until: date) -> None:
+    """Snapshot the contacts of invoices reminded soon that were never fetched (the initial
+    import stores invoices only), so sends and previews know their phones and groups."""
+    wanted = set(
+        _open_invoices(
+            tenant=connection.tenant,
+            xero_tenant_id=connection.xero_tenant_id,
+            stages=ReminderStage.objects.filter(tenant=connection.tenant, is_active=True),
+            until=until,
+        ).values_list("contact_id", flat=True)
+    ) - set(
+        ContactSnapshot.objects.filter(xero_tenant_id=connection.xero_tenant_id).values_list(
+            "contact_id", flat=True
+        )
+    )
+    wanted.discard("")
+    if wanted:
+        client = XeroClient(connection)
+        invoices_apply(connection=connection, client=client, invoices=[], contact_ids=wanted)
+
+
 def _recheck(*, connection, client: XeroClient, items: list[PlanItem]) -> set[str]:
     """Ask Xero about these invoices now and apply what it says (a payment since the last
     webhook is announced and its reminders cancelled); return the ids Xero returned."""
@@ -416,6 +440,7 @@ def sweep_run(*, connection, as_of: datetime) -> SweepRun | None:
         return None
     try:
         _snapshots_refresh_if_stale(connection=connection)
+        _contacts_fetch_missing(connection=connection, until=day + PREVIEW_HORIZON)
         book = _book(tenant=connection.tenant, xero_tenant_id=connection.xero_tenant_id, until=day)
         due = [
             item

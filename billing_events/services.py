@@ -567,12 +567,16 @@ def connection_poll(*, connection) -> None:
     )
 
 
-def invoices_apply(*, connection, client: XeroClient, invoices: list[dict]) -> None:
+def invoices_apply(
+    *, connection, client: XeroClient, invoices: list[dict], contact_ids=frozenset()
+) -> None:
     """Feed invoices fetched elsewhere (the reminder sweep's re-check) through the transitions:
-    snapshots are updated, a payment is announced and a paid invoice's reminders cancelled."""
+    snapshots are updated, a payment is announced and a paid invoice's reminders cancelled.
+    `contact_ids` are fetched and snapshotted too (the initial import does not fetch contacts)."""
     _records_apply(
         connection=connection,
         client=client,
         sync=_sync_for(connection=connection),
         invoices=invoices,
+        contact_ids=contact_ids,
     )
