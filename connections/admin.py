@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from connections.models import Membership, MessagingSettings, Tenant
+from connections.models import Invitation, Membership, MessagingSettings, Tenant
 
 
 class MembershipInline(admin.TabularInline):
@@ -32,3 +32,14 @@ class MessagingSettingsAdmin(admin.ModelAdmin):
     list_filter = ["tenant"]
     # Secrets are never rendered back: the admin shows the non-secret fields only.
     exclude = ["twilio_auth_token", "twilio_api_key_secret", "sendgrid_api_key"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "tenant", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["tenant", ("accepted_at", admin.EmptyFieldListFilter), "revoked_at"]
+    search_fields = ["email", "tenant__name"]
+    list_select_related = ["tenant", "invited_by"]
+    # The link itself is never stored; its hash is of no use to an operator.
+    exclude = ["token_hash"]
+    readonly_fields = ["accepted_at", "accepted_by", "created_at"]

@@ -40,10 +40,18 @@ def country_choices() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(choices, key=lambda choice: choice[1]))
 
 
-class TenantSettingsForm(forms.ModelForm):
+class _PlainLabels:
+    """Labels without Django's trailing colon."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class TenantSettingsForm(_PlainLabels, forms.ModelForm):
     timezone = forms.ChoiceField(
         label="Time zone",
-        help_text="Messages are scheduled and quiet hours are kept in this time zone.",
+        help_text="Dates and times are shown, and messages scheduled, in this time zone.",
     )
     default_country = forms.ChoiceField(
         label="Default phone country",
@@ -61,8 +69,8 @@ class TenantSettingsForm(forms.ModelForm):
         }
         help_texts = {
             "name": "Shown to your colleagues, and in invitation emails.",
-            "quiet_hours_start": "No SMS or WhatsApp message reaches a customer after this time…",
-            "quiet_hours_end": "…until this time, in the customer's local time.",
+            "quiet_hours_start": "No SMS or WhatsApp message goes to a customer after this time…",
+            "quiet_hours_end": "…until this time the next morning.",
         }
         widgets = {
             "quiet_hours_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -106,7 +114,7 @@ class TenantSettingsForm(forms.ModelForm):
         return cleaned
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(_PlainLabels, forms.Form):
     email = forms.EmailField(
         label="Colleague's email",
         error_messages={
@@ -121,7 +129,7 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
 
 
-class NewAccountForm(forms.Form):
+class NewAccountForm(_PlainLabels, forms.Form):
     """The invited person's first password, typed twice."""
 
     password1 = forms.CharField(

@@ -59,3 +59,9 @@ def owner_client(client, owner_a):
 def staff_client(client, staff_a):
     client.force_login(staff_a)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # PBKDF2 is slow on purpose (~0.5 s per password); no test is about the hasher itself.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -36,7 +36,8 @@ def _invitation(tenant_b):
     from connections.members import invitation_create
 
     owner = tenant_b.memberships.first().user
-    return invitation_create(tenant=tenant_b, email="new@bravo.test", invited_by=owner).invitation.pk
+    new = invitation_create(tenant=tenant_b, email="new@bravo.test", invited_by=owner)
+    return new.invitation.pk
 
 
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects

@@ -56,6 +56,18 @@ def page(chromium, live_server):
 
 
 @pytest.fixture
+def second_page(chromium, live_server):
+    """Another person's browser (its own cookies), beside `page`."""
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 800}
+    )
+    other = context.new_page()
+    other.set_default_timeout(10_000)
+    yield other
+    context.close()
+
+
+@pytest.fixture
 def screenshot(page):
     def take(name: str):
         ARTIFACTS.mkdir(exist_ok=True)
