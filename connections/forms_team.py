@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from phonenumbers import geocoder
 
-from connections.models import Membership, Tenant
+from connections.models import Tenant
 
 _ZONE_AREAS = (
     "Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic",
@@ -123,10 +123,6 @@ class InvitationForm(_PlainLabels, forms.Form):
         },
         widget=forms.EmailInput(attrs={"autocomplete": "off"}),
     )
-
-
-class RoleForm(forms.Form):
-    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices)
 
 
 class NewAccountForm(_PlainLabels, forms.Form):

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.timezone import now
@@ -129,15 +129,20 @@ def invitation_accept_as_new_user(*, invitation: Invitation, password: str) -> M
     link the owner has also seen would let an owner take over someone's login.
     """
     User = get_user_model()
-    with transaction.atomic():
-        if User.objects.filter(username__iexact=invitation.email).exists():
-            raise TeamRuleError(
-                f"{invitation.email} already has a Dunwell login. Log in to accept the invitation."
+    taken = TeamRuleError(
+        f"{invitation.email} already has a Dunwell login. Log in to accept the invitation."
+    )
+    if User.objects.filter(username__iexact=invitation.email).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                username=invitation.email, email=invitation.email, password=password
             )
-        user = User.objects.create_user(
-            username=invitation.email, email=invitation.email, password=password
-        )
-        return invitation_accept(invitation=invitation, user=user)
+            return invitation_accept(invitation=invitation, user=user)
+    except IntegrityError:
+        # The same link submitted twice at once: the username is unique, the second one loses.
+        raise taken from None
 
 
 def _lock_owners(tenant: Tenant) -> list[Membership]:

@@ -44,8 +44,7 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def page(chromium, live_server):
+def _browser_page(chromium, live_server):
     context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 800}
     )
@@ -56,15 +55,14 @@ def page(chromium, live_server):
 
 
 @pytest.fixture
+def page(chromium, live_server):
+    yield from _browser_page(chromium, live_server)
+
+
+@pytest.fixture
 def second_page(chromium, live_server):
     """Another person's browser (its own cookies), beside `page`."""
-    context = chromium.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 800}
-    )
-    other = context.new_page()
-    other.set_default_timeout(10_000)
-    yield other
-    context.close()
+    yield from _browser_page(chromium, live_server)
 
 
 @pytest.fixture

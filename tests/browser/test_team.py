@@ -39,6 +39,10 @@ def test_an_invited_colleague_joins_and_logs_in(
     link = page.get_by_label("Invitation link", exact=True).input_value()
     assert link.startswith(f"{live_server.url}/invitations/")
     assert page.get_by_role("row", name="sam@alpha.test").is_visible()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy link").click()
+    page.get_by_role("button", name="Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == link
     screenshot("members-new-invitation")
 
     guest = second_page

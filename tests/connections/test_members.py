@@ -292,3 +292,17 @@ def test_staff_cannot_remove_anyone(staff_client, owner_a):
     membership = Membership.objects.get(user=owner_a)
     assert staff_client.post(f"/members/{membership.pk}/remove/").status_code == 403
     assert Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_two_people_holding_the_same_link_cannot_both_join(tenant_a, owner_a, outsider):
+    from connections.members import TeamRuleError, invitation_accept
+    from connections.selectors_members import invitation_for_token
+
+    link = invitation_create(tenant=tenant_a, email="sam@alpha.test", invited_by=owner_a).link
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    # Both requests loaded the invitation while it was still open.
+    first, second = invitation_for_token(token=token), invitation_for_token(token=token)
+    invitation_accept(invitation=first, user=outsider)
+    with pytest.raises(TeamRuleError, match="already been used"):
+        invitation_accept(invitation=second, user=owner_a)
+    assert Invitation.objects.get().accepted_by == outsider
