@@ -121,14 +121,21 @@ def test_the_keyboard_alone_reaches_the_main_nav(logged_in_page, console_errors)
     assert console_errors == []
 
 
-def test_the_home_page_fits_a_phone(logged_in_page, screenshot):
+def _overflow(page):
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def test_the_pages_fit_a_phone(logged_in_page, staff_a, screenshot):
     page = logged_in_page
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto("/")
-    overflow = page.evaluate(
-        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-    )
-    assert overflow <= 0
+    assert _overflow(page) <= 0
     assert page.get_by_role("link", name="Members", exact=True).is_visible()
-    assert page.get_by_role("link", name="Invite a colleague").is_visible()
+    assert page.get_by_role("link", name="Review settings").is_visible()
     screenshot("home-phone")
+    for path, name in [("/members/", "members-phone"), ("/settings/", "settings-phone")]:
+        page.goto(path)
+        assert _overflow(page) <= 0, path
+        screenshot(name)
