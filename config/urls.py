@@ -9,4 +9,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("connections.urls")),
     path("", include("connections.urls_team")),
+    path("", include("billing_events.urls")),
+    path("", include("messaging.urls")),
 ]

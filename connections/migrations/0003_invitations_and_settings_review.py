@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connections', '0001_initial'),
+        ('connections', '0002_xero_grants_and_connections'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
