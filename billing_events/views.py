@@ -1,8 +1,11 @@
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from billing_events.models import InvoiceSnapshot
+from billing_events.payment_links import invoice_pay_target
 from billing_events.services import MalformedDelivery, events_store
 from billing_events.webhooks import verify_xero_signature
 
@@ -34,3 +37,14 @@ def xero_webhook(request):
     except MalformedDelivery:
         return _empty(400)
     return _empty(200)
+
+
+@require_GET
+def invoice_pay(request, token):
+    """A customer's click on the payment link in a message: on to Xero, or say why not."""
+    snapshot = get_object_or_404(InvoiceSnapshot.objects.select_related("tenant"), pay_token=token)
+    target = invoice_pay_target(snapshot=snapshot)
+    if target.outcome == "redirect":
+        return HttpResponseRedirect(target.url)
+    status = 503 if target.outcome == "unavailable" else 200
+    return render(request, "billing_events/pay.html", {"target": target}, status=status)

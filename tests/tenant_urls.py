@@ -21,6 +21,7 @@ PUBLIC_PREFIXES = (
     "sandbox/",  # the offline stand-ins, mounted only with DUNWELL_SANDBOX=1
     "static/",
     "invitations/",  # an invitation link: its unguessable single-use token is the authority
+    "pay/",  # a customer's payment link: an unguessable token per invoice
 )
 
 
