@@ -129,6 +129,8 @@ class InvoiceSnapshot(Snapshot):
     # must not be announced again.
     payment_ids = models.JSONField(default=list, blank=True)
     online_invoice_url = models.URLField(max_length=500, blank=True)
+    # The unguessable part of Dunwell's own /pay/<token>/ link (billing_events.payment_links).
+    pay_token = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -5,20 +5,17 @@ it calls these two functions with the sender's number. Both look only at the con
 phone numbers match the sender, so a text can never reveal another customer's invoice.
 """
 
-import logging
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from billing_events.models import ContactSnapshot, InvoiceSnapshot, ReminderPause
+from billing_events.payment_links import invoice_pay_target, invoice_pay_url
 from billing_events.reminders import reminder_defaults_create, reminder_pause_create
 from billing_events.services import contact_card
 from connections.models import Tenant
 from connections.selectors import connection_for_xero_tenant
-from connections.xero import XeroClient, XeroError
 from messaging.contacts import ContactCard, phones_e164
-
-logger = logging.getLogger(__name__)
 
 UNPAID, PAID, NOT_FOUND = "unpaid", "paid", "not_found"
 
@@ -54,20 +51,11 @@ def _matches(asked: str, number: str) -> bool:
     return asked_key == key or (asked_key.isdigit() and asked_key == re.sub(r"\D", "", key))
 
 
-def _online_url(invoice: InvoiceSnapshot) -> str:
-    """Cached on the snapshot; fetched once otherwise (GET /Invoices/{id}/OnlineInvoice)."""
-    if invoice.online_invoice_url:
-        return invoice.online_invoice_url
-    connection = connection_for_xero_tenant(invoice.xero_tenant_id)
-    if connection is None:
-        return ""
-    try:
-        url = XeroClient(connection).get_online_invoice_url(invoice.invoice_id) or ""
-    except XeroError as error:
-        logger.info("online invoice url unavailable status=%s", error.status)
-        return ""
-    InvoiceSnapshot.objects.filter(pk=invoice.pk).update(online_invoice_url=url)
-    return url
+def _payment_link(invoice: InvoiceSnapshot) -> str:
+    """Xero's OnlineInvoiceUrl (fetched once, then cached on the snapshot); our own /pay/ link
+    when Xero cannot give it now — that page explains and retries on the click."""
+    target = invoice_pay_target(snapshot=invoice)
+    return target.url if target.outcome == "redirect" else invoice_pay_url(snapshot=invoice)
 
 
 def invoice_reply_lookup(*, tenant: Tenant, phone: str, invoice_number: str) -> InvoiceReply:
@@ -102,7 +90,7 @@ def invoice_reply_lookup(*, tenant: Tenant, phone: str, invoice_number: str) -> 
     card = contact_card(snapshot=owners[(invoice.xero_tenant_id, invoice.contact_id)])
     if invoice.status == "PAID" or invoice.amount_due <= 0:
         return InvoiceReply(PAID, contact=card, invoice_id=invoice.invoice_id, context=context)
-    context["online_invoice_url"] = _online_url(invoice)
+    context["online_invoice_url"] = _payment_link(invoice)
     return InvoiceReply(UNPAID, contact=card, invoice_id=invoice.invoice_id, context=context)
 
 

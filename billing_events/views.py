@@ -2,14 +2,15 @@ from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from billing_events.forms import PauseForm, ReminderSettingsForm, StageFormSet
-from billing_events.models import ReminderPause, ReminderStage
+from billing_events.models import InvoiceSnapshot, ReminderPause, ReminderStage
+from billing_events.payment_links import invoice_pay_target
 from billing_events.reminders import (
     reminder_defaults_create,
     reminder_pause_add,
@@ -48,6 +49,17 @@ def xero_webhook(request):
     except MalformedDelivery:
         return _empty(400)
     return _empty(200)
+
+
+@require_GET
+def invoice_pay(request, token):
+    """A customer's click on the payment link in a message: on to Xero, or say why not."""
+    snapshot = get_object_or_404(InvoiceSnapshot.objects.select_related("tenant"), pay_token=token)
+    target = invoice_pay_target(snapshot=snapshot)
+    if target.outcome == "redirect":
+        return HttpResponseRedirect(target.url)
+    status = 503 if target.outcome == "unavailable" else 200
+    return render(request, "billing_events/pay.html", {"target": target}, status=status)
 
 
 # --- reminders (issue 6) ---------------------------------------------------------------------

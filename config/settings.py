@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "connections.tenancy.current_tenant",
+                "connections.context_processors.xero_reconnect_banner",
             ],
         },
     },
@@ -208,9 +209,41 @@ XERO_SCOPES = envstr(
     "accounting.contacts.read accounting.settings.read",
 )
 
+# --- Xero call budget and grant keep-alive (issue 3; FACTS.md "Xero: accounting API") ----------
+XERO_MINUTE_LIMIT = envint("XERO_MINUTE_LIMIT", "60")
+XERO_DAY_LIMIT = envint("XERO_DAY_LIMIT", "5000")  # the free Xero tier reports 1,000/day
+XERO_CONCURRENT_LIMIT = envint("XERO_CONCURRENT_LIMIT", "5")
+# Longest wait for budget before a retryable XeroError (django-q2 tasks time out at 60 s).
+XERO_BUDGET_MAX_WAIT_SECONDS = envint("XERO_BUDGET_MAX_WAIT_SECONDS", "45")
+# Unused refresh tokens expire after 60 days: refresh any grant quiet for this long.
+XERO_KEEPALIVE_DAYS = envint("XERO_KEEPALIVE_DAYS", "20")
+
 # --- Twilio and SendGrid (FACTS.md "Twilio") ---------------------------------------------------
 TWILIO_API_URL = envstr("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
 SENDGRID_API_URL = envstr("SENDGRID_API_URL", "https://api.sendgrid.com").rstrip("/")
+
+# --- Email for team invitations (connections/members.py), through Django 6.1's MAILERS ---------
+# MAILERS is defined only when EMAIL_HOST (or EMAIL_BACKEND, e.g. the console backend in
+# development) is set; without it nothing is emailed and owners copy the invitation link
+# themselves. (A dummy default mailer instead would fail `check --deploy` with mail.E001.)
+email_host = envstr("EMAIL_HOST")  # lower case: Django refuses an EMAIL_HOST setting with MAILERS
+if email_host or envstr("EMAIL_BACKEND"):
+    MAILERS = {
+        "default": {
+            "BACKEND": envstr("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+            "OPTIONS": {
+                "host": email_host or "localhost",
+                "port": envint("EMAIL_PORT", "587"),
+                "username": envstr("EMAIL_HOST_USER"),
+                "password": envsecret("EMAIL_HOST_PASSWORD"),
+                "use_tls": envbool("EMAIL_USE_TLS", "1"),
+                "timeout": envint("EMAIL_TIMEOUT", "10"),
+            }
+            if email_host
+            else {},
+        }
+    }
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Dunwell <no-reply@localhost>")
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,4 @@
-"""Customers texting back: POST /webhooks/twilio/inbound/ as Twilio sends it, signed at test time."""
+"""Customers texting back: POST /webhooks/twilio/inbound/ as Twilio sends it, signed here."""
 
 import json
 from datetime import date
@@ -112,7 +112,11 @@ def test_any_other_reply_pauses_reminders_and_waits_in_the_inbox(
 
     assert "<Message>" not in said
     pause = ReminderPause.objects.get(tenant=tenant_a)
-    assert (pause.reason, pause.label, pause.resume_on) == ("reply", "Ruapehu Motors", date(2026, 12, 21))
+    assert (pause.reason, pause.label, pause.resume_on) == (
+        "reply",
+        "Ruapehu Motors",
+        date(2026, 12, 21),
+    )
     client.force_login(owner_a)
     inbox = client.get("/messaging/inbox/").content.decode()
     assert "Can I pay half now and half next week?" in inbox

@@ -44,7 +44,9 @@ def test_the_page_shows_the_coming_reminders(staff_client, organisation):
 
 
 def test_an_owner_changes_the_schedule(owner_client, tenant_a):
-    response = owner_client.post("/reminders/", _stage_form(tenant_a, **{"form-0-offset_days": "-3"}))
+    response = owner_client.post(
+        "/reminders/", _stage_form(tenant_a, **{"form-0-offset_days": "-3"})
+    )
 
     assert response.status_code == 302
     assert ReminderSettings.objects.get(tenant=tenant_a).reply_pause_days == 5

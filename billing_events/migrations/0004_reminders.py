@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing_events', '0002_snapshots_and_inbox_claims'),
+        ('billing_events', '0003_invoice_pay_token'),
         ('connections', '0001_initial'),
     ]
 
