@@ -1,5 +1,7 @@
 """/api/schema/ is valid OpenAPI and /api/docs/ shows every operation without any script."""
 
+import re
+
 from django.core.management import call_command
 
 
@@ -18,7 +20,7 @@ def test_every_operation_documents_the_error_shape(client, db):
                 assert content["schema"] == {"$ref": "#/components/schemas/Error"}
 
 
-def test_the_docs_page_lists_every_operation_and_runs_no_script(client, db):
+def test_the_docs_page_lists_every_operation_with_no_script_of_its_own(client, db):
     schema = client.get("/api/schema/?format=json").json()
     response = client.get("/api/docs/")
     page = response.content.decode()
@@ -26,5 +28,6 @@ def test_the_docs_page_lists_every_operation_and_runs_no_script(client, db):
     for path, methods in schema["paths"].items():
         for method in methods:
             assert f"{method.upper()} {path}" in page
-    assert "<script" not in page
+    # Only the site's own static scripts (base.html): nothing inline, nothing from elsewhere.
+    assert all('src="/static/' in attrs for attrs in re.findall(r"<script([^>]*)>", page))
     assert "default-src 'self'" in response["Content-Security-Policy"]

@@ -25,12 +25,20 @@ def log(tenant_a, tenant_b):
     return {
         "issued": message_create(tenant_a, invoice_id="inv-142", created_at=at),
         "failed": message_create(
-            tenant_a, kind="reminder", status="failed", channel="whatsapp",
-            created_at=at.replace(day=3), contact_id="c-2",
+            tenant_a,
+            kind="reminder",
+            status="failed",
+            channel="whatsapp",
+            created_at=at.replace(day=3),
+            contact_id="c-2",
         ),  # fmt: skip
         "email": message_create(
-            tenant_a, kind="payment_received", channel="email", invoice_id="inv-142",
-            recipient="aroha@example.test", created_at=at.replace(day=5),
+            tenant_a,
+            kind="payment_received",
+            channel="email",
+            invoice_id="inv-142",
+            recipient="aroha@example.test",
+            created_at=at.replace(day=5),
         ),  # fmt: skip
         "other": message_create(tenant_b, invoice_id="inv-142", created_at=at),
     }

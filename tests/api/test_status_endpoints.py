@@ -6,9 +6,7 @@ from tests.api.conftest import message_create
 from tests.xero_api import xero_connection_create
 
 
-def test_connections_lists_the_tenants_organisations_and_channel_readiness(
-    api, tenant_a, tenant_b
-):
+def test_connections_lists_the_tenants_organisations_and_channel_readiness(api, tenant_a, tenant_b):
     ours = xero_connection_create(tenant=tenant_a, name="Alpha Plumbing (NZ)")
     broken = xero_connection_create(tenant=tenant_a, name="Alpha Plumbing (AU)")
     XeroGrant.objects.filter(pk=broken.grant_id).update(status="needs_reconnect")

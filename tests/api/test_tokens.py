@@ -60,9 +60,7 @@ def test_a_token_stops_working_when_its_owner_leaves_the_tenant(api, staff_a, te
     assert api.get("/api/v1/templates/").status_code == 401
 
 
-def test_a_token_acts_for_its_own_tenant_whatever_the_session_chose(
-    tenant_a, tenant_b, staff_a
-):
+def test_a_token_acts_for_its_own_tenant_whatever_the_session_chose(tenant_a, tenant_b, staff_a):
     Membership.objects.create(user=staff_a, tenant=tenant_b, role=Membership.Role.STAFF)
     _, raw_b = api_token_create(tenant=tenant_b, user=staff_a, name="Bravo")
     ids = {t["id"] for t in client_with_token(raw_b).get("/api/v1/templates/").json()}
