@@ -56,8 +56,12 @@ def api_token_authenticate(*, raw: str) -> ApiToken | None:
         return None
     api_token.membership = membership
     now = timezone.now()
-    ApiToken.objects.filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
-        pk=api_token.pk,
-    ).update(last_used_at=now)
+    last_used = api_token.last_used_at
+    if last_used is None or last_used < now - LAST_USED_RESOLUTION:
+        # A hint for people, so no lock and no write on most requests: the conditional UPDATE
+        # only keeps two concurrent requests from both writing.
+        ApiToken.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION),
+            pk=api_token.pk,
+        ).update(last_used_at=now)
     return api_token

@@ -10,6 +10,7 @@ errors look.
 - Throttling: per token (per user for a session), so one integrator's loop slows only itself.
 """
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -59,6 +60,11 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
+NON_FIELD = api_settings.NON_FIELD_ERRORS_KEY
+# DRF's key, and Django's (a model's clean() raising an error about no field in particular).
+NON_FIELD_KEYS = (NON_FIELD, NON_FIELD_ERRORS)
+
+
 def _messages(detail) -> list[str]:
     if isinstance(detail, dict):
         return [f"{key}: {text}" for key, value in detail.items() for text in _messages(value)]
@@ -69,12 +75,10 @@ def _messages(detail) -> list[str]:
 
 def _error_body(exc: exceptions.APIException) -> dict:
     if isinstance(exc, exceptions.ValidationError):
-        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-        general = _messages(detail.get(api_settings.NON_FIELD_ERRORS_KEY, []))
+        detail = exc.detail if isinstance(exc.detail, dict) else {NON_FIELD: exc.detail}
+        general = [text for key in NON_FIELD_KEYS for text in _messages(detail.get(key, []))]
         fields = {
-            name: _messages(value)
-            for name, value in detail.items()
-            if name != api_settings.NON_FIELD_ERRORS_KEY
+            name: _messages(value) for name, value in detail.items() if name not in NON_FIELD_KEYS
         }
         message = " ".join(general) or "Some fields are not valid: see “fields”."
         return {"code": "invalid", "message": message, "fields": fields}

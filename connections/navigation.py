@@ -21,6 +21,6 @@ MAIN_NAV: list[NavEntry] = [
     NavEntry("Xero", "xero-connections", owner_only=True),
     NavEntry("Twilio & email", "messaging:settings", owner_only=True),
     NavEntry("Members", "members"),
-    NavEntry("Settings", "tenant-settings", owner_only=True),
     NavEntry("API tokens", "api-tokens"),
+    NavEntry("Settings", "tenant-settings", owner_only=True),
 ]

@@ -1,9 +1,11 @@
 """Who may call, and how every refusal looks: {"error": {"code", "message", "fields"}}."""
 
 import pytest
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from rest_framework.test import APIClient
 
 from api_tokens.services import api_token_create
+from config.api import api_exception_handler
 from tests.api.conftest import client_with_token
 
 
@@ -117,3 +119,12 @@ def test_the_rate_limit_is_shared_through_redis_when_there_is_one(settings, api)
     statuses = [api.get("/api/v1/templates/").status_code for _ in range(3)]
     caches["api_throttle"].clear()
     assert statuses == [200, 200, 429]
+
+
+def test_a_models_error_about_no_field_in_particular_is_the_message():
+    error = ValidationError({NON_FIELD_ERRORS: ["Pick one template per rule."]})
+    response = api_exception_handler(error, {})
+    assert response.status_code == 400
+    assert response.data == {
+        "error": {"code": "invalid", "message": "Pick one template per rule.", "fields": {}}
+    }

@@ -72,3 +72,17 @@ def test_the_admin_lists_tokens_without_any_secret(admin_client, staff_token):
     page = admin_client.get(f"/admin/api_tokens/apitoken/{api_token.pk}/change/").content.decode()
     assert api_token.prefix in page
     assert raw not in page and api_token.token_hash not in page
+
+
+def test_the_page_says_when_a_token_was_last_used(api, staff_token, time_machine):
+    api_token, _ = staff_token
+    time_machine.move_to("2026-07-07 01:00:00Z", tick=False)
+    api.get("/api/v1/templates/")
+    time_machine.move_to("2026-07-07 01:00:30Z", tick=False)
+    api.get("/api/v1/templates/")  # within the minute: not written again
+    api_token.refresh_from_db()
+    assert api_token.last_used_at.isoformat() == "2026-07-07T01:00:00+00:00"
+    time_machine.move_to("2026-07-07 01:02:00Z", tick=False)
+    api.get("/api/v1/templates/")
+    api_token.refresh_from_db()
+    assert api_token.last_used_at.isoformat() == "2026-07-07T01:02:00+00:00"

@@ -19,8 +19,8 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
         ("/connections/", "Xero"),
         ("/messaging/settings/", "Twilio & email"),
         ("/members/", "Members"),
-        ("/settings/", "Settings"),
         ("/api-tokens/", "API tokens"),
+        ("/settings/", "Settings"),
     ]
     assert [label for _, current, label in links if current] == ["Members"]
     assert len(links) == len(MAIN_NAV)
