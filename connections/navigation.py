@@ -1,0 +1,20 @@
+"""The main navigation: one list, shown in templates/base.html by `{% main_nav %}`.
+
+A new page joins the nav by adding one NavEntry here. Only link pages that exist.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    owner_only: bool = False
+
+
+MAIN_NAV: list[NavEntry] = [
+    NavEntry("Home", "home"),
+    NavEntry("Members", "members"),
+    NavEntry("Settings", "tenant-settings", owner_only=True),
+]
