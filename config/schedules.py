@@ -23,6 +23,13 @@ SCHEDULES["billing_events.requeue"] = (
     1,
 )
 SCHEDULES["billing_events.poll"] = ("billing_events.tasks.polls_enqueue_due", Schedule.MINUTES, 1)
+# dashboard (issue 7): read whether Xero's own invoice reminders are on, once a day per organisation
+# (new organisations within the hour), so the dashboard can warn without calling Xero itself.
+SCHEDULES["dashboard.xero-invoice-reminders"] = (
+    "dashboard.tasks.invoice_reminders_check_due_task",
+    Schedule.HOURLY,
+    None,
+)
 
 
 def sync_schedules(**kwargs):

@@ -15,6 +15,9 @@ class NavEntry:
 
 MAIN_NAV: list[NavEntry] = [
     NavEntry("Home", "home"),
+    NavEntry("Dashboard", "dashboard"),
+    NavEntry("Send log", "messaging:message-list"),
+    NavEntry("Templates", "messaging:template-list"),
     NavEntry("Members", "members"),
     NavEntry("Settings", "tenant-settings", owner_only=True),
 ]

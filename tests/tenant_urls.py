@@ -56,6 +56,10 @@ def _invitation(tenant_b):
     return new.invitation.pk
 
 
+def _template_of(tenant_b):
+    return tenant_b.message_templates.first().pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
@@ -63,6 +67,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "message_id": _message_of,
     "membership_id": _membership,
     "invitation_id": _invitation,
+    "template_id": _template_of,
 }
 
 

@@ -16,6 +16,13 @@ def main_nav(context):
         if entry.owner_only and not (membership and membership.is_owner):
             continue
         url = reverse(entry.url_name)
-        current = path == url if url == "/" else path.startswith(url)
-        links.append({"label": entry.label, "url": url, "current": current})
+        links.append({"label": entry.label, "url": url, "current": False})
+    # The longest matching prefix wins: /messaging/templates/ is Templates, not the send log.
+    matching = [
+        link
+        for link in links
+        if path == link["url"] or link["url"] != "/" and path.startswith(link["url"])
+    ]
+    if matching:
+        max(matching, key=lambda link: len(link["url"]))["current"] = True
     return {"links": links}

@@ -12,6 +12,9 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
     links = _nav(owner_client.get("/members/").text)
     assert [(href, label) for href, _, label in links] == [
         ("/", "Home"),
+        ("/dashboard/", "Dashboard"),
+        ("/messaging/", "Send log"),
+        ("/messaging/templates/", "Templates"),
         ("/members/", "Members"),
         ("/settings/", "Settings"),
     ]
@@ -21,9 +24,14 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
 
 def test_staff_do_not_see_owner_only_sections(staff_client):
     labels = [label for _, _, label in _nav(staff_client.get("/").text)]
-    assert labels == ["Home", "Members"]
+    assert labels == ["Home", "Dashboard", "Send log", "Templates", "Members"]
 
 
 def test_someone_in_no_team_gets_no_section_links(client, outsider):
     client.force_login(outsider)
     assert _nav(client.get("/").text) == []
+
+
+def test_a_page_under_another_sections_address_marks_only_its_own_section(staff_client):
+    links = _nav(staff_client.get("/messaging/templates/").text)
+    assert [label for _, current, label in links if current] == ["Templates"]
