@@ -149,8 +149,8 @@ def test_a_second_template_for_the_same_rule_is_refused_in_plain_words(staff_cli
 def test_a_whatsapp_template_needs_its_content_sid_and_previews_its_variables(
     staff_client, tenant_a
 ):
-    fields = {"kind": "reminder", "channel": "whatsapp", "body": "",
-              "content_variables": '{"1": "{{ first_name }}", "2": "{{ invoice_number }}"}'}  # fmt: skip
+    mapping = '{"1": "{{ first_name }}", "2": "{{ invoice_number }}"}'
+    fields = {"kind": "reminder", "channel": "whatsapp", "body": "", "content_variables": mapping}
     response = staff_client.post("/messaging/templates/new/", {**fields, "content_sid": "HX1"})
     assert "A WhatsApp template needs a ContentSid" in response.text
     html = preview(staff_client, **fields)
