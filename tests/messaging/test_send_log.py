@@ -95,7 +95,8 @@ def test_the_detail_shows_body_recipient_and_every_change_with_the_error_explain
     )  # fmt: skip
     MessageStatusChange.objects.create(
         message=failed, from_status="sent", to_status="failed", provider_status="failed",
-        error_code="30007", note="Twilio: failed", created_at=datetime(2026, 7, 5, 1, 2, tzinfo=UTC),
+        error_code="30007", note="Twilio: failed",
+        created_at=datetime(2026, 7, 5, 1, 2, tzinfo=UTC),
     )  # fmt: skip
     page = staff_client.get(f"/messaging/{failed.pk}/").text
     assert "Hi Aroha" in page and "+64219876543" in page
