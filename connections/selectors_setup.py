@@ -1,8 +1,8 @@
 """The tenant home's "what's left to do" checklist.
 
 Each step is one small function of the tenant in SETUP_STEPS; a later part of Dunwell adds its step
-(Xero connected, Twilio set up, templates reviewed, test message sent) by appending one function
-to that list. A step links to the page where it is done and says in plain words what to do.
+(templates reviewed, test message sent, ...) by adding one function to that list. A step links to
+the page where it is done and says in plain words what to do.
 """
 
 from collections.abc import Callable
@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from connections.models import Invitation, Tenant
+from connections.models import Invitation, MessagingSettings, Tenant, XeroConnection
+from connections.selectors import connections_for_tenant
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,37 @@ class Step:
     action: str  # the link text: what to do next
     hint: str  # one sentence on why it matters
     owner_only: bool = True
+
+
+def _xero_connected(tenant: Tenant) -> Step:
+    return Step(
+        key="xero",
+        title="Connect your Xero organisation",
+        done=connections_for_tenant(tenant=tenant)
+        .filter(status=XeroConnection.Status.ACTIVE)
+        .exists(),
+        url=reverse("xero-connections"),
+        action="Connect to Xero",
+        hint="Dunwell hears about invoices and payments only from a connected organisation.",
+    )
+
+
+def _twilio_set_up(tenant: Tenant) -> Step:
+    # The same minimum messaging.channels needs to send an SMS: an account and a sender.
+    has_account = MessagingSettings.objects.filter(tenant=tenant).exclude(twilio_account_sid="")
+    done = (
+        has_account.exclude(twilio_auth_token="", twilio_api_key_secret="")
+        .exclude(twilio_messaging_service_sid="", twilio_from_number="")
+        .exists()
+    )
+    return Step(
+        key="twilio",
+        title="Add your Twilio account",
+        done=done,
+        url=reverse("messaging:settings"),
+        action="Set up Twilio",
+        hint="Messages go out through your own Twilio account and sender number.",
+    )
 
 
 def _members_invited(tenant: Tenant) -> Step:
@@ -51,8 +83,10 @@ def _settings_reviewed(tenant: Tenant) -> Step:
 
 
 SETUP_STEPS: list[Callable[[Tenant], Step]] = [
-    _members_invited,
+    _xero_connected,
+    _twilio_set_up,
     _settings_reviewed,
+    _members_invited,
 ]
 
 

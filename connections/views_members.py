@@ -94,12 +94,16 @@ def _reload(request, url_name: str):
     return redirect(url_name)
 
 
+def _membership_of_tenant(request, membership_id) -> Membership:
+    return get_for_tenant(
+        Membership.objects.select_related("user"), request.tenant, pk=membership_id
+    )
+
+
 @require_POST
 @tenant_required(owner=True)
 def member_remove(request, membership_id):
-    membership = get_for_tenant(
-        Membership.objects.select_related("user"), request.tenant, pk=membership_id
-    )
+    membership = _membership_of_tenant(request, membership_id)
     try:
         membership_remove(membership=membership)
     except TeamRuleError as error:
@@ -114,9 +118,7 @@ def member_remove(request, membership_id):
 @require_POST
 @tenant_required(owner=True)
 def member_role(request, membership_id):
-    membership = get_for_tenant(
-        Membership.objects.select_related("user"), request.tenant, pk=membership_id
-    )
+    membership = _membership_of_tenant(request, membership_id)
     try:
         membership_role_change(membership=membership, role=request.POST.get("role", ""))
     except TeamRuleError as error:

@@ -20,8 +20,8 @@ PUBLIC_PREFIXES = (
     "webhooks/",  # signed by Xero / Twilio
     "sandbox/",  # the offline stand-ins, mounted only with DUNWELL_SANDBOX=1
     "static/",
-    "pay/",  # a customer's payment link: an unguessable token per invoice
     "invitations/",  # an invitation link: its unguessable single-use token is the authority
+    "pay/",  # a customer's payment link: an unguessable token per invoice
 )
 
 

@@ -6,23 +6,23 @@ from connections.navigation import MAIN_NAV
 register = template.Library()
 
 
+def _matches(path: str, url: str) -> bool:
+    return path == url if url == "/" else path.startswith(url)
+
+
 @register.inclusion_tag("includes/main_nav.html", takes_context=True)
 def main_nav(context):
     """The MAIN_NAV entries this member may use, the current one marked for aria-current."""
     membership = context.get("current_membership")
     path = context["request"].path
-    links = []
-    for entry in MAIN_NAV:
-        if entry.owner_only and not (membership and membership.is_owner):
-            continue
-        url = reverse(entry.url_name)
-        links.append({"label": entry.label, "url": url, "current": False})
-    # The longest matching prefix wins: /messaging/templates/ is Templates, not the send log.
-    matching = [
-        link
-        for link in links
-        if path == link["url"] or link["url"] != "/" and path.startswith(link["url"])
+    links = [
+        {"label": entry.label, "url": reverse(entry.url_name)}
+        for entry in MAIN_NAV
+        if not entry.owner_only or (membership and membership.is_owner)
     ]
-    if matching:
-        max(matching, key=lambda link: len(link["url"]))["current"] = True
+    current = max(
+        (link["url"] for link in links if _matches(path, link["url"])), key=len, default=None
+    )
+    for link in links:
+        link["current"] = link["url"] == current
     return {"links": links}

@@ -16,12 +16,24 @@ def test_the_login_page_is_accessible(client, db):
     assert_accessible(client.get("/accounts/login/").text)
 
 
-@pytest.mark.parametrize("path", ["/", "/members/", "/settings/", "/no-such-page/"])
+OWNER_PAGES = [
+    "/",
+    "/members/",
+    "/settings/",
+    "/connections/",
+    "/messaging/",
+    "/messaging/contacts-needing-phone/",
+    "/messaging/settings/",
+    "/no-such-page/",
+]
+
+
+@pytest.mark.parametrize("path", OWNER_PAGES)
 def test_an_owners_pages_are_accessible(owner_client, staff_a, invitation_path, path):
     assert_accessible(owner_client.get(path).text)
 
 
-@pytest.mark.parametrize("path", ["/", "/members/", "/settings/"])
+@pytest.mark.parametrize("path", ["/", "/members/", "/settings/", "/messaging/"])
 def test_a_staff_members_pages_are_accessible(staff_client, path):
     assert_accessible(staff_client.get(path).text)
 

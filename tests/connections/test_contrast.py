@@ -31,7 +31,7 @@ TEXT_PAIRS = [
     ("ink", "bg"), ("ink", "card"), ("muted", "card"), ("muted", "bg"),
     ("accent", "card"), ("accent", "bg"), ("accent-ink", "accent"), ("accent-ink", "bad"),
     ("bad", "card"), ("ok", "card"), ("warn", "card"),
-    ("bad", "#fbe9ea"), ("ok", "#e6f4ea"), ("ink", "#e8f0fb"),
+    ("bad", "#fbe9ea"), ("ok", "#e6f4ea"), ("ink", "#e8f0fb"), ("warn", "#fff4d6"),
 ]  # fmt: skip
 
 
