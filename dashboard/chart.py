@@ -9,7 +9,7 @@ SERIES = (
     ("failed", "Failed or undelivered"),
     ("skipped", "Skipped"),
 )
-WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 600, 180, 32, 22, 8
+WIDTH, HEIGHT, LEFT, BOTTOM, TOP = 900, 200, 32, 22, 8
 
 
 @dataclass(frozen=True)
@@ -67,10 +67,12 @@ def daily_chart(daily: list[dict]) -> Chart:
             title = f"{day['day']:%-d %b}: {count} {name.lower()}"
             bars.append(Bar(round(x, 1), round(y, 1), round(slot * 0.7, 1), round(height, 1),
                             series, title))  # fmt: skip
-    for index in sorted({0, len(daily) // 2, len(daily) - 1}):
-        if 0 <= index < len(daily):
-            x = LEFT + index * slot + slot / 2
-            labels.append(Label(round(x, 1), HEIGHT - 6, f"{daily[index]['day']:%-d %b}"))
+    # First, middle and last day; the outer two anchored inwards so they are never clipped.
+    inset = {"start": slot * 0.15, "middle": slot / 2, "end": slot * 0.85}
+    if daily:
+        for index, anchor in ((0, "start"), (len(daily) // 2, "middle"), (len(daily) - 1, "end")):
+            x = round(LEFT + index * slot + inset[anchor], 1)
+            labels.append(Label(x, HEIGHT - 6, f"{daily[index]['day']:%-d %b}", anchor))
     labels += [
         Label(LEFT - 6, HEIGHT - BOTTOM, "0", "end"),
         Label(LEFT - 6, TOP + 8, str(peak), "end"),

@@ -162,7 +162,7 @@ def template_preview(
             filled = fill("content_variables", str(text), limit)
             preview.whatsapp_variables.append((str(key), filled))
     rendered = fill("body", body, limit) if body.strip() or channel != Channel.WHATSAPP else ""
-    if channel == Channel.SMS:
+    if channel == Channel.SMS and rendered:
         preview.sms = sms_counter(rendered)
         forcing = rendering.sms_size(rendered).ucs2_characters
         preview.chunks = _chunks(rendered, forcing)
