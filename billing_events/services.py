@@ -27,6 +27,7 @@ from billing_events.models import (
     XeroEvent,
 )
 from billing_events.payment_links import invoice_pay_url
+from billing_events.selectors import contact_card
 from billing_events.transitions import (
     Notification,
     contact_fields,
@@ -270,18 +271,6 @@ def _sync_for(*, connection) -> OrganisationSync:
         xero_tenant_id=connection.xero_tenant_id, defaults={"tenant": connection.tenant}
     )
     return sync
-
-
-def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
-    return ContactCard(
-        contact_id=snapshot.contact_id,
-        name=snapshot.name,
-        first_name=snapshot.first_name,
-        email=snapshot.email,
-        phones=tuple(snapshot.phones),
-        group_ids=tuple(snapshot.group_ids),
-        group_names=tuple(snapshot.group_names),
-    )
 
 
 def _snapshot_save(model, previous, lookup: dict, fields: dict):

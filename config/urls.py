@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("connections.urls_team")),
     path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
+    path("", include("dashboard.urls")),
     path("", include("api_tokens.urls")),
     path("", include("config.api_urls")),
 ]

@@ -4,9 +4,6 @@ Email stays off until the tenant has a SendGrid key and has read the wording; SM
 main channel. WhatsApp needs the tenant's own approved ContentSid, so it has no default.
 """
 
-from datetime import date
-from decimal import Decimal
-
 SMS = {
     "invoice_issued": (
         "Hi {{ first_name }}, {{ organisation_name }} has sent you invoice {{ invoice_number }} "
@@ -75,28 +72,4 @@ REPLIES_SMS = {
         "Sorry, we couldn't find invoice {{ invoice_number }} for this number. Reply with your "
         "question and the {{ organisation_name }} accounts team will get back to you."
     ),
-}
-
-# What a template preview is filled with when no invoice is given, and for any variable the chosen
-# invoice has no value for (a receipt template previewed against an unpaid invoice, say).
-SAMPLE_CONTACT = {
-    "contact_id": "",
-    "name": "Aroha Ngata",
-    "first_name": "Aroha",
-    "group_names": ("Trade customers",),
-}
-SAMPLE_CONTEXT = {
-    "invoice_number": "INV-0142",
-    "reference": "Job 2291",
-    "amount_due": Decimal("485.00"),
-    "total": Decimal("485.00"),
-    "amount_paid": Decimal("0.00"),
-    "payment_amount": Decimal("200.00"),
-    "currency": "",  # the tenant's home currency
-    "due_date": date(2026, 7, 7),
-    "days_overdue": 7,
-    "online_invoice_url": "https://dunwell.example.com/pay/Xy3kP9qLmN2vR8tB/",
-    "organisation_name": "Alpha Plumbing",
-    "reminder_stage": "7 days overdue",
-    "credit_note_number": "CN-0007",
 }

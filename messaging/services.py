@@ -644,6 +644,26 @@ def message_resend(*, message: Message, by_user) -> Message:
     return _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
 
 
+# One click resends at most this many; the rest stay listed for the next click.
+BULK_RESEND_LIMIT = 200
+
+
+def messages_resend_bulk(*, messages, by_user) -> int:
+    """Resend each of `messages` (failed or undelivered, not yet resent) once.
+
+    Each resend is its own insert under the dedup constraint, so a repeated POST of the same
+    confirmation lands on the same keys and sends nothing twice.
+    """
+    resent = 0
+    for message in messages.select_related("tenant").order_by("pk")[:BULK_RESEND_LIMIT]:
+        try:
+            message_resend(message=message, by_user=by_user)
+        except ValidationError:
+            continue  # moved on (e.g. a callback said delivered) since the page was shown
+        resent += 1
+    return resent
+
+
 def templates_create_defaults(*, tenant: Tenant) -> None:
     """Called by connections.services.tenant_create; safe to call again."""
     rows = [
@@ -709,32 +729,3 @@ def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
         f"Twilio accepted the message (status “{result.provider_status}”, "
         f"SID {result.provider_id}). It should arrive on {choice.e164} shortly."
     )
-
-
-# --- templates edited through the API -----------------------------------------------------------
-
-
-class TemplateConflict(Exception):
-    """Another template already covers this kind, channel, contact group and stage."""
-
-
-def template_save(*, template: MessageTemplate) -> MessageTemplate:
-    """Validate exactly as the editor does (MessageTemplate.clean) and save.
-
-    The one-rule-per-(kind, channel, group, stage) promise is the database constraint's: a clash
-    is found by the insert, never by looking first.
-    """
-    template.full_clean(validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            template.save()
-    except IntegrityError:
-        raise TemplateConflict(
-            "A template for this kind, channel, contact group and reminder stage already exists."
-        ) from None
-    return template
-
-
-def template_delete(*, template: MessageTemplate) -> None:
-    """Messages already sent keep their text; they only lose the link to the template."""
-    template.delete()

@@ -61,16 +61,14 @@ def _invitation(tenant_b):
     return new.invitation.pk
 
 
+def _template_of(tenant_b):
+    return tenant_b.message_templates.first().pk
+
+
 def _reminder_pause_of(tenant_b):
     from billing_events.models import ReminderPause
 
     return ReminderPause.objects.create(tenant=tenant_b, contact_id="b-contact").pk
-
-
-def _template_of(tenant_b):
-    from messaging.models import MessageTemplate
-
-    return MessageTemplate.objects.filter(tenant=tenant_b).first().pk
 
 
 def _api_token_of(tenant_b):
@@ -87,8 +85,8 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "message_id": _message_of,
     "membership_id": _membership,
     "invitation_id": _invitation,
-    "pause_id": _reminder_pause_of,
     "template_id": _template_of,
+    "pause_id": _reminder_pause_of,
     "api_token_id": _api_token_of,
 }
 

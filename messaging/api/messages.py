@@ -5,7 +5,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from billing_events.selectors import invoice_ids_numbered
 from config.api import (
     PAGE_PARAMETERS,
     Conflict,
@@ -52,7 +51,9 @@ class MessageListApi(TenantAPIView):
         contact_id = serializers.CharField(
             required=False, max_length=64, help_text="Xero ContactID"
         )
-        invoice_number = serializers.CharField(required=False, max_length=255)
+        invoice_number = serializers.CharField(
+            required=False, max_length=255, help_text="Contains, ignoring case (as in the send log)"
+        )
         created_after = serializers.DateTimeField(required=False, help_text="Inclusive")
         created_before = serializers.DateTimeField(required=False, help_text="Exclusive")
 
@@ -66,11 +67,7 @@ class MessageListApi(TenantAPIView):
     def get(self, request):
         filters = self.MessageFilter(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        values = dict(filters.validated_data)
-        number = values.pop("invoice_number", None)
-        if number is not None:
-            values["invoice_ids"] = invoice_ids_numbered(tenant=request.tenant, number=number)
-        messages = selectors.messages_filter(tenant=request.tenant, **values)
+        messages = selectors.messages_filter(tenant=request.tenant, **filters.validated_data)
         paginator = self.pagination()
         page = paginator.paginate_queryset(messages, request, view=self)
         return paginator.get_paginated_response(MessageOutput(page, many=True).data)

@@ -1,12 +1,16 @@
 """Message templates: list, create, read, change, delete — validated exactly as in the editor."""
 
+import json
+
+from django.core.exceptions import ObjectDoesNotExist
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from config.api import Conflict, TenantAPIView
 from connections.tenancy import for_tenant, get_for_tenant
-from messaging import rendering, services
+from messaging import rendering, template_editor
 from messaging.models import SENDING_CHANNELS, Kind, MessageTemplate
 
 # The channels a template can be for (not the send log's "none" pseudo-channel).
@@ -73,9 +77,9 @@ def _save(template: MessageTemplate, values: dict) -> MessageTemplate:
     for name, value in values.items():
         setattr(template, name, value)
     try:
-        return services.template_save(template=template)
-    except services.TemplateConflict as exc:
-        raise Conflict(str(exc), code="duplicate_template") from None
+        return template_editor.template_save(template=template)
+    except template_editor.DuplicateRule as exc:
+        raise Conflict(exc.messages[0], code="duplicate_template") from None
 
 
 class TemplateListApi(TenantAPIView):
@@ -126,8 +130,10 @@ class TemplateDetailApi(TenantAPIView):
         values = TemplateInput(data=request.data)
         values.is_valid(raise_exception=True)
         # A PUT replaces the whole template: what it leaves out takes the model's default.
-        replacement = MessageTemplate(pk=template.pk, tenant=request.tenant)
-        return Response(TemplateOutput(_save(replacement, values.validated_data)).data)
+        blank = MessageTemplate()
+        defaults = {name: getattr(blank, name) for name in TemplateInput().fields}
+        saved = _save(template, {**defaults, **values.validated_data})
+        return Response(TemplateOutput(saved).data)
 
     @extend_schema(
         operation_id="templates_partial_update",
@@ -142,5 +148,72 @@ class TemplateDetailApi(TenantAPIView):
 
     @extend_schema(operation_id="templates_destroy", responses={204: None})
     def delete(self, request, template_id):
-        services.template_delete(template=self._template(request, template_id))
+        template_editor.template_delete(template=self._template(request, template_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TemplatePreviewApi(TenantAPIView):
+    class PreviewInput(serializers.Serializer):
+        body = serializers.CharField(
+            trim_whitespace=False, allow_blank=True, help_text=_FIELD_HELP["body"]
+        )
+        channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS, default="sms")
+        subject = serializers.CharField(
+            required=False, allow_blank=True, max_length=300, help_text=_FIELD_HELP["subject"]
+        )
+        content_variables = serializers.DictField(
+            child=serializers.CharField(allow_blank=True, trim_whitespace=False),
+            required=False,
+            help_text=_FIELD_HELP["content_variables"],
+        )
+        invoice_id = serializers.CharField(
+            required=False,
+            max_length=64,
+            help_text="Xero InvoiceID of one of your invoices. Without it, your latest invoice "
+            "(or an example, before the first one) is used.",
+        )
+
+    class PreviewOutput(serializers.Serializer):
+        class SmsSize(serializers.Serializer):
+            encoding = serializers.ChoiceField(choices=["GSM-7", "UCS-2"])
+            segments = serializers.IntegerField()
+            characters = serializers.IntegerField()
+            per_segment = serializers.IntegerField()
+            ucs2_characters = serializers.ListField(
+                source="forcing",
+                child=serializers.CharField(),
+                help_text="The characters that force UCS-2 (fewer characters per segment)",
+            )
+
+        sample = serializers.CharField(
+            source="sample_label", help_text="Whose values filled the template"
+        )
+        subject = serializers.CharField()
+        text = serializers.CharField()
+        sms = SmsSize(allow_null=True, help_text="SMS only: how the text is sent")
+
+    @extend_schema(
+        operation_id="templates_preview",
+        request=PreviewInput,
+        responses=PreviewOutput,
+        description="Render a template as the message would read, without saving it.",
+    )
+    def post(self, request):
+        values = self.PreviewInput(data=request.data)
+        values.is_valid(raise_exception=True)
+        draft = values.validated_data
+        try:
+            preview = template_editor.template_preview(
+                tenant=request.tenant,
+                channel=draft["channel"],
+                subject=draft.get("subject", ""),
+                body=draft["body"],
+                content_variables=json.dumps(draft.get("content_variables", {})),
+                invoice_id=draft.get("invoice_id"),
+            )
+        except ObjectDoesNotExist:
+            raise NotFound("No invoice of yours has this invoice_id.") from None
+        if preview.errors:
+            raise ValidationError(preview.errors)
+        preview.text = "".join(chunk.text for chunk in preview.chunks)
+        return Response(self.PreviewOutput(preview).data)

@@ -12,6 +12,7 @@ urlpatterns = [
     ),
     path("templates/", templates.TemplateListApi.as_view(), name="templates"),
     path("templates/<int:template_id>/", templates.TemplateDetailApi.as_view(), name="template"),
+    path("templates/preview/", templates.TemplatePreviewApi.as_view(), name="template-preview"),
     path(
         "contacts/needing-attention/",
         contacts.ContactsNeedingAttentionApi.as_view(),

@@ -94,28 +94,40 @@ def test_another_tenants_template_is_not_found(api, tenant_b):
     assert theirs.is_active
 
 
-def test_the_preview_renders_a_sample_with_encoding_and_segments(api):
+def test_the_preview_renders_an_example_with_encoding_and_segments(api):
     response = api.post(
         "/api/v1/templates/preview/",
         {"body": "Hi {{ first_name }}, {{ invoice_number }}: {{ amount_due }} due {{ due_date }}."},
     )
     assert response.status_code == 200
     assert response.json() == {
+        "sample": "an example invoice (none from Xero yet)",
+        "subject": "",
         "text": "Hi Aroha, INV-0142: $485.00 due 7 July 2026.",
-        "encoding": "GSM-7",
-        "segments": 1,
-        "units": 44,
-        "ucs2_characters": [],
-        "sample_variables": ["amount_due", "due_date", "first_name", "invoice_number"],
+        "sms": {
+            "encoding": "GSM-7",
+            "segments": 1,
+            "characters": 44,
+            "per_segment": 160,
+            "ucs2_characters": [],
+        },
     }
 
 
 def test_the_preview_counts_ucs2_segments(api):
     body = "Kia ora {{ first_name }} 🙂 " + "x" * 60
-    preview = api.post("/api/v1/templates/preview/", {"body": body}).json()
-    assert (preview["encoding"], preview["segments"], preview["ucs2_characters"]) == (
-        "UCS-2", 2, ["🙂"],
+    sms = api.post("/api/v1/templates/preview/", {"body": body}).json()["sms"]
+    assert (sms["encoding"], sms["segments"], sms["ucs2_characters"]) == (
+        "UCS-2", 2, ["🙂 (slightly smiling face)"],
     )  # fmt: skip
+
+
+def test_an_email_preview_has_a_subject_and_no_sms_counter(api):
+    preview = api.post(
+        "/api/v1/templates/preview/",
+        {"channel": "email", "subject": "Invoice {{ invoice_number }}", "body": "Hi"},
+    ).json()
+    assert (preview["subject"], preview["text"], preview["sms"]) == ("Invoice INV-0142", "Hi", None)
 
 
 @time_machine.travel(date(2026, 7, 14), tick=False)
@@ -139,10 +151,11 @@ def test_the_preview_uses_an_invoice_of_the_tenant(api, tenant_a):
             "days, from {{ organisation_name }}. Thanks {{ payment_amount }}",
         },
     ).json()
+    # The invoice's own values; what it cannot have (a payment) comes from the example.
     assert preview["text"] == (
         "Wiremu: INV-0007 $99.50 7 days, from Alpha Plumbing Ltd. Thanks $200.00"
     )
-    assert preview["sample_variables"] == ["payment_amount"]
+    assert preview["sample"] == "invoice INV-0007 to Wiremu Tane"
 
 
 def test_the_preview_refuses_an_invalid_template_or_another_tenants_invoice(api, tenant_b):
