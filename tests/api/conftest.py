@@ -1,6 +1,9 @@
 """Helpers for the REST API tests: tokens for tenant A's people, and a few rows to read."""
 
+from datetime import UTC, datetime
+
 import pytest
+import time_machine
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
@@ -20,6 +23,14 @@ def client_with_token(raw: str) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     return client
+
+
+@pytest.fixture
+def daytime():
+    """Midday for tenant A (UTC), whose zone a NZ mobile falls back to (its number names no single
+    zone): outside quiet hours, so a resend goes out at once (pending), not later (scheduled)."""
+    with time_machine.travel(datetime(2026, 7, 7, 12, 0, tzinfo=UTC), tick=False) as traveller:
+        yield traveller
 
 
 @pytest.fixture

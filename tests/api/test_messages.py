@@ -89,7 +89,7 @@ def test_a_message_shows_its_status_history_and_resends(api, failed_message):
 
 
 def test_resending_a_failed_message_makes_one_new_linked_message(
-    api, failed_message, django_capture_on_commit_callbacks
+    api, failed_message, django_capture_on_commit_callbacks, daytime
 ):
     with django_capture_on_commit_callbacks():  # the dispatch kick is not run: no Twilio here
         first = api.post(f"/api/v1/messages/{failed_message.pk}/resend/")

@@ -47,7 +47,7 @@ def generated_client(api):
 
 
 def test_a_client_generated_from_the_schema_lists_resends_and_updates(
-    generated_client, failed_message, sms_template, django_capture_on_commit_callbacks
+    generated_client, failed_message, sms_template, django_capture_on_commit_callbacks, daytime
 ):
     failed = generated_client("messages_list", status="failed").json()["results"]
     assert [m["id"] for m in failed] == [failed_message.pk]
