@@ -52,10 +52,8 @@ class ContactForm(forms.Form):
         label="Handset unreachable (texts end undelivered, 30003)", required=False
     )
 
-    def __init__(self, *args, contact: Contact, **kwargs):
-        if not args and "initial" not in kwargs:
-            kwargs["initial"] = self.initial_for(contact)
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *, contact: Contact):
+        super().__init__(data, initial=self.initial_for(contact))
         self.fields["groups"].queryset = ContactGroup.objects.filter(
             organisation=contact.organisation
         )

@@ -73,7 +73,9 @@ def authorize(client, *, organisations, challenge="", state="state-1", scope=SCO
     }
     response = client.post(AUTHORIZE, form)
     assert response.status_code == 302
-    return {key: values[0] for key, values in parse_qs(urlsplit(response["Location"]).query).items()}
+    return {
+        key: values[0] for key, values in parse_qs(urlsplit(response["Location"]).query).items()
+    }
 
 
 def token_post(client, fields: dict, *, auth=(CLIENT_ID, CLIENT_SECRET)):
