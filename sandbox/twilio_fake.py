@@ -12,7 +12,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from email.utils import format_datetime
 from urllib.parse import urlencode
 
@@ -186,10 +186,11 @@ def _validate(account: TwilioAccount, form) -> None:
         raise TwilioApiError(400, 21610, "Attempt to send to unsubscribed recipient")
 
 
-@transaction.atomic
 def message_create(*, account: TwilioAccount, form) -> SmsMessage:
     _validate(account, form)
     to = form["To"]
+    # Taken outside the message's transaction: an injected failure is used up even though the
+    # request fails.
     fault = _fault_for(bare_number(to))
     if fault is not None and not fault.message_created:
         raise TwilioApiError(fault.http_status, fault.error_code, fault.message)
@@ -197,22 +198,23 @@ def message_create(*, account: TwilioAccount, form) -> SmsMessage:
     if not body:
         body = f"[template {form['ContentSid']}] {form.get('ContentVariables', '')}".strip()
     via_service = not form.get("From")
-    message = SmsMessage.objects.create(
-        account=account,
-        sid=sid("SM"),
-        direction=SmsMessage.Direction.OUTBOUND,
-        to=to,
-        from_number=form.get("From", ""),
-        messaging_service_sid=form.get("MessagingServiceSid", ""),
-        body=body,
-        content_sid=form.get("ContentSid", ""),
-        content_variables=form.get("ContentVariables", ""),
-        status="accepted" if via_service else "queued",
-        status_callback=form.get("StatusCallback", ""),
-        validity_period=int(form["ValidityPeriod"]) if form.get("ValidityPeriod") else None,
-        num_segments=segments(body),
-    )
-    _schedule_progress(message)
+    with transaction.atomic():
+        message = SmsMessage.objects.create(
+            account=account,
+            sid=sid("SM"),
+            direction=SmsMessage.Direction.OUTBOUND,
+            to=to,
+            from_number=form.get("From", ""),
+            messaging_service_sid=form.get("MessagingServiceSid", ""),
+            body=body,
+            content_sid=form.get("ContentSid", ""),
+            content_variables=form.get("ContentVariables", ""),
+            status="accepted" if via_service else "queued",
+            status_callback=form.get("StatusCallback", ""),
+            validity_period=int(form["ValidityPeriod"]) if form.get("ValidityPeriod") else None,
+            num_segments=segments(body),
+        )
+        _schedule_progress(message)
     if fault is not None:
         # The ambiguous case (FACTS.md): the message exists although the answer was an error.
         raise TwilioApiError(fault.http_status, fault.error_code, fault.message)
@@ -295,10 +297,11 @@ def messages_list(*, account: TwilioAccount, query) -> dict:
         messages = messages.filter(to=query["To"])
     if query.get("From"):
         messages = messages.filter(from_number=query["From"])
-    for key, lookup in (("DateSent>", "gte"), ("DateSent<", "lte")):
+    for key, lookup in (("DateSent>", "gte"), ("DateSent<", "lt")):
         if stamp := _parse_date_sent(query.get(key, "")):
             # Twilio filters on the day; a message not yet sent is matched by its creation.
             day = stamp.date() if lookup == "gte" else stamp.date() + timedelta(days=1)
+            day = datetime.combine(day, time.min, tzinfo=UTC)
             field = Q(**{f"date_sent__{lookup}": day}) | Q(
                 date_sent=None, **{f"date_created__{lookup}": day}
             )
@@ -376,7 +379,6 @@ def reply_send(*, number: str, body: str) -> SmsMessage:
         date_sent=timezone.now(),
     )
     params = {
-        "ToCountry": "",
         "SmsMessageSid": inbound.sid,
         "NumMedia": "0",
         "SmsSid": inbound.sid,

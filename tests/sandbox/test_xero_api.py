@@ -122,7 +122,7 @@ def test_invoices_page_by_100_with_a_pagination_object(xero_get, organisations):
 
 
 def test_more_than_50_ids_is_a_404_like_an_overlong_url(xero_get):
-    ids = ",".join("00000000-0000-0000-0000-%012d" % n for n in range(51))
+    ids = ",".join(f"00000000-0000-0000-0000-{n:012d}" for n in range(51))
     assert xero_get(f"Invoices?IDs={ids}").status_code == 404
 
 
