@@ -68,3 +68,20 @@ class OutboundHookAdmin(admin.ModelAdmin):
 @admin.register(models.Grant)
 class GrantAdmin(admin.ModelAdmin):
     list_display = ["auth_event_id", "client_id", "created_at", "revoked_at"]
+
+
+@admin.register(models.AccessToken, models.RefreshToken, models.AuthorizationCode)
+class IssuedSecretAdmin(admin.ModelAdmin):
+    """Issued codes and tokens: shown by grant and time, never by value."""
+
+    list_display = ["__str__", "grant"]
+    exclude = ["token", "token_hash", "code"]
+
+    def get_exclude(self, request, obj=None):
+        names = {field.name for field in self.model._meta.fields}
+        return [name for name in self.exclude if name in names]
+
+
+@admin.register(models.ApiCall, models.Sequence)
+class CounterAdmin(admin.ModelAdmin):
+    pass

@@ -184,6 +184,24 @@ def invoice_json(invoice: Invoice) -> dict:
     return result
 
 
+def invoice_stub(invoice: Invoice) -> dict:
+    """The invoice nested in a payment or an allocation: identity only, empty lists."""
+    return {
+        "Type": invoice.type,
+        "InvoiceID": str(invoice.invoice_id),
+        "InvoiceNumber": invoice.invoice_number,
+        "Payments": [],
+        "CreditNotes": [],
+        "Prepayments": [],
+        "Overpayments": [],
+        "HasErrors": False,
+        "IsDiscounted": False,
+        "HasAttachments": False,
+        "LineItems": [],
+        "CurrencyCode": invoice.organisation.base_currency,
+    }
+
+
 def credit_note_json(note: CreditNote) -> dict:
     allocations = []
     if note.invoice is not None:
@@ -191,18 +209,7 @@ def credit_note_json(note: CreditNote) -> dict:
             {
                 "Amount": money(note.total),
                 "Date": ms_date(note.date),
-                "Invoice": {
-                    "InvoiceID": str(note.invoice.invoice_id),
-                    "InvoiceNumber": note.invoice.invoice_number,
-                    "Payments": [],
-                    "CreditNotes": [],
-                    "Prepayments": [],
-                    "Overpayments": [],
-                    "HasErrors": False,
-                    "IsDiscounted": False,
-                    "HasAttachments": False,
-                    "LineItems": [],
-                },
+                "Invoice": invoice_stub(note.invoice),
             }
         )
     remaining = Decimal("0") if note.invoice is not None else note.total
@@ -243,20 +250,7 @@ def payment_json(payment: Payment) -> dict:
         "UpdatedDateUTC": ms_date(payment.updated_at),
         "IsReconciled": False,
         "Account": {"AccountID": str(uuid.uuid5(uuid.NAMESPACE_DNS, "bank")), "Code": "090"},
-        "Invoice": {
-            "Type": invoice.type,
-            "InvoiceID": str(invoice.invoice_id),
-            "InvoiceNumber": invoice.invoice_number,
-            "Contact": contact_summary(invoice.contact),
-            "Payments": [],
-            "CreditNotes": [],
-            "Prepayments": [],
-            "Overpayments": [],
-            "HasErrors": False,
-            "IsDiscounted": False,
-            "LineItems": [],
-            "CurrencyCode": invoice.organisation.base_currency,
-        },
+        "Invoice": {**invoice_stub(invoice), "Contact": contact_summary(invoice.contact)},
     }
 
 

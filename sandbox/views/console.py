@@ -6,12 +6,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from sandbox import console
 from sandbox.forms import AmountForm, ContactForm, InvoiceCreateForm
+from sandbox.hooks import hooks_kick
 from sandbox.models import Contact, Invoice
 from sandbox.selectors import console_overview
 
 
 @require_GET
 def home(request):
+    # Resumes deliveries a previous run left pending (retries, status steps).
+    hooks_kick()
     context = {**console_overview(), "create_form": InvoiceCreateForm()}
     return render(request, "sandbox/console.html", context)
 
