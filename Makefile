@@ -47,7 +47,7 @@ lint: $(VENV)/.installed-dev
 
 # The same commands the Dockerfile runs, for checking it without a Docker engine.
 check-deploy: $(VENV)/.installed
-	DEBUG=0 SECRET_KEY=check-$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM$$RANDOM \
+	DEBUG=0 SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
 	  FIELD_ENCRYPTION_KEYS=$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') \
 	  PUBLIC_BASE_URL=https://dunwell.example.com \
 	  sh -c '$(PY) manage.py collectstatic --noinput >/dev/null && $(PY) manage.py check --deploy --fail-level WARNING'

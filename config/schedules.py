@@ -6,7 +6,23 @@ so renaming or deleting a job here is all it takes.
 
 from django_q.models import Schedule
 
-SCHEDULES: dict[str, tuple[str, str, int | None]] = {}
+SCHEDULES: dict[str, tuple[str, str, int | None]] = {
+    # connections (issue 3): keep refresh tokens from reaching 60 days; trim the call log.
+    "xero-grant-keep-alive": ("connections.tasks.grants_keep_alive", "H", None),
+    "xero-call-log-prune": ("connections.tasks.xero_calls_prune", "D", None),
+}
+
+# messaging: kick due / lost sends and reconcile stale `sending` rows; poll unfinished statuses.
+SCHEDULES["messaging.due"] = ("messaging.tasks.messages_due_task", Schedule.MINUTES, 1)
+SCHEDULES["messaging.poll"] = ("messaging.tasks.messages_poll_task", Schedule.HOURLY, None)
+# billing_events: re-kick due Xero events; poll each organisation at its own interval (15 min by
+# default, OrganisationSync.poll_interval_minutes) — this entry only checks who is due.
+SCHEDULES["billing_events.requeue"] = (
+    "billing_events.tasks.events_requeue_due",
+    Schedule.MINUTES,
+    1,
+)
+SCHEDULES["billing_events.poll"] = ("billing_events.tasks.polls_enqueue_due", Schedule.MINUTES, 1)
 
 
 def sync_schedules(**kwargs):

@@ -111,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
                 "connections.tenancy.current_tenant",
+                "connections.context_processors.xero_reconnect_banner",
             ],
         },
     },
@@ -212,11 +213,22 @@ XERO_WEBHOOK_KEY = envsecret("XERO_WEBHOOK_KEY")
 XERO_LOGIN_URL = envstr("XERO_LOGIN_URL", "https://login.xero.com").rstrip("/")
 XERO_IDENTITY_URL = envstr("XERO_IDENTITY_URL", "https://identity.xero.com").rstrip("/")
 XERO_API_URL = envstr("XERO_API_URL", "https://api.xero.com").rstrip("/")
+# A Xero delivery is a few KB of event metadata; anything far larger is refused unread (413).
+XERO_WEBHOOK_MAX_BYTES = envint("XERO_WEBHOOK_MAX_BYTES", "262144")
 XERO_SCOPES = envstr(
     "XERO_SCOPES",
     "offline_access accounting.invoices.read accounting.payments.read "
     "accounting.contacts.read accounting.settings.read",
 )
+
+# --- Xero call budget and grant keep-alive (issue 3; FACTS.md "Xero: accounting API") ----------
+XERO_MINUTE_LIMIT = envint("XERO_MINUTE_LIMIT", "60")
+XERO_DAY_LIMIT = envint("XERO_DAY_LIMIT", "5000")  # the free Xero tier reports 1,000/day
+XERO_CONCURRENT_LIMIT = envint("XERO_CONCURRENT_LIMIT", "5")
+# Longest wait for budget before a retryable XeroError (django-q2 tasks time out at 60 s).
+XERO_BUDGET_MAX_WAIT_SECONDS = envint("XERO_BUDGET_MAX_WAIT_SECONDS", "45")
+# Unused refresh tokens expire after 60 days: refresh any grant quiet for this long.
+XERO_KEEPALIVE_DAYS = envint("XERO_KEEPALIVE_DAYS", "20")
 
 # --- Twilio and SendGrid (FACTS.md "Twilio") ---------------------------------------------------
 TWILIO_API_URL = envstr("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")

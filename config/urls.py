@@ -9,6 +9,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("connections.urls")),
+    path("", include("billing_events.urls")),
+    path("", include("messaging.urls")),
 ]
 
 # The offline Xero / Twilio / SendGrid stand-ins (issue 8); settings refuse them in production.

@@ -100,3 +100,100 @@ class MessagingSettings(models.Model):
 
     def __str__(self):
         return f"Messaging settings of {self.tenant}"
+
+
+class XeroGrant(models.Model):
+    """One user's OAuth consent: a token pair that may reach several organisations.
+
+    Xero rotates the refresh token on every refresh (FACTS.md "Xero: OAuth 2.0"), so the pair is
+    only ever replaced by `connections.services.grant_refresh`, under a row lock.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnecting"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="xero_grants")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField()
+    expires_at = models.DateTimeField(help_text="When the access token stops working.")
+    scopes = models.TextField(blank=True)
+    auth_event_id = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    last_refreshed_at = models.DateTimeField(
+        default=now, help_text="When Xero last issued this refresh token."
+    )
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    def __str__(self):
+        return f"Xero grant {self.pk} of {self.tenant}"
+
+
+class XeroConnection(models.Model):
+    """One Xero organisation attached to one tenant, reached through one grant."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        NEEDS_RECONNECT = "needs_reconnect", "Needs reconnecting"
+        DISCONNECTED = "disconnected", "Disconnected"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="xero_connections")
+    grant = models.ForeignKey(XeroGrant, on_delete=models.PROTECT, related_name="connections")
+    xero_tenant_id = models.CharField("Xero tenantId", max_length=64)
+    connection_id = models.CharField("Xero connection id", max_length=64)
+    name = models.CharField(max_length=200)
+    country_code = models.CharField(max_length=2, blank=True)
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    currency = models.CharField(max_length=3, blank=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    min_limit_remaining = models.PositiveIntegerField(null=True, blank=True)
+    day_limit_remaining = models.PositiveIntegerField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    connected_at = models.DateTimeField(default=now)
+    disconnected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            # An organisation belongs to one tenant at a time. Disconnected rows stay as history,
+            # so the uniqueness covers the live ones only.
+            models.UniqueConstraint(
+                fields=["xero_tenant_id"],
+                condition=~models.Q(status="disconnected"),
+                name="xeroconnection_unique_live_xero_tenant",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class XeroRateBudget(models.Model):
+    """The row each organisation's callers lock to take from its shared call budget."""
+
+    xero_tenant_id = models.CharField(max_length=64, unique=True)
+    # After a 429 every worker holds off until Xero's Retry-After has passed.
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    blocked_reason = models.CharField(max_length=20, blank=True)
+
+    def __str__(self):
+        return f"Call budget of {self.xero_tenant_id}"
+
+
+class XeroCall(models.Model):
+    """One call made (or in flight) to an organisation: the sliding log behind the rate limits."""
+
+    xero_tenant_id = models.CharField(max_length=64)
+    started_at = models.DateTimeField(default=now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["xero_tenant_id", "started_at"], name="xerocall_window")]
+
+    def __str__(self):
+        return f"Call to {self.xero_tenant_id} at {self.started_at:%Y-%m-%d %H:%M:%S}"

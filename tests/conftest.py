@@ -59,3 +59,19 @@ def owner_client(client, owner_a):
 def staff_client(client, staff_a):
     client.force_login(staff_a)
     return client
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, test in a file, not Django's shared-cache in-memory database.
+
+    Shared-cache SQLite fails a second writer at once ("database table is locked") instead of
+    letting it wait on the busy timeout, so tests that run workers in threads
+    (tests/connections/test_xero_concurrency.py) could not show the IMMEDIATE-mode lock.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path_factory.mktemp("sqlite") / "test.sqlite3"
+        database.setdefault("TEST", {})["NAME"] = str(path)

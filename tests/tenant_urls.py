@@ -27,9 +27,26 @@ def _switch_tenant(tenant_b):
     return tenant_b.slug
 
 
+def _xero_connection(tenant_b):
+    from tests.xero_api import xero_connection_create
+
+    return xero_connection_create(tenant=tenant_b).pk
+
+
+def _message_of(tenant_b):
+    from messaging.models import Message
+
+    message = Message.objects.create(
+        tenant=tenant_b, kind="invoice_issued", channel="sms", dedup_key="b:1", status="failed"
+    )
+    return message.pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
+    "xero_connection_id": _xero_connection,
+    "message_id": _message_of,
 }
 
 

@@ -86,3 +86,25 @@ def test_queue_settings_make_rows_the_source_of_truth():
         True,
         False,
     )
+
+
+def test_deploy_checks_are_clean_with_production_settings():
+    from cryptography.fernet import Fernet
+
+    env = {
+        "PATH": os.environ["PATH"],
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "prod-" + "k3y" * 20,
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "PUBLIC_BASE_URL": "https://dunwell.example.com",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -1,0 +1,120 @@
+from django.contrib import admin, messages
+
+from billing_events.models import (
+    ContactSnapshot,
+    CreditNoteSnapshot,
+    InvoiceSnapshot,
+    OrganisationSync,
+    XeroDelivery,
+    XeroEvent,
+)
+from billing_events.services import events_replay
+
+
+class XeroEventInline(admin.TabularInline):
+    model = XeroEvent
+    extra = 0
+    can_delete = False
+    fields = ["event_category", "event_type", "resource_id", "xero_tenant_id", "status"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(XeroDelivery)
+class XeroDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["id", "received_at", "first_event_sequence", "last_event_sequence"]
+    readonly_fields = ["received_at", "first_event_sequence", "last_event_sequence", "body"]
+    exclude = ["raw_body"]
+    inlines = [XeroEventInline]
+    show_full_result_count = False
+
+    @admin.display(description="Body as received")
+    def body(self, delivery):
+        return bytes(delivery.raw_body).decode("utf-8", errors="replace")
+
+
+@admin.register(XeroEvent)
+class XeroEventAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "received_at",
+        "tenant",
+        "event_category",
+        "event_type",
+        "resource_id",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = ["status", "event_category", "tenant"]
+    search_fields = ["resource_id", "xero_tenant_id"]
+    list_select_related = ["tenant"]
+    readonly_fields = [f.name for f in XeroEvent._meta.fields]
+    actions = ["replay"]
+    show_full_result_count = False
+
+    @admin.action(description="Replay selected events")
+    def replay(self, request, queryset):
+        count = events_replay(events=queryset)
+        self.message_user(
+            request,
+            f"{count} event(s) put back in the inbox. Messages already sent are not sent again.",
+            messages.SUCCESS,
+        )
+
+
+class SnapshotAdmin(admin.ModelAdmin):
+    list_filter = ["tenant"]
+    list_select_related = ["tenant"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(InvoiceSnapshot)
+class InvoiceSnapshotAdmin(SnapshotAdmin):
+    list_display = [
+        "number",
+        "tenant",
+        "type",
+        "status",
+        "currency",
+        "total",
+        "amount_due",
+        "due_date",
+        "updated_date_utc",
+    ]
+    list_filter = ["tenant", "type", "status"]
+    search_fields = ["number", "reference", "invoice_id", "contact_id"]
+
+
+@admin.register(CreditNoteSnapshot)
+class CreditNoteSnapshotAdmin(SnapshotAdmin):
+    list_display = ["number", "tenant", "type", "status", "currency", "total", "updated_date_utc"]
+    list_filter = ["tenant", "type", "status"]
+    search_fields = ["number", "credit_note_id", "contact_id"]
+
+
+@admin.register(ContactSnapshot)
+class ContactSnapshotAdmin(SnapshotAdmin):
+    list_display = ["name", "tenant", "email", "archived", "updated_date_utc"]
+    list_filter = ["tenant", "archived"]
+    search_fields = ["name", "email", "contact_id"]
+
+
+@admin.register(OrganisationSync)
+class OrganisationSyncAdmin(admin.ModelAdmin):
+    list_display = [
+        "xero_tenant_id",
+        "tenant",
+        "poll_interval_minutes",
+        "imported_at",
+        "last_polled_at",
+        "next_poll_at",
+        "attempts",
+        "last_error",
+    ]
+    list_filter = ["tenant"]
+    list_select_related = ["tenant"]

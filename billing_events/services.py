@@ -1,0 +1,567 @@
+"""Writes for Xero events: store the inbox, process it per organisation, reconcile by polling.
+
+The database is the truth (ARCHITECTURE.md "Background work"): every event is a row with its own
+attempts / next_attempt_at / last_error, claimed with a conditional UPDATE; tasks are only kicks.
+"Never twice" rests on two things: transitions are decided against the stored snapshot under a
+row lock, and every notification carries a dedup key that messaging's unique constraint enforces.
+"""
+
+import json
+import logging
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+from functools import partial
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from billing_events.models import (
+    ContactSnapshot,
+    CreditNoteSnapshot,
+    InvoiceSnapshot,
+    OrganisationSync,
+    XeroDelivery,
+    XeroEvent,
+)
+from billing_events.transitions import (
+    Notification,
+    contact_fields,
+    contact_transitions,
+    credit_note_transitions,
+    invoice_transitions,
+)
+from connections.selectors import connection_for_xero_tenant
+from connections.xero import XeroClient, XeroError
+from connections.xero_format import parse_xero_date
+from messaging.contacts import ContactCard
+from messaging.services import messages_cancel, notify
+
+logger = logging.getLogger(__name__)
+
+# Categories are compared case-insensitively (FACTS.md "Xero: webhooks"); SUBSCRIPTION events
+# (App Store only) and anything new are stored for audit and ignored.
+INVOICE, CREDITNOTE, CONTACT = "INVOICE", "CREDITNOTE", "CONTACT"
+HANDLED_CATEGORIES = frozenset({INVOICE, CREDITNOTE, CONTACT})
+
+# A claimed batch is invisible to other workers for this long; a worker killed mid-batch leaves
+# it to the once-a-minute requeue after that (longer than Q_CLUSTER timeout 60 s).
+CLAIM_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 10
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+
+# Each online invoice link is one more call (GET /Invoices/{id}/OnlineInvoice) against the 60 a
+# minute an organisation allows (FACTS.md): a batch of newly approved invoices fetches links for
+# this many; the rest are announced without a link rather than held back.
+ONLINE_URLS_PER_BATCH = 20
+
+PROCESS_TASK = "billing_events.tasks.events_process_task"
+NO_CONNECTION = "No active connection for this tenantId."
+
+
+class MalformedDelivery(ValueError):
+    """Correctly signed, but not the JSON object Xero sends."""
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+def _sequence(value) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _event_date(value):
+    try:
+        return parse_xero_date(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def events_kick(*, xero_tenant_id: str) -> None:
+    async_task(PROCESS_TASK, xero_tenant_id)
+
+
+def _kick_on_commit(xero_tenant_ids) -> None:
+    # robust: the events are committed already; a broker hiccup must not turn Xero's 200 into a
+    # 500 (the minute schedule picks the events up anyway).
+    for xero_tenant_id in sorted(xero_tenant_ids):
+        transaction.on_commit(partial(events_kick, xero_tenant_id=xero_tenant_id), robust=True)
+
+
+def _parse_delivery(raw_body: bytes) -> dict:
+    try:
+        payload = json.loads(raw_body)
+    except ValueError as error:  # includes UnicodeDecodeError
+        raise MalformedDelivery("body is not JSON") from error
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        raise MalformedDelivery("body has no events list")
+    if not all(isinstance(event, dict) for event in payload["events"]):
+        raise MalformedDelivery("an event is not an object")
+    return payload
+
+
+def _inbox_row(delivery: XeroDelivery, event: dict, tenants: dict) -> XeroEvent:
+    xero_tenant_id = str(event.get("tenantId") or "")
+    category = str(event.get("eventCategory") or "").upper()
+    if xero_tenant_id not in tenants:
+        connection = connection_for_xero_tenant(xero_tenant_id) if xero_tenant_id else None
+        tenants[xero_tenant_id] = connection.tenant if connection else None
+    tenant = tenants[xero_tenant_id]
+    row = XeroEvent(
+        delivery=delivery,
+        tenant=tenant,
+        xero_tenant_id=xero_tenant_id[:64],
+        event_category=category[:32],
+        event_type=str(event.get("eventType") or "").upper()[:32],
+        resource_id=str(event.get("resourceId") or "")[:64],
+        resource_url=str(event.get("resourceUrl") or "")[:500],
+        event_date=_event_date(event.get("eventDateUtc")),
+        event_data=event.get("data") if isinstance(event.get("data"), dict) else {},
+        received_at=delivery.received_at,
+    )
+    if tenant is None:
+        row.status, row.last_error = XeroEvent.Status.IGNORED, NO_CONNECTION
+    elif category not in HANDLED_CATEGORIES or not row.resource_id:
+        row.status, row.last_error = XeroEvent.Status.IGNORED, "Not an event Dunwell acts on."
+    return row
+
+
+def events_store(*, raw_body: bytes) -> XeroDelivery:
+    """Keep the delivery byte for byte and every event in it, then kick processing on commit."""
+    payload = _parse_delivery(raw_body)
+    tenants: dict = {}
+    with transaction.atomic():
+        delivery = XeroDelivery.objects.create(
+            raw_body=raw_body,
+            first_event_sequence=_sequence(payload.get("firstEventSequence")),
+            last_event_sequence=_sequence(payload.get("lastEventSequence")),
+        )
+        rows = XeroEvent.objects.bulk_create(
+            _inbox_row(delivery, event, tenants) for event in payload["events"]
+        )
+        _kick_on_commit({row.xero_tenant_id for row in rows if row.status == "pending"})
+    return delivery
+
+
+def events_replay(*, events: QuerySet) -> int:
+    """Put events back in the inbox. Safe: dedup keys make already-sent messages a no-op."""
+    with transaction.atomic():
+        xero_tenant_ids = set(events.values_list("xero_tenant_id", flat=True))
+        count = events.update(
+            status=XeroEvent.Status.PENDING,
+            attempts=0,
+            next_attempt_at=timezone.now(),
+            last_error="",
+            claim_token=None,
+            processed_at=None,
+        )
+        _kick_on_commit(xero_tenant_ids)
+    return count
+
+
+def events_ignore_orphaned(*, xero_tenant_id: str) -> int:
+    """Pending events of an organisation no longer connected: keep them, act on none."""
+    return XeroEvent.objects.filter(
+        xero_tenant_id=xero_tenant_id, status=XeroEvent.Status.PENDING
+    ).update(
+        status=XeroEvent.Status.IGNORED,
+        last_error=NO_CONNECTION,
+        claim_token=None,
+    )
+
+
+def _events_claim(*, connection) -> tuple[uuid.UUID, int]:
+    token = uuid.uuid4()
+    now = timezone.now()
+    claimed = XeroEvent.objects.filter(
+        xero_tenant_id=connection.xero_tenant_id,
+        status=XeroEvent.Status.PENDING,
+        next_attempt_at__lte=now,
+    ).update(
+        claim_token=token,
+        tenant=connection.tenant,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + CLAIM_LEASE,
+    )
+    return token, claimed
+
+
+def _events_fail(*, token: uuid.UUID, error: Exception) -> None:
+    """Back off each claimed event by its own attempt count; give up after MAX_ATTEMPTS."""
+    now = timezone.now()
+    detail = f"{type(error).__name__}: {error}"[:2000]
+    permanent = getattr(error, "permanent", False)
+    for event in XeroEvent.objects.filter(claim_token=token, status=XeroEvent.Status.PENDING):
+        give_up = permanent or event.attempts >= MAX_ATTEMPTS
+        event.status = XeroEvent.Status.FAILED if give_up else XeroEvent.Status.PENDING
+        event.next_attempt_at = now + _retry_delay(event.attempts)
+        event.last_error = detail
+        event.claim_token = None
+        event.save(update_fields=["status", "next_attempt_at", "last_error", "claim_token"])
+
+
+def events_process(*, connection) -> int:
+    """Process this organisation's due events: one fetch per resource kind serves them all.
+
+    Returns how many events were claimed. A failure backs off these events only; other
+    organisations are processed by their own tasks and never wait for this one.
+    """
+    token, claimed = _events_claim(connection=connection)
+    if not claimed:
+        return 0
+    ids: dict[str, set[str]] = defaultdict(set)
+    events = XeroEvent.objects.filter(claim_token=token)
+    for category, resource_id in events.values_list("event_category", "resource_id"):
+        ids[category].add(resource_id)
+    try:
+        sync = _sync_for(connection=connection)
+        if sync.imported_at is None:
+            connection_initial_import(connection=connection)
+            sync.refresh_from_db()
+        client = XeroClient(connection)
+        _records_apply(
+            connection=connection,
+            client=client,
+            sync=sync,
+            invoices=client.get_invoices(ids=sorted(ids[INVOICE])) if ids[INVOICE] else [],
+            credit_notes=(
+                client.get_credit_notes(ids=sorted(ids[CREDITNOTE])) if ids[CREDITNOTE] else []
+            ),
+            contact_ids=ids[CONTACT],
+        )
+    except Exception as error:  # every failure is recorded on the rows, then retried
+        logger.warning(
+            "xero events failed tenant=%s xero_tenant_id=%s error=%s",
+            connection.tenant_id,
+            connection.xero_tenant_id,
+            type(error).__name__,
+            exc_info=not isinstance(error, XeroError),
+        )
+        _events_fail(token=token, error=error)
+        return claimed
+    events.update(
+        status=XeroEvent.Status.PROCESSED,
+        processed_at=timezone.now(),
+        last_error="",
+        claim_token=None,
+    )
+    return claimed
+
+
+def events_due_xero_tenant_ids() -> list[str]:
+    return list(
+        XeroEvent.objects.filter(
+            status=XeroEvent.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .values_list("xero_tenant_id", flat=True)
+        .distinct()
+        .order_by("xero_tenant_id")
+    )
+
+
+# --- snapshots and transitions ---------------------------------------------------------------
+
+
+def _sync_for(*, connection) -> OrganisationSync:
+    sync, _ = OrganisationSync.objects.get_or_create(
+        xero_tenant_id=connection.xero_tenant_id, defaults={"tenant": connection.tenant}
+    )
+    return sync
+
+
+def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
+    return ContactCard(
+        contact_id=snapshot.contact_id,
+        name=snapshot.name,
+        first_name=snapshot.first_name,
+        email=snapshot.email,
+        phones=tuple(snapshot.phones),
+        group_ids=tuple(snapshot.group_ids),
+        group_names=tuple(snapshot.group_names),
+    )
+
+
+def _snapshot_save(model, previous, lookup: dict, fields: dict):
+    now = timezone.now()
+    if previous is None:
+        return model.objects.create(**lookup, **fields, first_seen_at=now, last_seen_at=now)
+    for name, value in fields.items():
+        setattr(previous, name, value)
+    previous.last_seen_at = now
+    previous.save()
+    return previous
+
+
+class _Organisation:
+    """One organisation's records being applied: the snapshots read before, the cards to use."""
+
+    def __init__(self, *, connection, sync: OrganisationSync, quiet: bool):
+        self.connection = connection
+        self.tenant = connection.tenant
+        self.xero_tenant_id = connection.xero_tenant_id
+        self.quiet = quiet
+        self.notify_since = sync.imported_at.date() if sync.imported_at else None
+        self.embedded_contacts: dict[str, dict] = {}
+
+    def lookup(self, **ids) -> dict:
+        return {"tenant": self.tenant, "xero_tenant_id": self.xero_tenant_id, **ids}
+
+    def snapshots(self, model, id_field: str, ids) -> dict:
+        rows = model.objects.filter(xero_tenant_id=self.xero_tenant_id, **{f"{id_field}__in": ids})
+        return {getattr(row, id_field): row for row in rows}
+
+    def card(self, contact_id: str) -> ContactCard:
+        snapshot = ContactSnapshot.objects.filter(
+            xero_tenant_id=self.xero_tenant_id, contact_id=contact_id
+        ).first()
+        if snapshot is None:
+            # The contact could not be fetched: the summary embedded in the invoice will do.
+            snapshot = ContactSnapshot(
+                contact_id=contact_id, **contact_fields(self.embedded_contacts.get(contact_id, {}))
+            )
+        return contact_card(snapshot=snapshot)
+
+    def send(self, notification: Notification, **extra_context) -> None:
+        notify(
+            tenant=self.tenant,
+            kind=notification.kind,
+            contact=self.card(notification.contact_id),
+            context={
+                **notification.context,
+                "organisation_name": self.connection.name,
+                **extra_context,
+            },
+            dedup_key=notification.dedup_key,
+            invoice_id=notification.invoice_id,
+        )
+
+
+def _contact_apply(organisation: _Organisation, xero_contact: dict) -> None:
+    contact_id = xero_contact["ContactID"]
+    with transaction.atomic():
+        previous = (
+            ContactSnapshot.objects.select_for_update()
+            .filter(xero_tenant_id=organisation.xero_tenant_id, contact_id=contact_id)
+            .first()
+        )
+        outcome = contact_transitions(previous=previous, xero_contact=xero_contact)
+        if not outcome.stale:
+            lookup = organisation.lookup(contact_id=contact_id)
+            _snapshot_save(ContactSnapshot, previous, lookup, outcome.fields)
+
+
+def _invoice_apply(organisation: _Organisation, xero_invoice: dict, online_url: str) -> None:
+    invoice_id = xero_invoice["InvoiceID"]
+    with transaction.atomic():
+        # The row lock serialises a webhook batch and a poll that carry the same invoice: the
+        # second one compares against what the first one wrote and finds nothing new.
+        previous = (
+            InvoiceSnapshot.objects.select_for_update()
+            .filter(xero_tenant_id=organisation.xero_tenant_id, invoice_id=invoice_id)
+            .first()
+        )
+        outcome = invoice_transitions(
+            previous=previous, xero_invoice=xero_invoice, notify_since=organisation.notify_since
+        )
+        if outcome.stale:
+            return
+        if online_url:
+            outcome.fields["online_invoice_url"] = online_url
+        snapshot = _snapshot_save(
+            InvoiceSnapshot, previous, organisation.lookup(invoice_id=invoice_id), outcome.fields
+        )
+        if organisation.quiet:
+            return
+        if outcome.cancel_reminders:
+            messages_cancel(
+                tenant=organisation.tenant,
+                dedup_prefix=f"invoice:{invoice_id}:reminder:",
+                reason=f"Invoice is {snapshot.status} in Xero.",
+            )
+        for notification in outcome.notifications:
+            organisation.send(notification, online_invoice_url=snapshot.online_invoice_url)
+
+
+def _credit_note_apply(organisation: _Organisation, xero_credit_note: dict) -> None:
+    credit_note_id = xero_credit_note["CreditNoteID"]
+    with transaction.atomic():
+        previous = (
+            CreditNoteSnapshot.objects.select_for_update()
+            .filter(xero_tenant_id=organisation.xero_tenant_id, credit_note_id=credit_note_id)
+            .first()
+        )
+        outcome = credit_note_transitions(
+            previous=previous,
+            xero_credit_note=xero_credit_note,
+            notify_since=organisation.notify_since,
+        )
+        if outcome.stale:
+            return
+        lookup = organisation.lookup(credit_note_id=credit_note_id)
+        _snapshot_save(CreditNoteSnapshot, previous, lookup, outcome.fields)
+        if not organisation.quiet:
+            for notification in outcome.notifications:
+                organisation.send(notification)
+
+
+def _online_url(client: XeroClient, invoice_id: str) -> str:
+    """Nice to have in an "invoice issued" message, never worth holding the message back."""
+    try:
+        return client.get_online_invoice_url(invoice_id) or ""
+    except XeroError as error:
+        logger.info("online invoice url unavailable status=%s", error.status)
+        return ""
+
+
+def _records_apply(
+    *,
+    connection,
+    client: XeroClient,
+    sync: OrganisationSync,
+    invoices=(),
+    credit_notes=(),
+    contacts=(),
+    contact_ids=frozenset(),
+    quiet: bool = False,
+) -> None:
+    """Feed fetched records through the transitions: contacts first, so messages use them.
+
+    A first pass against the current snapshots (no lock) tells which contacts and online invoice
+    URLs the notifications will need, so they are fetched in one call each, outside any
+    transaction; each record is then decided again under its row lock.
+    """
+    organisation = _Organisation(connection=connection, sync=sync, quiet=quiet)
+    for record in (*invoices, *credit_notes):
+        if record.get("Contact", {}).get("ContactID"):
+            organisation.embedded_contacts[record["Contact"]["ContactID"]] = record["Contact"]
+
+    invoice_previews = {}
+    if not quiet:
+        known = organisation.snapshots(
+            InvoiceSnapshot, "invoice_id", [invoice["InvoiceID"] for invoice in invoices]
+        )
+        for invoice in invoices:
+            invoice_previews[invoice["InvoiceID"]] = invoice_transitions(
+                previous=known.get(invoice["InvoiceID"]),
+                xero_invoice=invoice,
+                notify_since=organisation.notify_since,
+            )
+        known_notes = organisation.snapshots(
+            CreditNoteSnapshot, "credit_note_id", [note["CreditNoteID"] for note in credit_notes]
+        )
+        note_previews = [
+            credit_note_transitions(
+                previous=known_notes.get(note["CreditNoteID"]),
+                xero_credit_note=note,
+                notify_since=organisation.notify_since,
+            )
+            for note in credit_notes
+        ]
+        wanted = {
+            notification.contact_id
+            for outcome in (*invoice_previews.values(), *note_previews)
+            for notification in outcome.notifications
+        }
+        wanted -= set(organisation.snapshots(ContactSnapshot, "contact_id", wanted))
+        contact_ids = set(contact_ids) | wanted
+    contact_ids = set(contact_ids) - {contact["ContactID"] for contact in contacts}
+    fetched_contacts = client.get_contacts(ids=sorted(contact_ids)) if contact_ids else []
+
+    for contact in (*contacts, *fetched_contacts):
+        _contact_apply(organisation, contact)
+    links_wanted = [
+        invoice_id for invoice_id, preview in invoice_previews.items() if preview.issued
+    ][:ONLINE_URLS_PER_BATCH]
+    links = {invoice_id: _online_url(client, invoice_id) for invoice_id in links_wanted}
+    for invoice in invoices:
+        _invoice_apply(organisation, invoice, links.get(invoice["InvoiceID"], ""))
+    for credit_note in credit_notes:
+        _credit_note_apply(organisation, credit_note)
+
+
+# --- initial import and reconciliation poll --------------------------------------------------
+
+
+def connection_initial_import(*, connection) -> int:
+    """Snapshot the open sales invoices of a newly connected organisation, announcing nothing.
+
+    Called by the connections code after attaching an organisation (and by the first poll or
+    event batch if it was not). Payments and credit notes dated before today are then treated
+    as the past. Returns how many invoices were imported; 0 if the import was done before.
+    """
+    sync = _sync_for(connection=connection)
+    if sync.imported_at is not None:
+        return 0
+    started = timezone.now()
+    client = XeroClient(connection)
+    # Open = AUTHORISED (there is no OVERDUE status, FACTS.md "Xero: accounting API").
+    invoices = client.get_invoices(statuses=["AUTHORISED"], where='Type=="ACCREC"')
+    _records_apply(connection=connection, client=client, sync=sync, invoices=invoices, quiet=True)
+    OrganisationSync.objects.filter(pk=sync.pk).update(
+        imported_at=started,
+        last_polled_at=started,
+        next_poll_at=started + timedelta(minutes=sync.poll_interval_minutes),
+    )
+    return len(invoices)
+
+
+def _invoice_ids_of_payments(payments) -> set[str]:
+    return {
+        payment["Invoice"]["InvoiceID"]
+        for payment in payments
+        if (payment.get("Invoice") or {}).get("InvoiceID") and payment.get("Status") != "DELETED"
+    }
+
+
+def connection_poll(*, connection) -> None:
+    """Ask Xero for everything changed since the last successful poll: missed webhooks lose
+    nothing. There is no payment webhook (FACTS.md), so GET /Payments is the safety net, and a
+    payment's invoice is fetched by id when the invoice list did not carry it."""
+    sync = _sync_for(connection=connection)
+    if sync.imported_at is None:
+        connection_initial_import(connection=connection)
+        return
+    started = timezone.now()
+    since = sync.last_polled_at
+    try:
+        client = XeroClient(connection)
+        contacts = client.get_contacts(modified_since=since)
+        invoices = client.get_invoices(modified_since=since)
+        credit_notes = client.get_credit_notes(modified_since=since)
+        missing = _invoice_ids_of_payments(client.get_payments(modified_since=since)) - {
+            invoice["InvoiceID"] for invoice in invoices
+        }
+        if missing:
+            invoices = [*invoices, *client.get_invoices(ids=sorted(missing))]
+        _records_apply(
+            connection=connection,
+            client=client,
+            sync=sync,
+            invoices=invoices,
+            credit_notes=credit_notes,
+            contacts=contacts,
+        )
+    except Exception as error:
+        logger.warning(
+            "xero poll failed tenant=%s xero_tenant_id=%s error=%s",
+            connection.tenant_id,
+            connection.xero_tenant_id,
+            type(error).__name__,
+            exc_info=not isinstance(error, XeroError),
+        )
+        OrganisationSync.objects.filter(pk=sync.pk).update(
+            attempts=F("attempts") + 1,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            next_poll_at=timezone.now() + _retry_delay(sync.attempts + 1),
+        )
+        return
+    OrganisationSync.objects.filter(pk=sync.pk).update(
+        last_polled_at=started,
+        attempts=0,
+        last_error="",
+        next_poll_at=started + timedelta(minutes=sync.poll_interval_minutes),
+    )

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from billing_events import views
+
+urlpatterns = [
+    path("webhooks/xero/", views.xero_webhook, name="xero-webhook"),
+]

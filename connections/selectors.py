@@ -1,0 +1,54 @@
+"""Reads on Xero grants and connections."""
+
+from datetime import timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from connections.models import Tenant, XeroConnection, XeroGrant
+
+
+def connections_active() -> QuerySet[XeroConnection]:
+    """Organisations Dunwell may call now, across all tenants (for schedules and webhooks)."""
+    return XeroConnection.objects.filter(
+        status=XeroConnection.Status.ACTIVE, tenant__is_active=True
+    ).select_related("grant", "tenant")
+
+
+def connection_for_xero_tenant(xero_tenant_id: str) -> XeroConnection | None:
+    """The active connection a webhook's `tenantId` routes to (FACTS.md "Xero: webhooks")."""
+    return connections_active().filter(xero_tenant_id=xero_tenant_id).first()
+
+
+def connections_for_tenant(*, tenant: Tenant) -> QuerySet[XeroConnection]:
+    """The tenant's organisations that are not disconnected."""
+    return (
+        XeroConnection.objects.filter(tenant=tenant)
+        .exclude(status=XeroConnection.Status.DISCONNECTED)
+        .select_related("grant")
+    )
+
+
+def connections_needing_reconnect(*, tenant: Tenant) -> QuerySet[XeroConnection]:
+    return connections_for_tenant(tenant=tenant).filter(
+        Q(status=XeroConnection.Status.NEEDS_RECONNECT)
+        | Q(grant__status=XeroGrant.Status.NEEDS_RECONNECT)
+    )
+
+
+def connection_attached_elsewhere(*, xero_tenant_id: str, tenant: Tenant) -> bool:
+    return (
+        XeroConnection.objects.filter(xero_tenant_id=xero_tenant_id)
+        .exclude(status=XeroConnection.Status.DISCONNECTED)
+        .exclude(tenant=tenant)
+        .exists()
+    )
+
+
+def grants_due_keep_alive(*, older_than: timedelta) -> QuerySet[XeroGrant]:
+    """Active grants still backing an organisation whose refresh token is getting old."""
+    return XeroGrant.objects.filter(
+        status=XeroGrant.Status.ACTIVE,
+        last_refreshed_at__lt=timezone.now() - older_than,
+        connections__status=XeroConnection.Status.ACTIVE,
+    ).distinct()

@@ -1,0 +1,70 @@
+from django.contrib import admin, messages
+
+from messaging import services
+from messaging.models import Message, MessageStatusChange, MessageTemplate, OptOut
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(admin.ModelAdmin):
+    list_display = [
+        "tenant",
+        "kind",
+        "channel",
+        "contact_group_name",
+        "reminder_stage",
+        "is_active",
+    ]
+    list_filter = ["tenant", "kind", "channel", "is_active"]
+    search_fields = ["tenant__name", "contact_group_name", "body"]
+
+
+class MessageStatusChangeInline(admin.TabularInline):
+    model = MessageStatusChange
+    extra = 0
+    can_delete = False
+    readonly_fields = ["created_at", "from_status", "to_status", "provider_status", "error_code",
+                       "note"]  # fmt: skip
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "tenant", "kind", "channel", "contact_name", "status",
+                    "error_code", "attempts"]  # fmt: skip
+    list_filter = ["tenant", "status", "channel", "kind", "is_ambiguous"]
+    search_fields = ["dedup_key", "contact_name", "recipient", "provider_id"]
+    list_select_related = ["tenant"]
+    readonly_fields = ["callback_token", "created_at", "updated_at"]
+    raw_id_fields = ["template", "resend_of"]
+    inlines = [MessageStatusChangeInline]
+    actions = ["resend"]
+    show_full_result_count = False  # never count the whole send log
+
+    @admin.action(description="Resend the selected failed or undelivered messages")
+    def resend(self, request, queryset):
+        resendable = [m for m in queryset if m.can_resend]
+        for message in resendable:
+            services.message_resend(message=message, by_user=request.user)
+        skipped = queryset.count() - len(resendable)
+        self.message_user(request, f"{len(resendable)} message(s) will be sent again.")
+        if skipped:
+            self.message_user(
+                request, f"{skipped} were not failed or undelivered and were left alone.",
+                messages.WARNING,
+            )  # fmt: skip
+
+
+@admin.register(MessageStatusChange)
+class MessageStatusChangeAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "message", "from_status", "to_status", "provider_status"]
+    list_filter = ["message__tenant", "to_status"]
+    raw_id_fields = ["message"]
+
+
+@admin.register(OptOut)
+class OptOutAdmin(admin.ModelAdmin):
+    list_display = ["phone", "tenant", "source", "created_at"]
+    list_filter = ["tenant", "source"]
+    search_fields = ["phone"]

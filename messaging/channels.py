@@ -1,0 +1,293 @@
+"""Sms, WhatsApp and Email: the ONLY code that calls Twilio or SendGrid.
+
+Each channel maps what the provider said to SendError(code, text, permanent=..., ambiguous=...),
+following FACTS.md "Which failures may be retried":
+- permanent=False, ambiguous=False: the request never reached Twilio or was refused unprocessed
+  (429 / 20429, connection refused, DNS, TLS) — safe to retry with backoff;
+- ambiguous=True: 5xx, read timeout, reset after sending — the message may exist; reconcile first;
+- permanent=True: a known permanent code, or an unknown code (failed, never retried blindly).
+"""
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from django.conf import settings
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+from connections.models import MessagingSettings
+
+logger = logging.getLogger(__name__)
+
+# The SDK has no default timeout and never retries a sent request (FACTS.md "Twilio").
+HTTP_TIMEOUT_SECONDS = 15
+
+EXPLANATIONS = {
+    "20003": "Twilio refused the Account SID / Auth Token (or API key). Check the settings.",
+    "20429": "Twilio asked us to slow down (too many requests). It will be retried.",
+    "21211": "The phone number is not a valid phone number. Fix it in Xero.",
+    "21212": "The From number is not a valid phone number. Check the messaging settings.",
+    "21408": "Your Twilio account may not send to this country (Geo permissions in Twilio).",
+    "21606": "The From number cannot send SMS or is not in your Twilio account.",
+    "21608": "A trial Twilio account can only send to verified numbers.",
+    "21610": "The recipient replied STOP. Nothing more is sent until they reply START.",
+    "21612": "Twilio cannot route messages from this sender to this number.",
+    "21614": "The number is not a mobile number, so it cannot receive texts.",
+    "21635": "The number is a landline, so it cannot receive texts.",
+    "30003": "The handset was unreachable (switched off or out of coverage).",
+    "30005": "The number is unknown or no longer in service.",
+    "30006": "The number is a landline or its carrier cannot receive texts.",
+    "30007": "The carrier filtered the message (spam filtering).",
+    "30008": "The carrier reported an unknown delivery error.",
+    "30032": "The toll-free sender is not verified. Verify it in Twilio before sending.",
+    "30034": "The US sender is not registered for A2P 10DLC. Register it in Twilio.",
+    "63016": "WhatsApp needs an approved template outside the 24-hour reply window.",
+    "connection": "Could not connect to the provider. It will be retried.",
+    "timeout": "The provider did not answer in time; the message may or may not exist.",
+    "config": "Messaging is not set up for this channel. Complete the messaging settings.",
+}
+PERMANENT_CODES = frozenset(
+    {"20003", "21211", "21212", "21408", "21606", "21608", "21610", "21612", "21614", "21635"}
+    | {"30005", "30006", "30007", "30032", "30034", "63016"}
+)
+RATE_LIMIT_CODES = frozenset({"20429"})
+
+# Twilio message statuses in the only order they may move (FACTS.md "Statuses").
+PROVIDER_STATUS_RANK = {
+    "": -1,
+    "accepted": 0,
+    "scheduled": 0,
+    "queued": 1,
+    "sending": 2,
+    "sent": 3,
+    "delivered": 4,
+    "undelivered": 4,
+    "failed": 4,
+    "canceled": 4,
+    "read": 5,
+}
+FINAL_PROVIDER_STATUSES = frozenset({"delivered", "undelivered", "failed", "canceled", "read"})
+
+
+def explain(code: str, fallback: str = "") -> str:
+    return EXPLANATIONS.get(str(code), fallback or f"The provider reported error {code}.")
+
+
+class SendError(Exception):
+    def __init__(self, code, text: str, *, permanent: bool, ambiguous: bool = False):
+        super().__init__(f"{code}: {text}")
+        self.code = str(code)
+        self.text = text
+        self.permanent = permanent
+        self.ambiguous = ambiguous
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_id: str
+    provider_status: str
+
+
+@dataclass(frozen=True)
+class FoundMessage:
+    sid: str
+    status: str
+    body: str
+    date_created: datetime | None
+    error_code: str = ""
+
+
+def _connection_error(exc: requests.RequestException) -> SendError:
+    """Before the request left (refused, DNS, TLS) is retryable; anything later is ambiguous."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    never_left = isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError) or (
+        isinstance(exc, requests.ConnectionError) and isinstance(reason, NewConnectionError)
+    )
+    if never_left:
+        return SendError("connection", explain("connection"), permanent=False)
+    return SendError("timeout", explain("timeout"), permanent=False, ambiguous=True)
+
+
+def _twilio_error(exc: TwilioRestException | TwilioServiceException) -> SendError:
+    code = str(exc.code or exc.status)
+    provider_text = getattr(exc, "msg", None) or getattr(exc, "detail", None) or ""
+    if exc.status == 429 or code in RATE_LIMIT_CODES:
+        return SendError(code, explain("20429"), permanent=False)
+    if exc.status >= 500:
+        return SendError(code, explain("timeout"), permanent=False, ambiguous=True)
+    return SendError(code, explain(code, str(provider_text)), permanent=True)
+
+
+class TwilioChannel:
+    """Shared by Sms and WhatsApp: one authenticated client per tenant's settings."""
+
+    address_prefix = ""
+
+    def __init__(self, messaging: MessagingSettings):
+        self.messaging = messaging
+
+    def _client(self) -> Client:
+        m = self.messaging
+        username, password = (
+            (m.twilio_api_key_sid, m.twilio_api_key_secret)
+            if m.twilio_api_key_sid and m.twilio_api_key_secret
+            else (m.twilio_account_sid, m.twilio_auth_token)
+        )
+        if not (m.twilio_account_sid and password):
+            raise SendError("config", explain("config"), permanent=True)
+        client = Client(
+            username,
+            password,
+            m.twilio_account_sid,
+            http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS),
+            environment={},  # a stray TWILIO_EDGE / TWILIO_REGION must not rewrite the host
+        )
+        # Domain.absolute_url() reads base_url on every request (twilio 9.13 base/domain.py).
+        client.api.base_url = settings.TWILIO_API_URL
+        return client
+
+    def _sender(self) -> dict:
+        raise NotImplementedError
+
+    def _content(self, *, body: str, content_sid: str, content_variables: dict) -> dict:
+        return {"body": body}
+
+    def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+        content_sid: str = "",
+        content_variables: dict | None = None,
+    ) -> SendResult:
+        params = {
+            "to": f"{self.address_prefix}{to}",
+            **self._sender(),
+            **self._content(
+                body=body, content_sid=content_sid, content_variables=content_variables or {}
+            ),
+            "validity_period": self.messaging.validity_period_seconds,
+        }
+        if status_callback:
+            params["status_callback"] = status_callback
+        try:
+            created = self._client().messages.create(**params)
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _twilio_error(exc) from None
+        except requests.RequestException as exc:
+            raise _connection_error(exc) from None
+        return SendResult(provider_id=created.sid, provider_status=created.status or "queued")
+
+    def find(self, *, to: str, since: datetime) -> list[FoundMessage]:
+        """Twilio's messages to `to` sent since `since` (for reconciling an ambiguous send)."""
+        try:
+            found = self._client().messages.list(
+                to=f"{self.address_prefix}{to}",
+                date_sent_after=since - timedelta(minutes=5),
+                limit=100,
+            )
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _twilio_error(exc) from None
+        except requests.RequestException as exc:
+            raise _connection_error(exc) from None
+        return [
+            FoundMessage(
+                sid=m.sid,
+                status=m.status or "",
+                body=m.body or "",
+                date_created=m.date_created,
+                error_code=str(m.error_code or ""),
+            )
+            for m in found
+        ]
+
+    def fetch(self, *, sid: str) -> FoundMessage:
+        try:
+            m = self._client().messages(sid).fetch()
+        except (TwilioRestException, TwilioServiceException) as exc:
+            raise _twilio_error(exc) from None
+        except requests.RequestException as exc:
+            raise _connection_error(exc) from None
+        return FoundMessage(
+            sid=m.sid,
+            status=m.status or "",
+            body=m.body or "",
+            date_created=m.date_created,
+            error_code=str(m.error_code or ""),
+        )
+
+
+class Sms(TwilioChannel):
+    def _sender(self) -> dict:
+        if self.messaging.twilio_messaging_service_sid:
+            return {"messaging_service_sid": self.messaging.twilio_messaging_service_sid}
+        if self.messaging.twilio_from_number:
+            return {"from_": self.messaging.twilio_from_number}
+        raise SendError("config", explain("config"), permanent=True)
+
+
+class WhatsApp(TwilioChannel):
+    address_prefix = "whatsapp:"
+
+    def _sender(self) -> dict:
+        if not self.messaging.whatsapp_from:
+            raise SendError("config", explain("config"), permanent=True)
+        sender = self.messaging.whatsapp_from.removeprefix("whatsapp:")
+        return {"from_": f"whatsapp:{sender}"}
+
+    def _content(self, *, body: str, content_sid: str, content_variables: dict) -> dict:
+        # Business-initiated WhatsApp must use an approved template (FACTS.md "WhatsApp").
+        return {"content_sid": content_sid, "content_variables": json.dumps(content_variables)}
+
+
+class Email:
+    """SendGrid v3 through plain requests: testable with `responses`, with a timeout."""
+
+    def __init__(self, messaging: MessagingSettings):
+        self.messaging = messaging
+
+    def send(self, *, to: str, subject: str, body: str, reference: str) -> SendResult:
+        m = self.messaging
+        if not (m.sendgrid_api_key and m.sendgrid_from_email):
+            raise SendError("config", explain("config"), permanent=True)
+        payload = {
+            "personalizations": [{"to": [{"email": to}]}],
+            "from": {"email": m.sendgrid_from_email},
+            "subject": subject,
+            "content": [{"type": "text/plain", "value": body}],
+            "custom_args": {"dunwell_reference": reference},
+        }
+        try:
+            response = requests.post(
+                f"{settings.SENDGRID_API_URL}/v3/mail/send",
+                json=payload,
+                headers={"Authorization": f"Bearer {m.sendgrid_api_key}"},
+                timeout=HTTP_TIMEOUT_SECONDS,
+            )
+        except requests.RequestException as exc:
+            raise _connection_error(exc) from None
+        if response.status_code == 202:  # queued by SendGrid, not yet delivered (FACTS.md)
+            return SendResult(response.headers.get("X-Message-Id", ""), "queued")
+        code = str(response.status_code)
+        if response.status_code == 429:
+            raise SendError(code, "SendGrid asked us to slow down.", permanent=False)
+        if response.status_code >= 500:
+            raise SendError(code, explain("timeout"), permanent=False, ambiguous=True)
+        try:
+            detail = "; ".join(e.get("message", "") for e in response.json().get("errors", []))
+        except ValueError:
+            detail = ""
+        raise SendError(code, f"SendGrid refused the email: {detail or 'no reason given'}.",
+                        permanent=True)  # fmt: skip
+
+
+def channel_for(channel: str, messaging: MessagingSettings):
+    return {"sms": Sms, "whatsapp": WhatsApp, "email": Email}[channel](messaging)

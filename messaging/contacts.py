@@ -1,0 +1,101 @@
+"""Who a message goes to, from the Xero contact as billing_events cached it.
+
+billing_events builds a ContactCard from its contact snapshot, so messaging never imports
+billing_events (ARCHITECTURE.md "Dependencies point one way").
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from phonenumbers import timezone as phone_timezone
+
+
+@dataclass(frozen=True)
+class ContactCard:
+    contact_id: str  # Xero ContactID
+    name: str
+    first_name: str = ""
+    email: str = ""
+    # Xero Phones[] entries as received: PhoneType, PhoneNumber, PhoneAreaCode, PhoneCountryCode
+    phones: tuple[dict, ...] = ()
+    group_ids: tuple[str, ...] = ()
+    group_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PhoneChoice:
+    e164: str | None
+    problem: str = ""  # "no_phone" or "invalid_phone" when e164 is None
+    reason: str = ""
+
+
+# Xero phones are free text and often partial (FACTS.md "Contact"): prefer MOBILE, else DEFAULT.
+PHONE_PREFERENCE = ("MOBILE", "DEFAULT")
+
+
+def _digits(value) -> str:
+    return re.sub(r"\D", "", str(value or ""))
+
+
+def _parse(entry: dict, default_country: str) -> phonenumbers.PhoneNumber | None:
+    number = str(entry.get("PhoneNumber") or "").strip()
+    area = _digits(entry.get("PhoneAreaCode"))
+    country = _digits(entry.get("PhoneCountryCode")).removeprefix("00")
+    if not _digits(number):
+        return None
+    try:
+        if number.startswith("+") or number.startswith("00"):
+            return phonenumbers.parse(number, default_country)  # already international
+        national = area + _digits(number)
+        if country:
+            region = phonenumbers.region_code_for_country_code(int(country))
+            if region != phonenumbers.UNKNOWN_REGION:
+                # Parsing in the country's own region strips its trunk prefix (a leading 0).
+                return phonenumbers.parse(national, region)
+            return phonenumbers.parse(f"+{country}{national}", None)
+        return phonenumbers.parse(national, default_country)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
+    """The contact's E.164 number, or why there is none (shown on the send log)."""
+    by_type = {str(p.get("PhoneType", "")).upper(): p for p in contact.phones}
+    candidates = [
+        by_type[t] for t in PHONE_PREFERENCE if _digits(by_type.get(t, {}).get("PhoneNumber"))
+    ]
+    if not candidates:
+        return PhoneChoice(None, "no_phone", "No mobile or default phone number in Xero.")
+    for entry in candidates:
+        parsed = _parse(entry, default_country)
+        if parsed is not None and phonenumbers.is_valid_number(parsed):
+            return PhoneChoice(
+                phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            )
+    kinds = " or ".join(str(e.get("PhoneType", "")).lower() for e in candidates)
+    return PhoneChoice(
+        None, "invalid_phone", f"The {kinds} phone number in Xero is not a valid number."
+    )
+
+
+def phone_timezone_name(e164: str, *, fallback: str) -> str:
+    """The recipient's zone from their number; `fallback` (the tenant's) when it cannot tell.
+
+    phonenumbers often names several zones for one number (+64: Auckland and Chatham; +44:
+    London, Jersey, …). The tenant's own zone wins when it is one of them; otherwise the first
+    is used when they all agree on the time right now.
+    """
+    try:
+        zones = phone_timezone.time_zones_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return fallback
+    zones = [z for z in zones if z != phone_timezone.UNKNOWN_TIMEZONE]
+    if not zones or fallback in zones:
+        return fallback
+    now = datetime.now(UTC)
+    if len({now.astimezone(ZoneInfo(z)).utcoffset() for z in zones}) == 1:
+        return zones[0]
+    return fallback

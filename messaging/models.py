@@ -1,0 +1,233 @@
+import re
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from connections.models import Tenant
+from messaging import rendering
+
+
+class Kind(models.TextChoices):
+    INVOICE_ISSUED = "invoice_issued", "Invoice issued"
+    PAYMENT_RECEIVED = "payment_received", "Payment received"
+    CREDIT_NOTE_ISSUED = "credit_note_issued", "Credit note issued"
+    REMINDER = "reminder", "Overdue reminder"
+    TEAM_OVERDUE_ALERT = "team_overdue_alert", "Overdue alert to the team"
+    REPLY_PAYMENT_LINK = "reply_payment_link", "Reply with payment link"
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    WHATSAPP = "whatsapp", "WhatsApp"
+    EMAIL = "email", "Email"
+    # A notification for which no template is active is logged once on this pseudo-channel, so
+    # the send log says "nothing sent, and why" instead of staying silent.
+    NONE = "none", "No channel"
+
+
+SENDING_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
+PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+
+_CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
+
+
+class MessageTemplate(models.Model):
+    """What to say for one kind of event on one channel, optionally for one Xero contact group."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="message_templates")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices[:3])
+    contact_group_id = models.CharField(
+        "Xero contact group ID",
+        max_length=64,
+        blank=True,
+        help_text="Blank: the default for every contact not in a group with its own template.",
+    )
+    contact_group_name = models.CharField(max_length=200, blank=True)
+    reminder_stage = models.CharField(
+        max_length=40, blank=True, help_text="Reminders only. Blank: any stage."
+    )
+    subject = models.CharField(max_length=300, blank=True, help_text="Email only.")
+    body = models.TextField(blank=True)
+    content_sid = models.CharField(
+        "WhatsApp ContentSid",
+        max_length=34,
+        blank=True,
+        help_text="The approved WhatsApp template (HX…) in your Twilio account.",
+    )
+    content_variables = models.JSONField(
+        "WhatsApp variables",
+        default=dict,
+        blank=True,
+        help_text='Template placeholder number → text, e.g. {"1": "{{ first_name }}"}.',
+    )
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "channel", "contact_group_name", "reminder_stage"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "channel", "contact_group_id", "reminder_stage"],
+                name="messagetemplate_unique_rule",
+            )
+        ]
+
+    def __str__(self):
+        group = self.contact_group_name or self.contact_group_id or "everyone"
+        return f"{self.get_kind_display()} · {self.get_channel_display()} · {group}"
+
+    def clean(self):
+        errors = {}
+        for field in ("subject", "body"):
+            problems = rendering.template_errors(getattr(self, field))
+            if problems:
+                errors[field] = problems
+        if self.reminder_stage and self.kind != Kind.REMINDER:
+            errors["reminder_stage"] = ["Only reminder templates have a stage."]
+        if self.channel == Channel.EMAIL and not self.subject.strip():
+            errors["subject"] = errors.get("subject", []) + ["An email needs a subject."]
+        if self.channel == Channel.WHATSAPP:
+            errors.update(self._whatsapp_errors())
+        elif not self.body.strip():
+            errors["body"] = errors.get("body", []) + ["The message is empty."]
+        if errors:
+            raise ValidationError(errors)
+
+    def _whatsapp_errors(self) -> dict:
+        # Business-initiated WhatsApp needs a Meta-approved template (FACTS.md "WhatsApp").
+        errors = {}
+        if not _CONTENT_SID.fullmatch(self.content_sid):
+            errors["content_sid"] = ["A WhatsApp template needs a ContentSid like HX… (34 chars)."]
+        if not isinstance(self.content_variables, dict):
+            return {**errors, "content_variables": ['Give a JSON object, e.g. {"1": "…"}.']}
+        problems = []
+        for key, text in self.content_variables.items():
+            if not str(key).isdigit() or not isinstance(text, str):
+                problems.append(f"“{key}”: keys are placeholder numbers and values are text.")
+                continue
+            problems += [f"Variable {key}: {p}" for p in rendering.template_errors(text)]
+        if problems:
+            errors["content_variables"] = problems
+        return errors
+
+
+def _callback_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Message(models.Model):
+    """The send log: one row per notification and channel, written before anything is sent."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SCHEDULED = "scheduled", "Scheduled (quiet hours)"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Undelivered"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        CANCELLED = "cancelled", "Cancelled"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="messages")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    dedup_key = models.CharField(max_length=200)
+    template = models.ForeignKey(
+        MessageTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recipient = models.CharField(max_length=254, blank=True)  # E.164 or an email address
+    contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
+    contact_name = models.CharField(max_length=255, blank=True)
+    invoice_id = models.CharField("Xero InvoiceID", max_length=64, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    content_sid = models.CharField(max_length=34, blank=True)
+    content_variables = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.TextField(blank=True, help_text="Why it was skipped or cancelled.")
+    provider_id = models.CharField("Twilio SID / SendGrid id", max_length=100, blank=True)
+    provider_status = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    error_message = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    send_after = models.DateTimeField(null=True, blank=True)
+    # Set when the provider may or may not have the message (5xx, timeout, a dead worker):
+    # it is reconciled with Twilio before anything is sent again (FACTS.md "Which failures…").
+    is_ambiguous = models.BooleanField(default=False)
+    callback_token = models.CharField(max_length=64, unique=True, default=_callback_token)
+    resend_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # The idempotency point (ARCHITECTURE.md invariant 1): notify() inserts and relies
+            # on this; it never checks first.
+            models.UniqueConstraint(
+                fields=["tenant", "dedup_key", "channel"], name="message_unique_dedup"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "scheduled", "sending"]),
+                name="message_due",
+            ),
+            models.Index(fields=["tenant", "contact_id"], name="message_contact"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.get_channel_display()} ({self.status})"
+
+    @property
+    def can_resend(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.UNDELIVERED)
+
+
+class MessageStatusChange(models.Model):
+    """Audit trail: every status a message passed through, and who or what moved it."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    provider_status = models.CharField(max_length=20, blank=True)
+    error_code = models.CharField(max_length=20, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.from_status or '—'} → {self.to_status}"
+
+
+class OptOut(models.Model):
+    """A phone number that must not be messaged: Twilio error 21610 or an inbound STOP."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="opt_outs")
+    phone = models.CharField(max_length=32, help_text="E.164")
+    source = models.CharField(max_length=40, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "phone"], name="optout_unique_phone")
+        ]
+
+    def __str__(self):
+        return f"Opt-out {self.phone}"

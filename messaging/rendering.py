@@ -1,0 +1,207 @@
+"""Strict message templates, money and dates for a tenant, and SMS segment maths.
+
+Why not Django templates: they render an unknown name as an empty string (so a typo becomes a
+hole in a text a customer reads) and they walk attributes (`{{ tenant.messaging.… }}`), which
+would let a template author reach objects we never meant to expose. Messages need neither
+loops, filters nor includes, so the language here is exactly `{{ variable }}` and nothing else:
+every placeholder is checked against VARIABLES when the template is saved, and a value that is
+missing when a message is rendered is an error, never an empty hole.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+
+# name -> what staff see next to the editor.
+VARIABLES: dict[str, str] = {
+    "contact_name": "The Xero contact's name",
+    "first_name": "The contact's first name (else the contact name)",
+    "invoice_number": "Invoice number, e.g. INV-0142",
+    "reference": "Invoice reference",
+    "amount_due": "Amount still due, e.g. $1,234.50",
+    "total": "Invoice total",
+    "amount_paid": "Amount paid so far",
+    "payment_amount": "The payment just received",
+    "currency": "Currency code, e.g. NZD",
+    "due_date": "Due date, e.g. 7 July 2026",
+    "days_overdue": "Days past the due date",
+    "online_invoice_url": "Xero's online invoice link (view and pay)",
+    "organisation_name": "Your organisation's name in Xero",
+    "contact_groups": "The contact's Xero contact group names",
+    "reminder_stage": "The reminder stage",
+    "credit_note_number": "Credit note number",
+}
+
+MONEY_VARIABLES = ("amount_due", "total", "amount_paid", "payment_amount")
+
+# Twilio accepts a Body of at most 1,600 characters (FACTS.md "Twilio"); email gets more room,
+# but any output is bounded so a runaway value can never produce a huge message.
+MAX_OUTPUT = {"sms": 1600, "whatsapp": 1600, "email": 50_000}
+MAX_TEMPLATE = 10_000
+
+_PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
+_NAME = re.compile(r"[a-z_][a-z0-9_]*")
+
+
+class RenderError(Exception):
+    """A template could not be filled in: the message must not be sent as it is."""
+
+
+def template_errors(text: str) -> list[str]:
+    """Every problem in a template, each naming its line, so staff can fix them all at once."""
+    errors = []
+    if len(text) > MAX_TEMPLATE:
+        errors.append(f"The template is longer than {MAX_TEMPLATE:,} characters.")
+    for number, line in enumerate(text.splitlines(), start=1):
+        for match in _PLACEHOLDER.finditer(line):
+            inner = match.group(1).strip()
+            if not _NAME.fullmatch(inner):
+                errors.append(
+                    f"Line {number}: “{match.group(0)}” is not a plain variable. Only "
+                    "{{ name }} is allowed — no dots, filters or tags."
+                )
+            elif inner not in VARIABLES:
+                errors.append(f"Line {number}: unknown variable “{inner}”.")
+        rest = _PLACEHOLDER.sub("", line)
+        if "{{" in rest or "}}" in rest:
+            errors.append(f"Line {number}: a “{{{{” or “}}}}” is not closed or not opened.")
+        if "{%" in rest or "%}" in rest:
+            errors.append(f"Line {number}: tags like {{% … %}} are not supported.")
+    return errors
+
+
+def template_validate(text: str, *, field: str | None = None) -> None:
+    errors = template_errors(text)
+    if errors:
+        raise ValidationError({field: errors} if field else errors)
+
+
+def template_variables(text: str) -> set[str]:
+    return {m.group(1).strip() for m in _PLACEHOLDER.finditer(text)}
+
+
+def render(text: str, values: dict[str, str], *, max_length: int) -> str:
+    """Fill in a validated template; a missing value or an oversized result is a RenderError."""
+    missing = sorted(name for name in template_variables(text) if not values.get(name))
+    if missing:
+        raise RenderError(f"No value for {', '.join(missing)} in this notification.")
+    output = _PLACEHOLDER.sub(lambda m: values[m.group(1).strip()], text)
+    if len(output) > max_length:
+        raise RenderError(
+            f"The message would be {len(output):,} characters (limit {max_length:,})."
+        )
+    return output
+
+
+# --- money and dates for the tenant's locale ---------------------------------------------------
+
+_SYMBOLS = {
+    "NZD": "$", "AUD": "$", "USD": "$", "CAD": "$", "SGD": "$", "HKD": "$", "FJD": "$",
+    "GBP": "£", "EUR": "€", "JPY": "¥", "INR": "₹", "ZAR": "R",
+}  # fmt: skip
+_HOME_CURRENCY = {
+    "NZ": "NZD", "AU": "AUD", "US": "USD", "CA": "CAD", "SG": "SGD", "HK": "HKD", "FJ": "FJD",
+    "GB": "GBP", "IE": "EUR", "DE": "EUR", "FR": "EUR", "NL": "EUR", "JP": "JPY", "IN": "INR",
+    "ZA": "ZAR",
+}  # fmt: skip
+_NO_MINOR_UNITS = {"JPY"}
+
+
+def money_format(amount: Decimal, currency: str, *, country: str) -> str:
+    """`$1,234.50` in the tenant's own currency; `US$1,234.50` or `1,234.50 CHF` otherwise."""
+    currency = (currency or _HOME_CURRENCY.get(country, "")).upper()
+    places = Decimal("1") if currency in _NO_MINOR_UNITS else Decimal("0.01")
+    amount = Decimal(amount).quantize(places, rounding=ROUND_HALF_UP)
+    sign = "-" if amount < 0 else ""
+    digits = f"{abs(amount):,}"
+    symbol = _SYMBOLS.get(currency)
+    if symbol is None:
+        return f"{sign}{digits} {currency}".strip()
+    if symbol == "$" and currency != _HOME_CURRENCY.get(country):
+        symbol = f"{currency[:2]}$"  # a NZ customer must not read US dollars as their own
+    return f"{sign}{symbol}{digits}"
+
+
+def date_format(value: date, *, country: str) -> str:
+    if country == "US":
+        return f"{value:%B} {value.day}, {value.year}"
+    return f"{value.day} {value:%B %Y}"
+
+
+# --- SMS encoding and segments -----------------------------------------------------------------
+
+# GSM 03.38 basic character set and its extension table (each extension character is sent as
+# ESC + char, so it counts twice). Anything else forces the whole message into UCS-2.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+
+
+@dataclass(frozen=True)
+class SmsSize:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    segments: int
+    per_segment: int  # capacity of each segment at this length (160/153 or 70/67)
+    ucs2_characters: tuple[str, ...]  # the characters that forced UCS-2, in order of appearance
+
+
+def _unit_lengths(text: str, encoding: str) -> list[int]:
+    if encoding == "GSM-7":
+        return [2 if ch in GSM7_EXTENSION else 1 for ch in text]
+    return [2 if ord(ch) > 0xFFFF else 1 for ch in text]  # astral characters are surrogate pairs
+
+
+def sms_size(text: str) -> SmsSize:
+    """Encoding and segment count, as a handset would split the message.
+
+    Single segment: 160 GSM-7 septets or 70 UCS-2 units. Concatenated: 153 / 67 per segment
+    (the user data header takes the rest), and an escape pair or surrogate pair is never split.
+    """
+    forcing = tuple(dict.fromkeys(ch for ch in text if ch not in GSM7_BASIC | GSM7_EXTENSION))
+    encoding = "UCS-2" if forcing else "GSM-7"
+    single, multi = (70, 67) if forcing else (160, 153)
+    lengths = _unit_lengths(text, encoding)
+    units = sum(lengths)
+    if units <= single:
+        return SmsSize(encoding, units, 1 if units else 0, single, forcing)
+    segments, used = 1, 0
+    for length in lengths:
+        if used + length > multi:
+            segments, used = segments + 1, 0
+        used += length
+    return SmsSize(encoding, units, segments, multi, forcing)
+
+
+def template_values(*, contact, context: dict, country: str) -> dict[str, str]:
+    """The text of every variable this notification can fill; absent ones are simply missing."""
+    currency = str(context.get("currency") or "")
+    values = {
+        "contact_name": contact.name,
+        "first_name": contact.first_name or contact.name,
+        "contact_groups": ", ".join(contact.group_names),
+        "currency": currency,
+    }
+    for name in MONEY_VARIABLES:
+        if context.get(name) is not None:
+            values[name] = money_format(Decimal(context[name]), currency, country=country)
+    if context.get("due_date"):
+        values["due_date"] = date_format(context["due_date"], country=country)
+    if context.get("days_overdue") is not None:
+        values["days_overdue"] = str(int(context["days_overdue"]))
+    for name in (
+        "invoice_number",
+        "reference",
+        "online_invoice_url",
+        "organisation_name",
+        "reminder_stage",
+        "credit_note_number",
+    ):
+        if context.get(name):
+            values[name] = str(context[name])
+    return values

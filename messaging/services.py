@@ -1,0 +1,670 @@
+"""Writes of the messaging app: notify, dispatch, reconcile, status callbacks, opt-outs, resend.
+
+The Message row is the truth; django-q2 tasks only kick these functions (STYLE.md). Every state
+change is a conditional UPDATE from the statuses it may leave, so two workers, a late callback
+and a reconcile can never both win.
+"""
+
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.urls import reverse
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from connections.models import MessagingSettings, Tenant
+from messaging import defaults, rendering
+from messaging.channels import (
+    FINAL_PROVIDER_STATUSES,
+    PROVIDER_STATUS_RANK,
+    FoundMessage,
+    SendError,
+    SendResult,
+    Sms,
+    channel_for,
+    explain,
+)
+from messaging.contacts import ContactCard, phone_choose, phone_timezone_name
+from messaging.models import (
+    PHONE_CHANNELS,
+    Channel,
+    Kind,
+    Message,
+    MessageStatusChange,
+    MessageTemplate,
+    OptOut,
+)
+from messaging.selectors import templates_choose
+
+logger = logging.getLogger(__name__)
+Status = Message.Status
+
+MAX_ATTEMPTS = 6
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 3600
+# A row still `sending` this long after its claim belongs to a worker that died.
+SENDING_STALE_AFTER = timedelta(minutes=5)
+# Wait before asking Twilio about an ambiguous send: its message list filters on DateSent,
+# which a message only gets once it has left Twilio's queue.
+AMBIGUOUS_RECHECK_AFTER = timedelta(minutes=2)
+UNFINISHED_AFTER = timedelta(hours=12)
+UNFINISHED_GIVE_UP_AFTER = timedelta(days=3)
+BATCH = 500
+
+# Our status for each Twilio status (FACTS.md "Statuses").
+_STATUS_FOR_PROVIDER = {
+    "accepted": Status.SENT,
+    "scheduled": Status.SENT,
+    "queued": Status.SENT,
+    "sending": Status.SENT,
+    "sent": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "read": Status.DELIVERED,
+    "undelivered": Status.UNDELIVERED,
+    "failed": Status.FAILED,
+    "canceled": Status.CANCELLED,
+}
+_OPEN = (Status.PENDING, Status.SCHEDULED)
+
+DISPATCH_TASK = "messaging.tasks.message_dispatch_task"
+RECONCILE_TASK = "messaging.tasks.message_reconcile_task"
+
+
+def _kick(task: str, message_id: int) -> None:
+    transaction.on_commit(lambda: async_task(task, message_id))
+
+
+def _record(message: Message, *, from_status: str, note: str = "") -> None:
+    MessageStatusChange.objects.create(
+        message=message,
+        from_status=from_status,
+        to_status=message.status,
+        provider_status=message.provider_status,
+        error_code=message.error_code,
+        note=note,
+    )
+
+
+def _move(
+    message: Message, *, leaving: Sequence[str], note: str, where: dict | None = None, **fields
+) -> bool:
+    """Apply `fields` only if the row is still in one of `leaving`; log the change if it was."""
+    before = Message.objects.filter(pk=message.pk).values_list("status", flat=True).first()
+    fields["updated_at"] = timezone.now()
+    rows = Message.objects.filter(pk=message.pk, status__in=leaving, **(where or {}))
+    if not rows.update(**fields):
+        return False
+    message.refresh_from_db()
+    _record(message, from_status=before or "", note=note)
+    return True
+
+
+# --- quiet hours ---------------------------------------------------------------------------------
+
+
+def _as_time(value) -> time:
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
+def quiet_hours_end(*, tenant: Tenant, phone: str, at: datetime) -> datetime | None:
+    """When quiet hours end for this recipient, or None if `at` is outside them.
+
+    Local time is the recipient's: the zone of their phone number when it has exactly one,
+    else the tenant's (an email address has no zone).
+    """
+    start, end = _as_time(tenant.quiet_hours_start), _as_time(tenant.quiet_hours_end)
+    if start == end:
+        return None
+    zone_name = phone_timezone_name(phone, fallback=tenant.timezone) if phone else tenant.timezone
+    zone = ZoneInfo(zone_name)
+    local = at.astimezone(zone)
+    now = local.time()
+    if start < end:
+        quiet, ends_on = start <= now < end, local.date()
+    else:  # the usual case: 21:00 → 08:00 spans midnight
+        quiet = now >= start or now < end
+        ends_on = local.date() + timedelta(days=1) if now >= start else local.date()
+    if not quiet:
+        return None
+    return datetime.combine(ends_on, end, tzinfo=zone).astimezone(UTC)
+
+
+def _phone_of(message: Message) -> str:
+    return message.recipient if message.channel in PHONE_CHANNELS else ""
+
+
+def _is_opted_out(message: Message) -> bool:
+    return (
+        message.channel in PHONE_CHANNELS
+        and OptOut.objects.filter(tenant_id=message.tenant_id, phone=message.recipient).exists()
+    )
+
+
+# --- notify --------------------------------------------------------------------------------------
+
+
+def _skip(message: Message, code: str, reason: str) -> Message:
+    message.status = Status.SKIPPED
+    message.error_code = code
+    message.status_reason = reason
+    message.finished_at = timezone.now()
+    return message
+
+
+def _draft(
+    *, message: Message, template: MessageTemplate, contact: ContactCard, values: dict
+) -> Message:
+    """Fill in recipient, text and timing of an unsaved message, or say why it is skipped."""
+    tenant = message.tenant
+    if message.channel in PHONE_CHANNELS:
+        choice = phone_choose(contact, default_country=tenant.default_country)
+        if choice.e164 is None:
+            return _skip(message, choice.problem, choice.reason)
+        message.recipient = choice.e164
+    elif contact.email:
+        message.recipient = contact.email
+    else:
+        return _skip(message, "no_email", "No email address in Xero.")
+    if _is_opted_out(message):
+        return _skip(message, "opted_out", "The recipient opted out (replied STOP).")
+    limit = rendering.MAX_OUTPUT[message.channel]
+    try:
+        message.body = rendering.render(template.body, values, max_length=limit)
+        message.subject = rendering.render(template.subject, values, max_length=300)
+        message.content_variables = {
+            key: rendering.render(text, values, max_length=limit)
+            for key, text in template.content_variables.items()
+        }
+    except rendering.RenderError as exc:
+        return _skip(message, "template", str(exc))
+    message.content_sid = template.content_sid
+    _hold_for_quiet_hours(message)
+    return message
+
+
+def _hold_for_quiet_hours(message: Message) -> None:
+    until = quiet_hours_end(tenant=message.tenant, phone=_phone_of(message), at=timezone.now())
+    if until:
+        message.status = Status.SCHEDULED
+        message.send_after = message.next_attempt_at = until
+
+
+def _insert_once(message: Message, *, note: str) -> Message:
+    """Insert, or return the row an earlier notify already made (the constraint decides)."""
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+            _record(message, from_status="", note=message.status_reason or note)
+    except IntegrityError:
+        return Message.objects.get(
+            tenant=message.tenant, dedup_key=message.dedup_key, channel=message.channel
+        )
+    if message.status == Status.PENDING:
+        _kick(DISPATCH_TASK, message.pk)
+    return message
+
+
+def notify(
+    *,
+    tenant: Tenant,
+    kind: str,
+    contact: ContactCard,
+    context: dict,
+    dedup_key: str,
+    invoice_id: str = "",
+    channels: Sequence[str] | None = None,
+) -> list[Message]:
+    """One Message per channel with an active template; a repeated call sends nothing new."""
+    chosen = templates_choose(
+        tenant=tenant,
+        kind=kind,
+        contact=contact,
+        reminder_stage=str(context.get("reminder_stage") or ""),
+    )
+    if channels is not None:
+        chosen = {channel: t for channel, t in chosen.items() if channel in channels}
+    values = rendering.template_values(
+        contact=contact, context=context, country=tenant.default_country
+    )
+
+    def blank(channel: str, template: MessageTemplate | None) -> Message:
+        return Message(
+            tenant=tenant,
+            kind=kind,
+            channel=channel,
+            dedup_key=dedup_key,
+            template=template,
+            contact_id=contact.contact_id,
+            contact_name=contact.name,
+            invoice_id=invoice_id,
+        )
+
+    if not chosen:
+        logger.info("notify tenant=%s kind=%s: no active template", tenant.pk, kind)
+        reason = f"No active template for “{Kind(kind).label}”: nothing was sent."
+        return [_insert_once(_skip(blank(Channel.NONE, None), "no_template", reason), note="")]
+    return [
+        _insert_once(
+            _draft(message=blank(channel, t), template=t, contact=contact, values=values),
+            note="Created",
+        )
+        for channel, t in sorted(chosen.items())
+    ]
+
+
+def messages_cancel(*, tenant: Tenant, dedup_prefix: str, reason: str) -> int:
+    """Cancel waiting messages whose key starts with the prefix (e.g. an invoice got paid)."""
+    waiting = Message.objects.filter(
+        tenant=tenant, dedup_key__startswith=dedup_prefix, status__in=_OPEN
+    )
+    cancelled = 0
+    for message in waiting:
+        cancelled += _move(
+            message,
+            leaving=_OPEN,
+            note=reason,
+            status=Status.CANCELLED,
+            status_reason=reason,
+            finished_at=timezone.now(),
+        )
+    return cancelled
+
+
+# --- dispatch ------------------------------------------------------------------------------------
+
+
+def status_callback_url(message: Message) -> str:
+    return settings.PUBLIC_BASE_URL + reverse("twilio-status", args=[message.callback_token])
+
+
+def _backoff(attempts: int) -> timedelta:
+    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
+    return timedelta(seconds=secrets.SystemRandom().uniform(ceiling / 2, ceiling))
+
+
+def _messaging_settings(tenant_id: int) -> MessagingSettings:
+    return MessagingSettings.objects.filter(tenant_id=tenant_id).first() or MessagingSettings(
+        tenant_id=tenant_id
+    )
+
+
+def message_dispatch(*, message: Message) -> Message:
+    """Send one due message, at most once: claim it, call the channel, record the answer."""
+    now = timezone.now()
+    if _is_opted_out(message):
+        _move(
+            message,
+            leaving=_OPEN,
+            note="Opted out before sending.",
+            status=Status.SKIPPED,
+            error_code="opted_out",
+            status_reason="The recipient opted out (replied STOP).",
+            finished_at=now,
+        )
+        return message
+    until = quiet_hours_end(tenant=message.tenant, phone=_phone_of(message), at=now)
+    if until:
+        Message.objects.filter(pk=message.pk, status__in=_OPEN).update(
+            status=Status.SCHEDULED, send_after=until, next_attempt_at=until, updated_at=now
+        )
+        return message
+    claimed = _move(
+        message,
+        leaving=_OPEN,
+        where={"next_attempt_at__lte": now},
+        note="Claimed for sending.",
+        status=Status.SENDING,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        next_attempt_at=now + SENDING_STALE_AFTER,
+    )
+    if not claimed:
+        return message  # someone else has it, or it is not due yet
+    return _send(message)
+
+
+def _send(message: Message) -> Message:
+    channel = channel_for(message.channel, _messaging_settings(message.tenant_id))
+    try:
+        if message.channel == Channel.EMAIL:
+            result = channel.send(
+                to=message.recipient,
+                subject=message.subject,
+                body=message.body,
+                reference=message.callback_token,
+            )
+        else:
+            result = channel.send(
+                to=message.recipient,
+                body=message.body,
+                status_callback=status_callback_url(message),
+                content_sid=message.content_sid,
+                content_variables=message.content_variables,
+            )
+    except SendError as error:
+        logger.warning(
+            "send failed message=%s code=%s permanent=%s ambiguous=%s",
+            message.pk,
+            error.code,
+            error.permanent,
+            error.ambiguous,
+        )
+        return _send_failed(message, error)
+    return _accepted(message, result, note="Accepted by the provider.")
+
+
+def _accepted(message: Message, result: SendResult, *, note: str) -> Message:
+    now = timezone.now()
+    status = _STATUS_FOR_PROVIDER.get(result.provider_status, Status.SENT)
+    moved = _move(
+        message,
+        leaving=(Status.SENDING,),
+        note=note,
+        status=status,
+        provider_id=result.provider_id,
+        provider_status=result.provider_status,
+        is_ambiguous=False,
+        last_error="",
+        sent_at=now,
+        finished_at=now if result.provider_status in FINAL_PROVIDER_STATUSES else None,
+    )
+    if not moved:  # a status callback arrived first and already moved the row forward
+        Message.objects.filter(pk=message.pk, provider_id="").update(provider_id=result.provider_id)
+    return message
+
+
+def _send_failed(message: Message, error: SendError) -> Message:
+    now = timezone.now()
+    text = f"{error.code}: {error.text}"
+    if error.ambiguous:
+        _move(
+            message,
+            leaving=(Status.SENDING,),
+            note=f"{error.text} Checking with the provider before sending again.",
+            is_ambiguous=True,
+            last_error=text,
+            next_attempt_at=now + AMBIGUOUS_RECHECK_AFTER,
+        )
+    elif not error.permanent and message.attempts < MAX_ATTEMPTS:
+        _move(
+            message,
+            leaving=(Status.SENDING,),
+            note=f"{error.text} Retrying later.",
+            status=Status.PENDING,
+            last_error=text,
+            next_attempt_at=now + _backoff(message.attempts),
+        )
+    else:
+        _fail(message, code=error.code, text=error.text)
+    return message
+
+
+def _fail(message: Message, *, code: str, text: str) -> None:
+    _move(
+        message,
+        leaving=(Status.SENDING,),
+        note=text,
+        status=Status.FAILED,
+        error_code=code,
+        error_message=text,
+        last_error=f"{code}: {text}",
+        is_ambiguous=False,
+        finished_at=timezone.now(),
+    )
+    if code == "21610":
+        optout_add(tenant=message.tenant, phone=message.recipient, source="Twilio error 21610")
+
+
+def _is_same(message: Message, found: FoundMessage) -> bool:
+    if found.date_created and found.date_created < message.created_at - timedelta(minutes=1):
+        return False
+    # A WhatsApp template's text is Twilio's to fill in, so only SMS bodies can be compared.
+    return message.channel != Channel.SMS or found.body == message.body
+
+
+def message_reconcile(*, message: Message) -> Message:
+    """Settle a `sending` row whose outcome is unknown, without ever sending a second text.
+
+    Reached after an ambiguous error and for rows a dead worker left in `sending`. Twilio has no
+    idempotency key (FACTS.md), so we look for the message in Twilio's list for that recipient
+    and resend only when it is not there.
+    """
+    now = timezone.now()
+    if not Message.objects.filter(
+        pk=message.pk, status=Status.SENDING, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + SENDING_STALE_AFTER, updated_at=now):
+        return message
+    message.refresh_from_db()
+    if message.channel == Channel.EMAIL:
+        # SendGrid cannot be asked whether it queued an email: say so, and let staff resend.
+        _fail(
+            message,
+            code="unconfirmed",
+            text="SendGrid did not confirm this email; it may not have been sent. "
+            "Resend it if the customer did not receive it.",
+        )
+        return message
+    channel = channel_for(message.channel, _messaging_settings(message.tenant_id))
+    try:
+        found = channel.find(to=message.recipient, since=message.created_at)
+    except SendError as error:
+        Message.objects.filter(pk=message.pk, status=Status.SENDING).update(
+            last_error=f"reconcile {error.code}: {error.text}",
+            next_attempt_at=now + _backoff(message.attempts),
+        )
+        return message
+    taken = set(
+        Message.objects.filter(tenant_id=message.tenant_id)
+        .exclude(pk=message.pk)
+        .filter(provider_id__in=[f.sid for f in found])
+        .values_list("provider_id", flat=True)
+    )
+    match = next((f for f in found if f.sid not in taken and _is_same(message, f)), None)
+    if match:
+        return _accepted(
+            message,
+            SendResult(match.sid, match.status),
+            note="Reconciled: Twilio has this message, so it was not sent again.",
+        )
+    if message.attempts >= MAX_ATTEMPTS:
+        _fail(message, code=message.error_code or "timeout", text=explain("timeout"))
+        return message
+    _move(
+        message,
+        leaving=(Status.SENDING,),
+        note="Reconciled: Twilio has no such message, so it is sent again.",
+        status=Status.PENDING,
+        is_ambiguous=False,
+        next_attempt_at=now,
+    )
+    return message_dispatch(message=message)
+
+
+def messages_due_run() -> int:
+    """Once a minute: kick due messages and reconcile stale `sending` rows (lost tasks)."""
+    now = timezone.now()
+    due = Message.objects.filter(status__in=_OPEN, next_attempt_at__lte=now)
+    stale = Message.objects.filter(status=Status.SENDING, next_attempt_at__lte=now)
+    kicked = 0
+    for task, queryset in ((DISPATCH_TASK, due), (RECONCILE_TASK, stale)):
+        for message_id in queryset.order_by("next_attempt_at").values_list("pk", flat=True)[:BATCH]:
+            _kick(task, message_id)
+            kicked += 1
+    return kicked
+
+
+# --- status callbacks and polling ----------------------------------------------------------------
+
+
+def message_status_record(
+    *, message: Message, provider_status: str, message_sid: str = "", error_code: str = ""
+) -> bool:
+    """Apply a Twilio status if it moves the message forward; repeats and late ones do nothing."""
+    rank = PROVIDER_STATUS_RANK.get(provider_status)
+    if rank is None or provider_status == "":
+        return False
+    earlier = [s for s, r in PROVIDER_STATUS_RANK.items() if r < rank]
+    fields = {
+        "status": _STATUS_FOR_PROVIDER[provider_status],
+        "provider_status": provider_status,
+        "is_ambiguous": False,  # a callback for this token proves Twilio has the message
+        "updated_at": timezone.now(),
+    }
+    if message_sid:
+        fields["provider_id"] = message_sid
+    if error_code:
+        fields.update(error_code=error_code, error_message=explain(error_code))
+    if provider_status in FINAL_PROVIDER_STATUSES:
+        fields["finished_at"] = timezone.now()
+    before = message.status
+    moved = Message.objects.filter(
+        pk=message.pk,
+        provider_status__in=earlier,
+        status__in=(*_OPEN, Status.SENDING, Status.SENT, Status.DELIVERED, Status.UNDELIVERED,
+                    Status.FAILED),
+    ).update(**fields)  # fmt: skip
+    if not moved:
+        return False
+    message.refresh_from_db()
+    _record(message, from_status=before, note=f"Twilio: {provider_status}")
+    if error_code == "21610":
+        optout_add(tenant=message.tenant, phone=message.recipient, source="Twilio error 21610")
+    return True
+
+
+def messages_poll_unfinished() -> int:
+    """Ask Twilio about messages still not final 12 hours after sending (a callback got lost)."""
+    now = timezone.now()
+    unfinished = (
+        Message.objects.filter(
+            status=Status.SENT,
+            channel__in=PHONE_CHANNELS,
+            sent_at__lte=now - UNFINISHED_AFTER,
+            sent_at__gte=now - UNFINISHED_GIVE_UP_AFTER,
+        )
+        .exclude(provider_id="")
+        .order_by("sent_at")[:BATCH]
+    )
+    moved = 0
+    for message in unfinished:
+        channel = channel_for(message.channel, _messaging_settings(message.tenant_id))
+        try:
+            found = channel.fetch(sid=message.provider_id)
+        except SendError as error:
+            logger.warning("poll failed message=%s code=%s", message.pk, error.code)
+            continue
+        moved += message_status_record(
+            message=message, provider_status=found.status, error_code=found.error_code
+        )
+    return moved
+
+
+# --- opt-outs, resend, templates, settings -------------------------------------------------------
+
+
+def optout_add(*, tenant: Tenant, phone: str, source: str = "") -> OptOut:
+    try:
+        with transaction.atomic():
+            return OptOut.objects.create(tenant=tenant, phone=phone, source=source)
+    except IntegrityError:
+        return OptOut.objects.get(tenant=tenant, phone=phone)
+
+
+def optout_remove(*, tenant: Tenant, phone: str) -> bool:
+    deleted, _ = OptOut.objects.filter(tenant=tenant, phone=phone).delete()
+    return bool(deleted)
+
+
+def message_resend(*, message: Message, by_user) -> Message:
+    """A new attempt linked to the original, with its own key (a double click makes one)."""
+    if not message.can_resend:
+        raise ValidationError("Only a failed or undelivered message can be resent.")
+    # The key counts only resends that themselves failed: a double click, or a second click
+    # while the first resend is on its way, lands on the same key and the constraint keeps one.
+    number = message.resends.filter(status__in=(Status.FAILED, Status.UNDELIVERED)).count() + 1
+    again = Message(
+        tenant=message.tenant,
+        kind=message.kind,
+        channel=message.channel,
+        dedup_key=f"{message.dedup_key}:resend:{number}",
+        template=message.template,
+        recipient=message.recipient,
+        contact_id=message.contact_id,
+        contact_name=message.contact_name,
+        invoice_id=message.invoice_id,
+        subject=message.subject,
+        body=message.body,
+        content_sid=message.content_sid,
+        content_variables=message.content_variables,
+        resend_of=message,
+    )
+    if _is_opted_out(again):
+        _skip(again, "opted_out", "The recipient opted out (replied STOP).")
+    else:
+        _hold_for_quiet_hours(again)
+    return _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
+
+
+def templates_create_defaults(*, tenant: Tenant) -> None:
+    """Called by connections.services.tenant_create; safe to call again."""
+    rows = [
+        MessageTemplate(tenant=tenant, kind=kind, channel=Channel.SMS, body=body)
+        for kind, body in defaults.SMS.items()
+    ] + [
+        MessageTemplate(
+            tenant=tenant,
+            kind=kind,
+            channel=Channel.EMAIL,
+            subject=defaults.EMAIL_SUBJECTS[kind],
+            body=body + defaults.EMAIL_SIGN_OFF,
+            is_active=False,
+        )
+        for kind, body in defaults.SMS.items()
+    ]
+    MessageTemplate.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+SECRET_FIELDS = ("twilio_auth_token", "twilio_api_key_secret", "sendgrid_api_key")
+
+
+def messaging_settings_save(*, tenant: Tenant, values: dict) -> MessagingSettings:
+    """Save the tenant's provider settings; a blank secret keeps the stored one."""
+    row, _ = MessagingSettings.objects.get_or_create(tenant=tenant)
+    for name, value in values.items():
+        if name in SECRET_FIELDS and not value:
+            continue
+        setattr(row, name, value)
+    row.save()
+    return row
+
+
+def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
+    """Text `phone` through the tenant's Twilio account and say what Twilio answered."""
+    card = ContactCard(
+        contact_id="", name="", phones=({"PhoneType": "MOBILE", "PhoneNumber": phone},)
+    )
+    choice = phone_choose(card, default_country=tenant.default_country)
+    if choice.e164 is None:
+        return False, f"“{phone}” is not a phone number we can text."
+    messaging = MessagingSettings.objects.filter(tenant=tenant).first()
+    if messaging is None:
+        return False, "Save your Twilio settings first."
+    try:
+        result = Sms(messaging).send(
+            to=choice.e164,
+            body=f"Dunwell test message for {tenant.name}: your Twilio settings work.",
+            status_callback=None,
+        )
+    except SendError as error:
+        return False, f"Twilio did not accept the message (error {error.code}): {error.text}"
+    return True, (
+        f"Twilio accepted the message (status “{result.provider_status}”, "
+        f"SID {result.provider_id}). It should arrive on {choice.e164} shortly."
+    )

@@ -1,0 +1,30 @@
+"""Mounted at the root by config/urls.py: the send log under /messaging/, the callback under
+/webhooks/ (a public URL, ARCHITECTURE.md "Public URLs")."""
+
+from django.urls import include, path
+
+from messaging import views
+
+app_urls = (
+    [
+        path("", views.message_list, name="message-list"),
+        path("<int:message_id>/", views.message_detail, name="message-detail"),
+        path("<int:message_id>/resend/", views.message_resend, name="message-resend"),
+        path(
+            "contacts-needing-phone/", views.contacts_needing_phone, name="contacts-needing-phone"
+        ),
+        path(
+            "contacts-needing-phone.csv",
+            views.contacts_needing_phone_csv,
+            name="contacts-needing-phone-csv",
+        ),
+        path("settings/", views.messaging_settings, name="settings"),
+        path("settings/test/", views.messaging_test, name="settings-test"),
+    ],
+    "messaging",
+)
+
+urlpatterns = [
+    path("messaging/", include(app_urls)),
+    path("webhooks/twilio/status/<str:token>/", views.twilio_status, name="twilio-status"),
+]

@@ -1,0 +1,131 @@
+import csv
+
+from django.conf import settings
+from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.request_validator import RequestValidator
+
+from connections.models import MessagingSettings
+from connections.tenancy import get_for_tenant, tenant_required
+from messaging import selectors, services
+from messaging.forms import MessageFilterForm, MessagingSettingsForm, TestMessageForm
+from messaging.models import Message
+
+
+@tenant_required
+def message_list(request):
+    form = MessageFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    messages = selectors.messages_for_log(tenant=request.tenant, **filters)
+    page = Paginator(messages, 50).get_page(request.GET.get("page"))
+    return render(request, "messaging/message_list.html", {"form": form, "page": page})
+
+
+@tenant_required
+def message_detail(request, message_id):
+    message = get_for_tenant(Message, request.tenant, pk=message_id)
+    return render(
+        request,
+        "messaging/message_detail.html",
+        {"message": message, "changes": message.status_changes.all()},
+    )
+
+
+@require_POST
+@tenant_required
+def message_resend(request, message_id):
+    message = get_for_tenant(Message, request.tenant, pk=message_id)
+    try:
+        again = services.message_resend(message=message, by_user=request.user)
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+        return redirect("messaging:message-detail", message_id=message.pk)
+    flash.success(request, "The message will be sent again.")
+    return redirect("messaging:message-detail", message_id=again.pk)
+
+
+@tenant_required
+def contacts_needing_phone(request):
+    contacts = selectors.contacts_needing_phone(tenant=request.tenant)
+    return render(request, "messaging/contacts_needing_phone.html", {"contacts": contacts})
+
+
+@tenant_required
+def contacts_needing_phone_csv(request):
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="contacts-needing-a-phone.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["Contact", "Xero ContactID", "Problem", "Last tried"])
+    for message in selectors.contacts_needing_phone(tenant=request.tenant):
+        writer.writerow(
+            [
+                _csv_safe(message.contact_name),
+                message.contact_id,
+                message.status_reason,
+                message.created_at.isoformat(),
+            ]
+        )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    # A contact name from Xero must not become a formula when the CSV is opened in a spreadsheet.
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@") else value
+
+
+@tenant_required(owner=True)
+def messaging_settings(request):
+    row = MessagingSettings.objects.filter(tenant=request.tenant).first()
+    form = MessagingSettingsForm(request.POST or None, instance=row)
+    if request.method == "POST" and form.is_valid():
+        services.messaging_settings_save(tenant=request.tenant, values=form.cleaned_data)
+        flash.success(request, "Messaging settings saved.")
+        return redirect("messaging:settings")
+    return render(
+        request,
+        "messaging/settings.html",
+        {"form": form, "test_form": TestMessageForm()},
+    )
+
+
+@require_POST
+@tenant_required(owner=True)
+def messaging_test(request):
+    form = TestMessageForm(request.POST)
+    if form.is_valid():
+        ok, words = services.messaging_test_send(
+            tenant=request.tenant, phone=form.cleaned_data["phone"]
+        )
+        (flash.success if ok else flash.error)(request, words)
+    else:
+        flash.error(request, "Enter the mobile number to send the test message to.")
+    return redirect("messaging:settings")
+
+
+@csrf_exempt
+@require_POST
+def twilio_status(request, token):
+    """Verify, record, answer: Twilio retries slow or failing callbacks (FACTS.md "Statuses")."""
+    message = (
+        Message.objects.select_related("tenant__messaging").filter(callback_token=token).first()
+    )
+    if message is None:
+        return HttpResponse(status=200)  # unknown token: nothing to do, and Twilio stops asking
+    auth_token = getattr(getattr(message.tenant, "messaging", None), "twilio_auth_token", "")
+    # Twilio signs the URL it called; behind a proxy only PUBLIC_BASE_URL knows it (FACTS.md).
+    url = settings.PUBLIC_BASE_URL + request.get_full_path()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not auth_token or not RequestValidator(auth_token).validate(url, request.POST, signature):
+        return HttpResponseForbidden()
+    services.message_status_record(
+        message=message,
+        provider_status=request.POST.get("MessageStatus", ""),
+        message_sid=request.POST.get("MessageSid", ""),
+        error_code=request.POST.get("ErrorCode", ""),
+    )
+    return HttpResponse(status=200)

@@ -1,0 +1,244 @@
+"""Dispatch through Twilio: exactly one text per notification, whatever goes wrong."""
+
+from datetime import timedelta
+from urllib.parse import parse_qs
+
+import pytest
+import requests
+import responses
+from django.test import override_settings
+from urllib3.exceptions import NewConnectionError, ProtocolError
+
+from messaging.models import Message, OptOut
+from messaging.services import SENDING_STALE_AFTER as STALE
+from messaging.services import message_dispatch, messages_due_run, notify
+from tests.messaging.conftest import MESSAGES_URL, NOON_IN_NZ, fixture, twilio_reply
+
+pytestmark = pytest.mark.usefixtures("twilio_a", "noon")
+
+
+@pytest.fixture
+def send(tenant_a, aroha, invoice_context, django_capture_on_commit_callbacks):
+    def _send(dedup_key="invoice:INV-0142:issued"):
+        with django_capture_on_commit_callbacks(execute=True):
+            (message,) = notify(tenant=tenant_a, kind="invoice_issued", contact=aroha,
+                                context=invoice_context, dedup_key=dedup_key)  # fmt: skip
+        message.refresh_from_db()
+        return message
+
+    return _send
+
+
+def _run_due(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        messages_due_run()
+
+
+def _creates(rsps) -> list:
+    return [c for c in rsps.calls if c.request.method == "POST"]
+
+
+@responses.activate
+def test_a_notification_is_sent_once_with_callback_and_validity(send):
+    twilio_reply(responses, "message_create__queued", 201)
+    message = send()
+    assert message.status == Message.Status.SENT
+    assert message.provider_status == "queued"  # Twilio sends no callback for the first status
+    assert message.provider_id == "SM00000000000000000000000000000142"
+    form = parse_qs(responses.calls[0].request.body)
+    assert form["To"] == ["+64211234567"]
+    assert form["From"] == ["+6498880000"]
+    assert form["ValidityPeriod"] == ["14400"]
+    assert form["StatusCallback"] == [
+        f"http://127.0.0.1:8000/webhooks/twilio/status/{message.callback_token}/"
+    ]
+    assert form["Body"][0].startswith("Hi Aroha, Alpha Plumbing has sent you invoice INV-0142")
+
+
+@responses.activate
+def test_notify_twice_sends_one_message(send):
+    twilio_reply(responses, "message_create__queued", 201)
+    first, second = send(), send()
+    assert first.pk == second.pk
+    assert Message.objects.count() == 1
+    assert len(responses.calls) == 1
+
+
+@override_settings(TWILIO_API_URL="http://twilio.stand-in.test/sandbox/twilio")
+@responses.activate
+def test_requests_go_to_the_configured_twilio_url(send):
+    url = MESSAGES_URL.replace(
+        "https://api.twilio.com", "http://twilio.stand-in.test/sandbox/twilio"
+    )
+    responses.add(responses.POST, url, json=fixture("message_create__queued"), status=201)
+    assert send().status == Message.Status.SENT
+    assert responses.calls[0].request.url == url
+
+
+@responses.activate
+def test_429_is_retried_with_backoff_then_succeeds(send, noon, django_capture_on_commit_callbacks):
+    twilio_reply(responses, "error__20429", 429)
+    twilio_reply(responses, "message_create__queued", 201)
+    message = send()
+    assert message.status == Message.Status.PENDING
+    assert message.last_error.startswith("20429")
+    assert message.next_attempt_at > message.claimed_at
+    _run_due(django_capture_on_commit_callbacks)  # not due yet: nothing happens
+    assert len(responses.calls) == 1
+    noon.shift(timedelta(minutes=2))
+    _run_due(django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert (message.status, message.attempts, len(responses.calls)) == (Message.Status.SENT, 2, 2)
+
+
+@responses.activate
+def test_connection_refused_before_sending_is_retried(send):
+    refused = requests.ConnectionError(NewConnectionError(None, "Connection refused"))
+    responses.add(responses.POST, MESSAGES_URL, body=refused)
+    message = send()
+    assert (message.status, message.is_ambiguous) == (Message.Status.PENDING, False)
+
+
+@responses.activate
+def test_a_5xx_when_twilio_did_create_the_message_sends_no_second_text(
+    send, noon, django_capture_on_commit_callbacks
+):
+    twilio_reply(responses, "error__500", 500)
+    message = send()
+    assert (message.status, message.is_ambiguous) == (Message.Status.SENDING, True)
+    twilio_reply(responses, "message_list__one_match", 200, method=responses.GET)
+    noon.shift(timedelta(minutes=3))
+    _run_due(django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+    assert message.provider_id == "SM00000000000000000000000000000142"
+    assert len(_creates(responses)) == 1
+    assert "Reconciled: Twilio has this message" in message.status_changes.last().note
+
+
+@responses.activate
+def test_a_5xx_when_twilio_did_not_create_it_is_sent_once(
+    send, noon, django_capture_on_commit_callbacks
+):
+    reset = requests.ConnectionError(ProtocolError("Connection aborted.", ConnectionResetError()))
+    responses.add(responses.POST, MESSAGES_URL, body=reset)
+    twilio_reply(responses, "message_create__queued", 201)
+    message = send()
+    assert message.is_ambiguous
+    twilio_reply(responses, "message_list__empty", 200, method=responses.GET)
+    noon.shift(timedelta(minutes=3))
+    _run_due(django_capture_on_commit_callbacks)
+    _run_due(django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    assert len(_creates(responses)) == 2  # the lost attempt and the one real send
+    listed = [c for c in responses.calls if c.request.method == "GET"]
+    assert "To=%2B64211234567" in listed[0].request.url
+    assert "DateSent%3E=2026-07-07" in listed[0].request.url
+
+
+@responses.activate
+def test_a_worker_that_died_between_sending_and_sent_is_reconciled_without_a_duplicate(
+    tenant_a, aroha, invoice_context, noon, django_capture_on_commit_callbacks
+):
+    (message,) = notify(tenant=tenant_a, kind="invoice_issued", contact=aroha,
+                        context=invoice_context, dedup_key="invoice:INV-0142:issued")  # fmt: skip
+    # The worker claimed the row and Twilio created the message, then the worker died.
+    Message.objects.filter(pk=message.pk).update(
+        status="sending", attempts=1, claimed_at=NOON_IN_NZ, next_attempt_at=NOON_IN_NZ + STALE
+    )
+    twilio_reply(responses, "message_list__one_match", 200, method=responses.GET)
+    _run_due(django_capture_on_commit_callbacks)  # it may still be working: leave it
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENDING
+    noon.shift(timedelta(minutes=6))
+    _run_due(django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+    assert not _creates(responses)
+
+
+@responses.activate
+def test_a_permanent_error_fails_at_once_with_an_explanation(
+    send, noon, django_capture_on_commit_callbacks
+):
+    twilio_reply(responses, "error__21211", 400)
+    message = send()
+    assert message.status == Message.Status.FAILED
+    assert message.error_code == "21211"
+    assert message.error_message == "The phone number is not a valid phone number. Fix it in Xero."
+    noon.shift(timedelta(hours=2))
+    _run_due(django_capture_on_commit_callbacks)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_an_unknown_error_fails_without_retry(send):
+    twilio_reply(responses, "error__99999", 400)
+    message = send()
+    assert (message.status, message.error_code) == (Message.Status.FAILED, "99999")
+    assert "Something new Twilio has not told us about" in message.error_message
+
+
+@responses.activate
+def test_it_handles_21610_opt_out(send, tenant_a):
+    twilio_reply(responses, "error__21610", 400)
+    message = send()
+    assert (message.status, message.error_code) == (Message.Status.FAILED, "21610")
+    assert OptOut.objects.filter(tenant=tenant_a, phone="+64211234567").exists()
+    later = send(dedup_key="invoice:INV-0150:issued")
+    assert later.status == Message.Status.SKIPPED
+    assert later.status_reason == "The recipient opted out (replied STOP)."
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_quiet_hours_are_the_recipients_not_the_tenants(
+    send, tenant_a, aroha, invoice_context, noon, django_capture_on_commit_callbacks
+):
+    twilio_reply(responses, "message_create__queued", 201)
+    noon.move_to("2026-07-07T10:30:00Z")  # 22:30 in Auckland, 11:30 in London
+    nz = send()
+    assert nz.status == Message.Status.SCHEDULED
+    assert nz.send_after.isoformat() == "2026-07-07T20:00:00+00:00"  # 08:00 NZST
+    uk_mobile = {"PhoneType": "MOBILE", "PhoneNumber": "07911 123456", "PhoneCountryCode": "44"}
+    london = aroha.__class__(contact_id="c-uk", name="Pat", phones=(uk_mobile,))
+    with django_capture_on_commit_callbacks(execute=True):
+        (uk,) = notify(tenant=tenant_a, kind="invoice_issued", contact=london,
+                       context=invoice_context, dedup_key="invoice:INV-0143:issued")  # fmt: skip
+    uk.refresh_from_db()
+    assert uk.status == Message.Status.SENT
+    noon.move_to("2026-07-07T20:01:00Z")
+    _run_due(django_capture_on_commit_callbacks)
+    nz.refresh_from_db()
+    assert nz.status == Message.Status.SENT
+
+
+@responses.activate
+def test_a_message_claimed_by_another_worker_is_not_sent_again(send):
+    twilio_reply(responses, "message_create__queued", 201)
+    message = send()
+    message.status = Message.Status.PENDING  # a stale copy, as a second worker would hold
+    message_dispatch(message=message)
+    assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_email_goes_through_sendgrid_and_202_means_queued(
+    tenant_a, aroha, invoice_context, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+
+    from messaging.models import MessageTemplate
+
+    MessageTemplate.objects.filter(tenant=tenant_a, channel="email").update(is_active=True)
+    responses.add(responses.POST, f"{settings.SENDGRID_API_URL}/v3/mail/send", status=202,
+                  headers={"X-Message-Id": "sg-123"})  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        (message,) = notify(tenant=tenant_a, kind="invoice_issued", contact=aroha,
+                            context=invoice_context, dedup_key="invoice:INV-0142:issued",
+                            channels=["email"])  # fmt: skip
+    message.refresh_from_db()
+    assert (message.status, message.provider_id) == (Message.Status.SENT, "sg-123")
+    assert message.subject == "Invoice INV-0142 from Alpha Plumbing"
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer SG.secret-key"
