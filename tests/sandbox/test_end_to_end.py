@@ -176,6 +176,7 @@ def test_an_approved_invoice_reaches_the_phone_and_a_payment_brings_a_receipt(du
             )[0][0]
             == 2
         ),
+        seconds=90,
         what="the initial import",
     )
     [(aroha,)] = dunwell.query("select id from sandbox_contact where name = 'Aroha Ngata'")
