@@ -26,6 +26,7 @@ from billing_events.models import (
     XeroDelivery,
     XeroEvent,
 )
+from billing_events.payment_links import invoice_pay_url
 from billing_events.transitions import (
     Notification,
     contact_fields,
@@ -52,11 +53,6 @@ CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
-
-# Each online invoice link is one more call (GET /Invoices/{id}/OnlineInvoice) against the 60 a
-# minute an organisation allows (FACTS.md): a batch of newly approved invoices fetches links for
-# this many; the rest are announced without a link rather than held back.
-ONLINE_URLS_PER_BATCH = 20
 
 PROCESS_TASK = "billing_events.tasks.events_process_task"
 NO_CONNECTION = "No active connection for this tenantId."
@@ -195,10 +191,13 @@ def _events_fail(*, token: uuid.UUID, error: Exception) -> None:
     now = timezone.now()
     detail = f"{type(error).__name__}: {error}"[:2000]
     permanent = getattr(error, "permanent", False)
+    # Xero's Retry-After (a spent day budget says hours) beats our own shorter backoff: asking
+    # earlier would only be refused again by the client's budget.
+    retry_after = timedelta(seconds=getattr(error, "retry_after", None) or 0)
     for event in XeroEvent.objects.filter(claim_token=token, status=XeroEvent.Status.PENDING):
         give_up = permanent or event.attempts >= MAX_ATTEMPTS
         event.status = XeroEvent.Status.FAILED if give_up else XeroEvent.Status.PENDING
-        event.next_attempt_at = now + _retry_delay(event.attempts)
+        event.next_attempt_at = now + max(_retry_delay(event.attempts), retry_after)
         event.last_error = detail
         event.claim_token = None
         event.save(update_fields=["status", "next_attempt_at", "last_error", "claim_token"])
@@ -354,7 +353,7 @@ def _contact_apply(organisation: _Organisation, xero_contact: dict) -> None:
             _snapshot_save(ContactSnapshot, previous, lookup, outcome.fields)
 
 
-def _invoice_apply(organisation: _Organisation, xero_invoice: dict, online_url: str) -> None:
+def _invoice_apply(organisation: _Organisation, xero_invoice: dict) -> None:
     invoice_id = xero_invoice["InvoiceID"]
     with transaction.atomic():
         # The row lock serialises a webhook batch and a poll that carry the same invoice: the
@@ -369,8 +368,6 @@ def _invoice_apply(organisation: _Organisation, xero_invoice: dict, online_url: 
         )
         if outcome.stale:
             return
-        if online_url:
-            outcome.fields["online_invoice_url"] = online_url
         snapshot = _snapshot_save(
             InvoiceSnapshot, previous, organisation.lookup(invoice_id=invoice_id), outcome.fields
         )
@@ -382,8 +379,10 @@ def _invoice_apply(organisation: _Organisation, xero_invoice: dict, online_url: 
                 dedup_prefix=f"invoice:{invoice_id}:reminder:",
                 reason=f"Invoice is {snapshot.status} in Xero.",
             )
+        if outcome.notifications:
+            pay_url = invoice_pay_url(snapshot=snapshot)
         for notification in outcome.notifications:
-            organisation.send(notification, online_invoice_url=snapshot.online_invoice_url)
+            organisation.send(notification, online_invoice_url=pay_url)
 
 
 def _credit_note_apply(organisation: _Organisation, xero_credit_note: dict) -> None:
@@ -408,15 +407,6 @@ def _credit_note_apply(organisation: _Organisation, xero_credit_note: dict) -> N
                 organisation.send(notification)
 
 
-def _online_url(client: XeroClient, invoice_id: str) -> str:
-    """Nice to have in an "invoice issued" message, never worth holding the message back."""
-    try:
-        return client.get_online_invoice_url(invoice_id) or ""
-    except XeroError as error:
-        logger.info("online invoice url unavailable status=%s", error.status)
-        return ""
-
-
 def _records_apply(
     *,
     connection,
@@ -430,9 +420,9 @@ def _records_apply(
 ) -> None:
     """Feed fetched records through the transitions: contacts first, so messages use them.
 
-    A first pass against the current snapshots (no lock) tells which contacts and online invoice
-    URLs the notifications will need, so they are fetched in one call each, outside any
-    transaction; each record is then decided again under its row lock.
+    A first pass against the current snapshots (no lock) tells which contacts the notifications
+    will need, so they are fetched in one call, outside any transaction; each record is then
+    decided again under its row lock.
     """
     organisation = _Organisation(connection=connection, sync=sync, quiet=quiet)
     for record in (*invoices, *credit_notes):
@@ -473,12 +463,8 @@ def _records_apply(
 
     for contact in (*contacts, *fetched_contacts):
         _contact_apply(organisation, contact)
-    links_wanted = [
-        invoice_id for invoice_id, preview in invoice_previews.items() if preview.issued
-    ][:ONLINE_URLS_PER_BATCH]
-    links = {invoice_id: _online_url(client, invoice_id) for invoice_id in links_wanted}
     for invoice in invoices:
-        _invoice_apply(organisation, invoice, links.get(invoice["InvoiceID"], ""))
+        _invoice_apply(organisation, invoice)
     for credit_note in credit_notes:
         _credit_note_apply(organisation, credit_note)
 
@@ -564,4 +550,19 @@ def connection_poll(*, connection) -> None:
         attempts=0,
         last_error="",
         next_poll_at=started + timedelta(minutes=sync.poll_interval_minutes),
+    )
+
+
+def invoices_apply(
+    *, connection, client: XeroClient, invoices: list[dict], contact_ids=frozenset()
+) -> None:
+    """Feed invoices fetched elsewhere (the reminder sweep's re-check) through the transitions:
+    snapshots are updated, a payment is announced and a paid invoice's reminders cancelled.
+    `contact_ids` are fetched and snapshotted too (the initial import does not fetch contacts)."""
+    _records_apply(
+        connection=connection,
+        client=client,
+        sync=_sync_for(connection=connection),
+        invoices=invoices,
+        contact_ids=contact_ids,
     )

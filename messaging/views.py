@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from connections.models import MessagingSettings
 from connections.tenancy import get_for_tenant, tenant_required
-from messaging import selectors, services
+from messaging import replies, selectors, services
 from messaging.forms import MessageFilterForm, MessagingSettingsForm, TestMessageForm
 from messaging.models import Message
 
@@ -107,6 +108,45 @@ def messaging_test(request):
     return redirect("messaging:settings")
 
 
+def _twilio_signed(request, auth_token: str) -> bool:
+    # Twilio signs the URL it called; behind a proxy only PUBLIC_BASE_URL knows it (FACTS.md).
+    url = settings.PUBLIC_BASE_URL + request.get_full_path()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    return bool(auth_token) and RequestValidator(auth_token).validate(url, request.POST, signature)
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request):
+    """A customer's text: verify it is Twilio's, act, answer with TwiML (FACTS.md "Inbound")."""
+    found = selectors.messaging_settings_for_inbound(
+        account_sid=request.POST.get("AccountSid", ""),
+        messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
+        to=request.POST.get("To", ""),
+    )
+    if found is None or not _twilio_signed(request, found.twilio_auth_token):
+        return HttpResponseForbidden()
+    text = replies.inbound_receive(
+        tenant=found.tenant,
+        message_sid=request.POST.get("MessageSid", ""),
+        from_address=request.POST.get("From", ""),
+        to_address=request.POST.get("To", ""),
+        body=request.POST.get("Body", ""),
+    )
+    twiml = MessagingResponse()
+    if text:
+        twiml.message(text)
+    return HttpResponse(str(twiml), content_type="text/xml")
+
+
+@tenant_required
+def inbox(request):
+    everything = request.GET.get("show") == "all"
+    inbound = selectors.inbox_messages(tenant=request.tenant, everything=everything)
+    page = Paginator(inbound, 50).get_page(request.GET.get("page"))
+    return render(request, "messaging/inbox.html", {"page": page, "everything": everything})
+
+
 @csrf_exempt
 @require_POST
 def twilio_status(request, token):
@@ -117,10 +157,7 @@ def twilio_status(request, token):
     if message is None:
         return HttpResponse(status=200)  # unknown token: nothing to do, and Twilio stops asking
     auth_token = getattr(getattr(message.tenant, "messaging", None), "twilio_auth_token", "")
-    # Twilio signs the URL it called; behind a proxy only PUBLIC_BASE_URL knows it (FACTS.md).
-    url = settings.PUBLIC_BASE_URL + request.get_full_path()
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not auth_token or not RequestValidator(auth_token).validate(url, request.POST, signature):
+    if not _twilio_signed(request, auth_token):
         return HttpResponseForbidden()
     services.message_status_record(
         message=message,
