@@ -107,7 +107,9 @@ def seed(*, organisations: int, quiet_hours: bool = False) -> None:
     now = timezone.now()
     for index in range(organisations):
         with transaction.atomic():
-            hours = {} if quiet_hours else {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
+            hours = {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
+            if quiet_hours:
+                hours = {}
             tenant, _ = tenant_create(
                 name=f"Bench {index}", owner_email=f"owner{index}@bench.example", **hours
             )
@@ -249,6 +251,10 @@ def record(name: str, result: dict) -> None:
     OUT.mkdir(exist_ok=True)
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result, indent=2, default=str))
+
+
+def load_average() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
 
 
 def have(tool: str) -> bool:

@@ -120,7 +120,7 @@ def run_one(config: str, workers: int, *, events: int, organisations: int, rate:
         "xero_calls": stats["xero_calls"],
         "xero_429": stats["xero_429_total"],
         "qcluster_peak_rss_mb": {str(k): round(v, 1) for k, v in sorted(peaks.items())},
-        "load_average_after": open("/proc/loadavg").read().split()[:3],
+        "load_average_after": common.load_average(),
     }
 
 
