@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("connections.urls")),
+    path("", include("connections.urls_team")),
     path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
 ]
