@@ -60,7 +60,7 @@ clean:
 bench: bench-ingest bench-calls bench-e2e bench-sweep
 
 bench-ingest: $(VENV)/.installed
-	$(PY) -m bench.ingest --threads 1 --profile
+	$(PY) -m bench.ingest --threads 1 --profile --repeat 3
 	$(PY) -m bench.ingest --threads 4
 
 bench-calls: $(VENV)/.installed
