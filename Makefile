@@ -67,7 +67,7 @@ bench-calls: $(VENV)/.installed
 	$(PY) -m bench.calls --profile
 
 bench-e2e: $(VENV)/.installed
-	$(PY) -m bench.e2e
+	$(PY) -m bench.e2e --events 150 --organisations 30 --rate 10
 
 bench-sweep: $(VENV)/.installed
 	$(PY) -m bench.sweep
