@@ -29,6 +29,7 @@ from billing_events.models import (
     XeroEvent,
 )
 from billing_events.payment_links import invoice_pay_url
+from billing_events.selectors import contact_card
 from billing_events.transitions import (
     Notification,
     contact_fields,
@@ -289,18 +290,6 @@ def _sync_for(*, connection) -> OrganisationSync:
         xero_tenant_id=connection.xero_tenant_id, defaults={"tenant": connection.tenant}
     )
     return sync
-
-
-def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
-    return ContactCard(
-        contact_id=snapshot.contact_id,
-        name=snapshot.name,
-        first_name=snapshot.first_name,
-        email=snapshot.email,
-        phones=tuple(snapshot.phones),
-        group_ids=tuple(snapshot.group_ids),
-        group_names=tuple(snapshot.group_names),
-    )
 
 
 def _snapshot_save(model, previous, lookup: dict, fields: dict):
@@ -569,4 +558,19 @@ def connection_poll(*, connection) -> None:
         attempts=0,
         last_error="",
         next_poll_at=started + timedelta(minutes=sync.poll_interval_minutes),
+    )
+
+
+def invoices_apply(
+    *, connection, client: XeroClient, invoices: list[dict], contact_ids=frozenset()
+) -> None:
+    """Feed invoices fetched elsewhere (the reminder sweep's re-check) through the transitions:
+    snapshots are updated, a payment is announced and a paid invoice's reminders cancelled.
+    `contact_ids` are fetched and snapshotted too (the initial import does not fetch contacts)."""
+    _records_apply(
+        connection=connection,
+        client=client,
+        sync=_sync_for(connection=connection),
+        invoices=invoices,
+        contact_ids=contact_ids,
     )

@@ -23,6 +23,20 @@ SCHEDULES["billing_events.requeue"] = (
     1,
 )
 SCHEDULES["billing_events.poll"] = ("billing_events.tasks.polls_enqueue_due", Schedule.MINUTES, 1)
+# billing_events: the daily reminder run of each organisation at the tenant's local send time;
+# every minute, so a day too big for one pass continues a minute later (SweepRun is the truth).
+SCHEDULES["billing_events.reminders"] = (
+    "billing_events.tasks.sweeps_enqueue_due",
+    Schedule.MINUTES,
+    1,
+)
+# dashboard (issue 7): read whether Xero's own invoice reminders are on, once a day per organisation
+# (new organisations within the hour), so the dashboard can warn without calling Xero itself.
+SCHEDULES["dashboard.xero-invoice-reminders"] = (
+    "dashboard.tasks.invoice_reminders_check_due_task",
+    Schedule.HOURLY,
+    None,
+)
 
 
 def sync_schedules(**kwargs):

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "connections",
     "billing_events",
     "messaging",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -221,6 +222,12 @@ XERO_KEEPALIVE_DAYS = envint("XERO_KEEPALIVE_DAYS", "20")
 # --- Twilio and SendGrid (FACTS.md "Twilio") ---------------------------------------------------
 TWILIO_API_URL = envstr("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
 SENDGRID_API_URL = envstr("SENDGRID_API_URL", "https://api.sendgrid.com").rstrip("/")
+
+# --- Template editor's cost estimate (issue 7): what one SMS segment costs the tenant ----------
+# Twilio bills per segment; US long-code outbound was USD 0.0079 at the time of writing. Only an
+# estimate shown next to the editor, so one figure for every tenant is enough.
+SMS_PRICE_PER_SEGMENT = envstr("SMS_PRICE_PER_SEGMENT", "0.0079")
+SMS_PRICE_CURRENCY = envstr("SMS_PRICE_CURRENCY", "USD")
 
 # --- Email for team invitations (connections/members.py), through Django 6.1's MAILERS ---------
 # MAILERS is defined only when EMAIL_HOST (or EMAIL_BACKEND, e.g. the console backend in

@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("connections.urls_team")),
     path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
+    path("", include("dashboard.urls")),
 ]

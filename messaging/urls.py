@@ -10,6 +10,11 @@ app_urls = (
         path("", views.message_list, name="message-list"),
         path("<int:message_id>/", views.message_detail, name="message-detail"),
         path("<int:message_id>/resend/", views.message_resend, name="message-resend"),
+        path("resend/", views.messages_resend_bulk, name="message-resend-bulk"),
+        path("templates/", views.template_list, name="template-list"),
+        path("templates/new/", views.template_create, name="template-create"),
+        path("templates/<int:template_id>/", views.template_edit, name="template-edit"),
+        path("templates/preview/", views.template_preview, name="template-preview"),
         path(
             "contacts-needing-phone/", views.contacts_needing_phone, name="contacts-needing-phone"
         ),
@@ -20,6 +25,7 @@ app_urls = (
         ),
         path("settings/", views.messaging_settings, name="settings"),
         path("settings/test/", views.messaging_test, name="settings-test"),
+        path("inbox/", views.inbox, name="inbox"),
     ],
     "messaging",
 )
@@ -27,4 +33,5 @@ app_urls = (
 urlpatterns = [
     path("messaging/", include(app_urls)),
     path("webhooks/twilio/status/<str:token>/", views.twilio_status, name="twilio-status"),
+    path("webhooks/twilio/inbound/", views.twilio_inbound, name="twilio-inbound"),
 ]
