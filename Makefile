@@ -70,4 +70,4 @@ bench-e2e: $(VENV)/.installed
 	$(PY) -m bench.e2e --events 150 --organisations 30 --rate 10
 
 bench-sweep: $(VENV)/.installed
-	$(PY) -m bench.sweep
+	$(PY) -m bench.sweep --sizes 5x50,20x50,50x200

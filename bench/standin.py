@@ -61,7 +61,8 @@ def open_invoice_id(org: str, index: int) -> str:
 
 def invoice(org: str, invoice_id: str, *, overdue: bool = False) -> dict:
     now = datetime.now(UTC)
-    issued = now - timedelta(days=40 if overdue else 0)
+    # Open invoices fell due 0–30 days ago, spread by id, so each day's sweep meets every stage.
+    issued = now - timedelta(days=14 + _n(invoice_id) % 31 if overdue else 0)
     contact_id = contact_id_for(org, invoice_id)
     return {
         "Type": "ACCREC",
@@ -107,6 +108,7 @@ def contact(contact_id: str) -> dict:
 class State:
     def __init__(self):
         self.lock = threading.Lock()
+        self.open_ids = set()  # kept across resets: an organisation's book outlives the counters
         self.reset()
 
     def reset(self):
@@ -223,7 +225,10 @@ class Handler(BaseHTTPRequestHandler):
                 page = int(query.get("page", 1))
                 first = (page - 1) * PAGE_SIZE
                 wanted = range(first, min(first + PAGE_SIZE, OPEN_INVOICES))
-                records = [invoice(org, open_invoice_id(org, i), overdue=True) for i in wanted]
+                ids = [open_invoice_id(org, i) for i in wanted]
+                with STATE.lock:
+                    STATE.open_ids.update(ids)  # so a later GET ?IDs= describes them the same
+                records = [invoice(org, i, overdue=True) for i in ids]
                 pages = max(1, -(-OPEN_INVOICES // PAGE_SIZE))
                 return {
                     "Invoices": records,
@@ -234,7 +239,7 @@ class Handler(BaseHTTPRequestHandler):
                         "itemCount": OPEN_INVOICES,
                     },
                 }
-            return {"Invoices": [invoice(org, i) for i in ids]}
+            return {"Invoices": [invoice(org, i, overdue=i in STATE.open_ids) for i in ids]}
         if name == "Contacts":
             return {"Contacts": [contact(i) for i in ids]}
         return None
