@@ -221,12 +221,11 @@ XERO_KEEPALIVE_DAYS = envint("XERO_KEEPALIVE_DAYS", "20")
 # --- Twilio and SendGrid (FACTS.md "Twilio") ---------------------------------------------------
 TWILIO_API_URL = envstr("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
 SENDGRID_API_URL = envstr("SENDGRID_API_URL", "https://api.sendgrid.com").rstrip("/")
+# A Twilio callback is a few hundred bytes of form fields; far larger is refused unread (413).
+TWILIO_WEBHOOK_MAX_BYTES = envint("TWILIO_WEBHOOK_MAX_BYTES", "65536")
 
 # --- Login brute-force throttle (connections/login_throttle.py; issue 11) ----------------------
-AUTHENTICATION_BACKENDS = [
-    "connections.login_throttle.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
-]
+AUTHENTICATION_BACKENDS = ["connections.login_throttle.LoginThrottleBackend"]  # a ModelBackend
 LOGIN_FAILURES_PER_USERNAME = envint("LOGIN_FAILURES_PER_USERNAME", "5")
 LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "50")
 LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", "15")

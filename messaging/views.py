@@ -107,10 +107,18 @@ def messaging_test(request):
     return redirect("messaging:settings")
 
 
+def _too_large(request) -> bool:
+    """A status callback is a few hundred bytes; refuse a huge body before reading it."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    return not declared.isdigit() or int(declared) > settings.TWILIO_WEBHOOK_MAX_BYTES
+
+
 @csrf_exempt
 @require_POST
 def twilio_status(request, token):
     """Verify, record, answer: Twilio retries slow or failing callbacks (FACTS.md "Statuses")."""
+    if _too_large(request):
+        return HttpResponse(status=413)
     message = (
         Message.objects.select_related("tenant__messaging").filter(callback_token=token).first()
     )
