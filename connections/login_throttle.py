@@ -7,8 +7,8 @@ process shares them; the per-process memory cache otherwise (each process then t
 own, which still bounds guessing). Usernames are hashed in cache keys so no address is stored.
 
 Every login path is covered: the signal `user_login_failed` (sent by authenticate() for the login
-page, the admin and anything else) records failures, and LoginThrottleBackend refuses a locked
-username or address before any password is checked.
+page, the admin and anything else) records failures, and LoginThrottleBackend (a ModelBackend)
+refuses a locked username or address before any password is checked.
 """
 
 import hashlib
@@ -16,6 +16,7 @@ import math
 import time
 
 from django.conf import settings
+from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.signals import user_login_failed
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -77,13 +78,14 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
     login_failure_record(username=str(credentials.get("username") or ""), ip=client_ip(request))
 
 
-class LoginThrottleBackend:
-    """First in AUTHENTICATION_BACKENDS: a locked username or address goes no further."""
+class LoginThrottleBackend(ModelBackend):
+    """Django's ModelBackend, refusing a locked username or address before checking a password.
 
-    def authenticate(self, request, username=None, **kwargs):
+    One backend rather than a gate listed before ModelBackend: force_login() and the session use
+    the first backend's get_user(), so a gate that cannot load users would log everyone out.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
         if login_lockout_minutes(username=str(username or ""), ip=client_ip(request)):
             raise PermissionDenied("Too many failed logins.")
-        return None
-
-    def get_user(self, user_id):
-        return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
