@@ -241,6 +241,29 @@ if REDIS_URL:
         }
     }
 
+# --- Email for team invitations (connections/members.py), through Django 6.1's MAILERS ---------
+# MAILERS is defined only when EMAIL_HOST (or EMAIL_BACKEND, e.g. the console backend in
+# development) is set; without it nothing is emailed and owners copy the invitation link
+# themselves. (A dummy default mailer instead would fail `check --deploy` with mail.E001.)
+email_host = envstr("EMAIL_HOST")  # lower case: Django refuses an EMAIL_HOST setting with MAILERS
+if email_host or envstr("EMAIL_BACKEND"):
+    MAILERS = {
+        "default": {
+            "BACKEND": envstr("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"),
+            "OPTIONS": {
+                "host": email_host or "localhost",
+                "port": envint("EMAIL_PORT", "587"),
+                "username": envstr("EMAIL_HOST_USER"),
+                "password": envsecret("EMAIL_HOST_PASSWORD"),
+                "use_tls": envbool("EMAIL_USE_TLS", "1"),
+                "timeout": envint("EMAIL_TIMEOUT", "10"),
+            }
+            if email_host
+            else {},
+        }
+    }
+DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Dunwell <no-reply@localhost>")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

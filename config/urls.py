@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),  # before auth's own
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("connections.urls")),
+    path("", include("connections.urls_team")),
     path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
 ]

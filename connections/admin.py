@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from connections.models import (
+    Invitation,
     Membership,
     MessagingSettings,
     Tenant,
@@ -113,3 +114,14 @@ class XeroCallAdmin(admin.ModelAdmin):
     list_filter = ["started_at"]
     search_fields = ["xero_tenant_id"]
     show_full_result_count = False
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "tenant", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["tenant", ("accepted_at", admin.EmptyFieldListFilter), "revoked_at"]
+    search_fields = ["email", "tenant__name"]
+    list_select_related = ["tenant", "invited_by"]
+    # The link itself is never stored; its hash is of no use to an operator.
+    exclude = ["token_hash"]
+    readonly_fields = ["accepted_at", "accepted_by", "created_at"]

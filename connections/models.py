@@ -36,6 +36,8 @@ class Tenant(models.Model):
     quiet_hours_end = models.TimeField(default="08:00", help_text="…until this local time.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now, editable=False)
+    # Set when an owner saves the settings page; the home checklist asks for it once.
+    settings_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -197,3 +199,51 @@ class XeroCall(models.Model):
 
     def __str__(self):
         return f"Call to {self.xero_tenant_id} at {self.started_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Invitation(models.Model):
+    """An owner's invitation for someone to join the tenant as staff, by a single-use link.
+
+    Only a SHA-256 of the link's token is stored, so the database never holds a usable link; the
+    owner sees the link once, when it is made. Accepting claims the row with a conditional UPDATE.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accepted_invitations",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open invitation per address: inviting again replaces the old link.
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"Invitation of {self.email} to {self.tenant}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None and not self.is_expired

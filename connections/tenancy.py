@@ -67,6 +67,7 @@ def tenant_required(view=None, *, owner: bool = False):
             return func(request, *args, **kwargs)
 
         wrapper.tenant_scoped = True
+        wrapper.owner_required = owner
         return wrapper
 
     return decorator(view) if view is not None else decorator

@@ -8,7 +8,7 @@ isolation test until someone says how to make B's object — so new URLs are cov
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -20,6 +20,7 @@ PUBLIC_PREFIXES = (
     "webhooks/",  # signed by Xero / Twilio
     "sandbox/",  # the offline stand-ins, mounted only with DUNWELL_SANDBOX=1
     "static/",
+    "invitations/",  # an invitation link: its unguessable single-use token is the authority
     "pay/",  # a customer's payment link: an unguessable token per invoice
 )
 
@@ -43,11 +44,25 @@ def _message_of(tenant_b):
     return message.pk
 
 
+def _membership(tenant_b):
+    return tenant_b.memberships.first().pk
+
+
+def _invitation(tenant_b):
+    from connections.members import invitation_create
+
+    owner = tenant_b.memberships.first().user
+    new = invitation_create(tenant=tenant_b, email="new@bravo.test", invited_by=owner)
+    return new.invitation.pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
     "xero_connection_id": _xero_connection,
     "message_id": _message_of,
+    "membership_id": _membership,
+    "invitation_id": _invitation,
 }
 
 
@@ -57,6 +72,8 @@ class TenantUrl:
     name: str | None
     params: list[str]
     view: Callable
+    # a value each parameter's converter accepts (an <int:...> will not match "x")
+    samples: dict[str, str] = field(default_factory=dict)
 
     def build(self, values: dict) -> str:
         path = self.route
@@ -83,6 +100,13 @@ def _is_tenant_scoped(view) -> bool:
     )
 
 
+def is_owner_only(view) -> bool:
+    view_class = getattr(view, "view_class", None) or getattr(view, "cls", None)
+    return bool(
+        getattr(view, "owner_required", False) or getattr(view_class, "owner_required", False)
+    )
+
+
 def all_routes() -> list[tuple[str, URLPattern]]:
     return [
         (route.lstrip("^").replace("\\Z", "").replace("$", ""), p)
@@ -90,13 +114,17 @@ def all_routes() -> list[tuple[str, URLPattern]]:
     ]
 
 
+_SAMPLES = {"IntConverter": "1", "UUIDConverter": "00000000-0000-0000-0000-000000000000"}
+
+
 def tenant_urls() -> list[TenantUrl]:
     urls = []
     for route, pattern in all_routes():
         if route.startswith(PUBLIC_PREFIXES):
             continue
-        params = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
-        urls.append(TenantUrl(route, pattern.name, params, pattern.callback))
+        converters = getattr(pattern.pattern, "converters", {})
+        samples = {name: _SAMPLES.get(type(c).__name__, "x") for name, c in converters.items()}
+        urls.append(TenantUrl(route, pattern.name, list(converters), pattern.callback, samples))
     return urls
 
 
@@ -174,7 +202,16 @@ def _b_snapshots(tenant_b) -> list[str]:
             "zebedee@bravo-quokka.test"]  # fmt: skip
 
 
+def _b_team(tenant_b) -> list[str]:
+    from connections.members import invitation_create
+
+    owner = tenant_b.memberships.first().user
+    invitation_create(tenant=tenant_b, email="invitee-quokka@bravo.test", invited_by=owner)
+    return [tenant_b.name, owner.email, "invitee-quokka@bravo.test"]
+
+
 OTHER_TENANT_DATA: list[Callable] = [
+    _b_team,
     _b_connection,
     _b_messages,
     _b_templates,

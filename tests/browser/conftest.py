@@ -44,8 +44,7 @@ def chromium():
         browser.close()
 
 
-@pytest.fixture
-def page(chromium, live_server):
+def _browser_page(chromium, live_server):
     context = chromium.new_context(
         base_url=live_server.url, viewport={"width": 1280, "height": 800}
     )
@@ -53,6 +52,17 @@ def page(chromium, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def page(chromium, live_server):
+    yield from _browser_page(chromium, live_server)
+
+
+@pytest.fixture
+def second_page(chromium, live_server):
+    """Another person's browser (its own cookies), beside `page`."""
+    yield from _browser_page(chromium, live_server)
 
 
 @pytest.fixture

@@ -16,12 +16,6 @@ def _try(client, username, password="wrong-password-123", **extra):
     return client.post(LOGIN, {"username": username, "password": password}, **extra)
 
 
-@pytest.fixture(autouse=True)
-def fast_hasher(settings):
-    # Every attempt hashes a password; the slow production hasher would only slow the suite.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def locked_out(client, owner_a, settings):
     settings.LOGIN_FAILURES_PER_USERNAME = 5

@@ -1,0 +1,28 @@
+from django import template
+from django.urls import reverse
+
+from connections.navigation import MAIN_NAV
+
+register = template.Library()
+
+
+def _matches(path: str, url: str) -> bool:
+    return path == url if url == "/" else path.startswith(url)
+
+
+@register.inclusion_tag("includes/main_nav.html", takes_context=True)
+def main_nav(context):
+    """The MAIN_NAV entries this member may use, the current one marked for aria-current."""
+    membership = context.get("current_membership")
+    path = context["request"].path
+    links = [
+        {"label": entry.label, "url": reverse(entry.url_name)}
+        for entry in MAIN_NAV
+        if not entry.owner_only or (membership and membership.is_owner)
+    ]
+    current = max(
+        (link["url"] for link in links if _matches(path, link["url"])), key=len, default=None
+    )
+    for link in links:
+        link["current"] = link["url"] == current
+    return {"links": links}

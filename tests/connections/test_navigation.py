@@ -1,0 +1,40 @@
+import html
+import re
+
+from connections.navigation import MAIN_NAV
+
+
+def _nav(page):
+    nav = re.search(r"<nav aria-label=\"Main\">(.*?)</nav>", page, re.S).group(1)
+    links = re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav)
+    return [(href, current, html.unescape(label)) for href, current, label in links]
+
+
+def test_owners_see_every_section_with_the_current_one_marked(owner_client):
+    links = _nav(owner_client.get("/members/").text)
+    assert [(href, label) for href, _, label in links] == [
+        ("/", "Home"),
+        ("/messaging/", "Send log"),
+        ("/messaging/contacts-needing-phone/", "Contacts to fix"),
+        ("/connections/", "Xero"),
+        ("/messaging/settings/", "Twilio & email"),
+        ("/members/", "Members"),
+        ("/settings/", "Settings"),
+    ]
+    assert [label for _, current, label in links if current] == ["Members"]
+    assert len(links) == len(MAIN_NAV)
+
+
+def test_staff_do_not_see_owner_only_sections(staff_client):
+    labels = [label for _, _, label in _nav(staff_client.get("/").text)]
+    assert labels == ["Home", "Send log", "Contacts to fix", "Members"]
+
+
+def test_someone_in_no_team_gets_no_section_links(client, outsider):
+    client.force_login(outsider)
+    assert _nav(client.get("/").text) == []
+
+
+def test_only_the_most_specific_section_is_current(owner_client):
+    links = _nav(owner_client.get("/messaging/settings/").text)
+    assert [label for _, current, label in links if current] == ["Twilio & email"]
