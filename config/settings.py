@@ -225,7 +225,10 @@ SENDGRID_API_URL = envstr("SENDGRID_API_URL", "https://api.sendgrid.com").rstrip
 TWILIO_WEBHOOK_MAX_BYTES = envint("TWILIO_WEBHOOK_MAX_BYTES", "65536")
 
 # --- Login brute-force throttle (connections/login_throttle.py; issue 11) ----------------------
-AUTHENTICATION_BACKENDS = ["connections.login_throttle.LoginThrottleBackend"]  # a ModelBackend
+AUTHENTICATION_BACKENDS = [
+    "connections.login_throttle.LoginThrottleBackend",  # refuses a locked-out username / address
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_FAILURES_PER_USERNAME = envint("LOGIN_FAILURES_PER_USERNAME", "5")
 LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "50")
 LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", "15")

@@ -7,7 +7,7 @@ process shares them; the per-process memory cache otherwise (each process then t
 own, which still bounds guessing). Usernames are hashed in cache keys so no address is stored.
 
 Every login path is covered: the signal `user_login_failed` (sent by authenticate() for the login
-page, the admin and anything else) records failures, and LoginThrottleBackend (a ModelBackend)
+page, the admin and anything else) records failures, and LoginThrottleBackend, listed first,
 refuses a locked username or address before any password is checked.
 """
 
@@ -79,13 +79,14 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
 
 
 class LoginThrottleBackend(ModelBackend):
-    """Django's ModelBackend, refusing a locked username or address before checking a password.
+    """First in AUTHENTICATION_BACKENDS: a locked username or address goes no further.
 
-    One backend rather than a gate listed before ModelBackend: force_login() and the session use
-    the first backend's get_user(), so a gate that cannot load users would log everyone out.
+    It only gates; ModelBackend, next in the list, checks the password (once). It is a
+    ModelBackend so that get_user() works for sessions that name it: force_login() and login()
+    without a backend record the first backend.
     """
 
-    def authenticate(self, request, username=None, password=None, **kwargs):
+    def authenticate(self, request, username=None, **kwargs):
         if login_lockout_minutes(username=str(username or ""), ip=client_ip(request)):
             raise PermissionDenied("Too many failed logins.")
-        return super().authenticate(request, username=username, password=password, **kwargs)
+        return None

@@ -1,3 +1,9 @@
-# The Xero fixtures the webhook fuzzing needs: the webhook key (autouse) and a connected
-# organisation, exactly as the billing_events tests have them.
-from tests.billing_events.conftest import connection, new_connection, xero_webhook_key  # noqa: F401
+# The fixtures the security tests share with the app tests, exactly as those have them: the Xero
+# webhook key (autouse), a connected organisation, Xero mocked; a tenant with Twilio, a contact.
+from tests.billing_events.conftest import (  # noqa: F401
+    connection,
+    new_connection,
+    xero_api,
+    xero_webhook_key,
+)
+from tests.messaging.conftest import aroha, invoice_context, noon, twilio_a  # noqa: F401
