@@ -4,5 +4,5 @@ from billing_events import views
 
 urlpatterns = [
     path("webhooks/xero/", views.xero_webhook, name="xero-webhook"),
-    path("pay/<str:token>/", views.invoice_pay, name="invoice-pay"),
+    path("pay/<slug:token>/", views.invoice_pay, name="invoice-pay"),
 ]
