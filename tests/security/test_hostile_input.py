@@ -190,6 +190,13 @@ def test_any_token_at_the_twilio_status_callback_is_a_quiet_200(client, db, toke
     assert response.status_code in (200, 404)
 
 
+@pytest.mark.parametrize("path", ["/webhooks/twilio/status/%00/", "/pay/%00/", "/pay/a%00b/"])
+def test_a_nul_in_a_public_token_is_a_404_not_a_database_error(client, db, path):
+    # Tokens are token_urlsafe, so the URL only matches that alphabet; PostgreSQL refused U+0000.
+    assert client.post(path).status_code in (404, 405)
+    assert client.get(path).status_code in (404, 405)
+
+
 def test_an_oversized_twilio_callback_is_refused_unread(client, sent_message):
     url = f"/webhooks/twilio/status/{sent_message.callback_token}/"
     response = client.post(url, {"Body": "x" * (settings.TWILIO_WEBHOOK_MAX_BYTES + 1)})
