@@ -5,6 +5,11 @@ from billing_events.models import (
     CreditNoteSnapshot,
     InvoiceSnapshot,
     OrganisationSync,
+    ReminderPause,
+    ReminderSent,
+    ReminderSettings,
+    ReminderStage,
+    SweepRun,
     XeroDelivery,
     XeroEvent,
 )
@@ -118,3 +123,43 @@ class OrganisationSyncAdmin(admin.ModelAdmin):
     ]
     list_filter = ["tenant"]
     list_select_related = ["tenant"]
+
+
+# --- reminders (issue 6) ---------------------------------------------------------------------
+
+
+@admin.register(ReminderSettings)
+class ReminderSettingsAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "send_time", "skip_missed", "reply_pause_days"]
+    list_filter = ["tenant", "skip_missed"]
+
+
+@admin.register(ReminderStage)
+class ReminderStageAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "label", "key", "offset_days", "alert_team", "is_active"]
+    list_filter = ["tenant", "is_active", "alert_team"]
+
+
+@admin.register(ReminderPause)
+class ReminderPauseAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "label", "contact_id", "invoice_id", "resume_on", "reason"]
+    list_filter = ["tenant", "reason"]
+    search_fields = ["label", "contact_id", "invoice_id"]
+
+
+@admin.register(ReminderSent)
+class ReminderSentAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "invoice_id", "occurrence", "scheduled_on", "sent_on"]
+    list_filter = ["tenant", "stage_key", "sent_on"]
+    search_fields = ["invoice_id"]
+    readonly_fields = [f.name for f in ReminderSent._meta.fields]
+    show_full_result_count = False
+
+
+@admin.register(SweepRun)
+class SweepRunAdmin(admin.ModelAdmin):
+    list_display = ["tenant", "xero_tenant_id", "local_date", "status", "attempts",
+                    "reminders_sent", "last_error"]  # fmt: skip
+    list_filter = ["tenant", "status"]
+    readonly_fields = [f.name for f in SweepRun._meta.fields]
+    show_full_result_count = False

@@ -185,3 +185,188 @@ class ContactSnapshot(Snapshot):
 
     def __str__(self):
         return self.name or self.contact_id
+
+
+# --- reminders (issue 6) ---------------------------------------------------------------------
+
+
+class ReminderSettings(models.Model):
+    """A tenant's reminder preferences; its stages are ReminderStage rows."""
+
+    tenant = models.OneToOneField(
+        "connections.Tenant", on_delete=models.CASCADE, related_name="reminder_settings"
+    )
+    send_time = models.TimeField(
+        default="09:00",
+        help_text="The daily reminder run starts at this time in each organisation's time zone.",
+    )
+    skip_missed = models.BooleanField(
+        "Skip missed reminders",
+        default=False,
+        help_text="If Dunwell could not run on a reminder's day, drop it instead of sending the "
+        "latest missed one (once) on the next run.",
+    )
+    reply_pause_days = models.PositiveIntegerField(
+        default=3,
+        help_text="A customer who texts back gets no reminders for this many days, so a person "
+        "can answer first.",
+    )
+    excluded_group_ids = models.JSONField(
+        "Excluded Xero contact groups",
+        default=list,
+        blank=True,
+        help_text="ContactGroupIDs whose contacts never get reminders.",
+    )
+    team_phones = models.TextField(
+        "Accounts team mobiles", blank=True, help_text="One per line: the daily overdue digest."
+    )
+    team_emails = models.TextField(
+        "Accounts team emails", blank=True, help_text="One per line: the daily overdue digest."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "reminder settings"
+
+    def __str__(self):
+        return f"Reminder settings of {self.tenant}"
+
+
+class ReminderStage(models.Model):
+    """One step of a tenant's reminder sequence, `offset_days` from the invoice's due date."""
+
+    tenant = models.ForeignKey(
+        "connections.Tenant", on_delete=models.CASCADE, related_name="reminder_stages"
+    )
+    key = models.SlugField(
+        max_length=30,
+        help_text="Names the stage in dedup keys and picks a reminder template with this stage.",
+    )
+    label = models.CharField(max_length=100)
+    offset_days = models.IntegerField(help_text="Days after the due date; negative is before.")
+    minimum_amount_due = models.DecimalField(
+        max_digits=18,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Skip invoices with less than this still due.",
+    )
+    repeat_every_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Then again every this many days…"
+    )
+    repeat_times = models.PositiveIntegerField(default=0, help_text="…at most this many times.")
+    alert_team = models.BooleanField(
+        default=False, help_text="List the invoice in the accounts team's daily digest."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["offset_days"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="reminderstage_unique_key"),
+            models.UniqueConstraint(
+                fields=["tenant", "offset_days"], name="reminderstage_unique_offset"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.label} ({self.offset_days:+d} days)"
+
+
+class ReminderPause(models.Model):
+    """Staff (or a customer's reply) holding back reminders for one contact or one invoice."""
+
+    class Reason(models.TextChoices):
+        STAFF = "staff", "Paused by staff"
+        REPLY = "reply", "The customer replied"
+
+    tenant = models.ForeignKey(
+        "connections.Tenant", on_delete=models.CASCADE, related_name="reminder_pauses"
+    )
+    contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
+    invoice_id = models.CharField("Xero InvoiceID", max_length=64, blank=True)
+    label = models.CharField(max_length=255, blank=True, help_text="Contact name or invoice no.")
+    resume_on = models.DateField(
+        null=True, blank=True, help_text="Reminders start again on this day. Blank: indefinitely."
+    )
+    reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.STAFF)
+    note = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(contact_id="") & ~Q(invoice_id=""))
+                | (~Q(contact_id="") & Q(invoice_id="")),
+                name="reminderpause_contact_xor_invoice",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "contact_id"], name="reminderpause_contact")]
+
+    def __str__(self):
+        until = f"until {self.resume_on}" if self.resume_on else "indefinitely"
+        return f"Pause of {self.label or self.contact_id or self.invoice_id} {until}"
+
+
+class ReminderSent(models.Model):
+    """One reminder occurrence handed to messaging: the record that stops a second one."""
+
+    tenant = models.ForeignKey("connections.Tenant", on_delete=models.CASCADE, related_name="+")
+    xero_tenant_id = models.CharField(max_length=64)
+    invoice_id = models.CharField(max_length=64)
+    # The stage key, with ":repeat:<n>" for a repeat — the tail of the message dedup key.
+    occurrence = models.CharField(max_length=60)
+    stage_key = models.CharField(max_length=30)
+    scheduled_on = models.DateField(help_text="The local day the schedule named.")
+    sent_on = models.DateField(help_text="The local day it was handed to messaging.")
+    alert_team = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["xero_tenant_id", "invoice_id", "occurrence"],
+                name="remindersent_unique_occurrence",
+            )
+        ]
+        indexes = [models.Index(fields=["tenant", "sent_on"], name="remindersent_day")]
+
+    def __str__(self):
+        return f"Reminder {self.occurrence} for {self.invoice_id} on {self.sent_on}"
+
+
+class SweepRun(models.Model):
+    """The daily reminder run of one organisation: one row per local day, so never twice."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        PARTIAL = "partial", "More to do"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed, will retry"
+
+    tenant = models.ForeignKey(
+        "connections.Tenant", on_delete=models.CASCADE, related_name="sweep_runs"
+    )
+    xero_tenant_id = models.CharField(max_length=64)
+    local_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    attempts = models.PositiveIntegerField(default=1)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    reminders_sent = models.PositiveIntegerField(default=0)
+    # Invoices Xero did not return on the re-check: not retried within this run.
+    unconfirmed_invoice_ids = models.JSONField(default=list, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-local_date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["xero_tenant_id", "local_date"], name="sweeprun_unique_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"Sweep of {self.xero_tenant_id} on {self.local_date} ({self.status})"

@@ -568,3 +568,18 @@ def connection_poll(*, connection) -> None:
         last_error="",
         next_poll_at=started + timedelta(minutes=sync.poll_interval_minutes),
     )
+
+
+def invoices_apply(
+    *, connection, client: XeroClient, invoices: list[dict], contact_ids=frozenset()
+) -> None:
+    """Feed invoices fetched elsewhere (the reminder sweep's re-check) through the transitions:
+    snapshots are updated, a payment is announced and a paid invoice's reminders cancelled.
+    `contact_ids` are fetched and snapshotted too (the initial import does not fetch contacts)."""
+    _records_apply(
+        connection=connection,
+        client=client,
+        sync=_sync_for(connection=connection),
+        invoices=invoices,
+        contact_ids=contact_ids,
+    )

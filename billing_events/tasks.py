@@ -4,6 +4,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from billing_events.models import OrganisationSync
+from billing_events.reminders import sweep_run, sweeps_due
 from billing_events.services import (
     connection_poll,
     events_due_xero_tenant_ids,
@@ -45,4 +46,19 @@ def polls_enqueue_due() -> int:
     due = [c.xero_tenant_id for c in connections_active() if c.xero_tenant_id not in not_due]
     for xero_tenant_id in due:
         async_task("billing_events.tasks.connection_poll_task", xero_tenant_id)
+    return len(due)
+
+
+def sweep_run_task(xero_tenant_id: str) -> None:
+    connection = connection_for_xero_tenant(xero_tenant_id)
+    if connection is not None:
+        sweep_run(connection=connection, as_of=timezone.now())
+
+
+def sweeps_enqueue_due() -> int:
+    """Every minute: start (or continue, or retry) the reminder run of each organisation whose
+    local send time has passed today. The SweepRun row makes a second kick a no-op."""
+    due = sweeps_due(at=timezone.now())
+    for xero_tenant_id in due:
+        async_task("billing_events.tasks.sweep_run_task", xero_tenant_id)
     return len(due)

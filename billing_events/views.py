@@ -1,13 +1,25 @@
 from django.conf import settings
+from django.contrib import messages as flash
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError
 from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from billing_events.models import InvoiceSnapshot
+from billing_events.forms import PauseForm, ReminderSettingsForm, StageFormSet
+from billing_events.models import InvoiceSnapshot, ReminderPause, ReminderStage
 from billing_events.payment_links import invoice_pay_target
+from billing_events.reminders import (
+    reminder_defaults_create,
+    reminder_pause_add,
+    reminder_schedule_save,
+    reminders_preview,
+)
 from billing_events.services import MalformedDelivery, events_store
 from billing_events.webhooks import verify_xero_signature
+from connections.tenancy import get_for_tenant, tenant_required
 
 
 def _empty(status: int) -> HttpResponse:
@@ -48,3 +60,62 @@ def invoice_pay(request, token):
         return HttpResponseRedirect(target.url)
     status = 503 if target.outcome == "unavailable" else 200
     return render(request, "billing_events/pay.html", {"target": target}, status=status)
+
+
+# --- reminders (issue 6) ---------------------------------------------------------------------
+
+
+@tenant_required
+def reminders(request):
+    """The schedule (owners edit it), staff pauses, and what the next 30 days will send."""
+    settings_row = reminder_defaults_create(tenant=request.tenant)
+    posted = request.POST if request.method == "POST" else None
+    if posted is not None and not request.membership.is_owner:
+        raise PermissionDenied("Only an owner can change the reminder schedule.")
+    settings_form = ReminderSettingsForm(posted, instance=settings_row)
+    stages = StageFormSet(posted, queryset=ReminderStage.objects.filter(tenant=request.tenant))
+    if posted is not None and settings_form.is_valid() and stages.is_valid():
+        try:
+            reminder_schedule_save(
+                tenant=request.tenant, settings_form=settings_form, stage_formset=stages
+            )
+        except IntegrityError:
+            flash.error(request, "Two stages have the same key or the same number of days.")
+        else:
+            flash.success(request, "Reminder schedule saved.")
+            return redirect("reminders")
+    return render(
+        request,
+        "billing_events/reminders.html",
+        {
+            "settings_form": settings_form,
+            "stages": stages,
+            "pause_form": PauseForm(),
+            "pauses": ReminderPause.objects.filter(tenant=request.tenant),
+            "preview": reminders_preview(tenant=request.tenant, as_of=timezone.now()),
+        },
+    )
+
+
+@require_POST
+@tenant_required
+def reminder_pause_new(request):
+    form = PauseForm(request.POST)
+    if not form.is_valid():
+        flash.error(request, " ".join(form.non_field_errors()) or "Check the pause.")
+        return redirect("reminders")
+    try:
+        reminder_pause_add(tenant=request.tenant, **form.cleaned_data)
+    except ValidationError as error:
+        flash.error(request, " ".join(error.messages))
+    else:
+        flash.success(request, "Reminders paused.")
+    return redirect("reminders")
+
+
+@require_POST
+@tenant_required
+def reminder_pause_delete(request, pause_id):
+    get_for_tenant(ReminderPause, request.tenant, pk=pause_id).delete()
+    flash.success(request, "Pause removed: reminders resume from the next run.")
+    return redirect("reminders")

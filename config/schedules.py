@@ -23,6 +23,13 @@ SCHEDULES["billing_events.requeue"] = (
     1,
 )
 SCHEDULES["billing_events.poll"] = ("billing_events.tasks.polls_enqueue_due", Schedule.MINUTES, 1)
+# billing_events: the daily reminder run of each organisation at the tenant's local send time;
+# every minute, so a day too big for one pass continues a minute later (SweepRun is the truth).
+SCHEDULES["billing_events.reminders"] = (
+    "billing_events.tasks.sweeps_enqueue_due",
+    Schedule.MINUTES,
+    1,
+)
 
 
 def sync_schedules(**kwargs):

@@ -47,6 +47,9 @@ def tenant_create(*, name: str, owner_email: str, **fields) -> tuple[Tenant, Mem
     from messaging.services import templates_create_defaults  # messaging builds on connections
 
     templates_create_defaults(tenant=tenant)
+    from billing_events.reminders import reminder_defaults_create  # the default schedule
+
+    reminder_defaults_create(tenant=tenant)
     return tenant, membership
 
 

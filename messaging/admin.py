@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from messaging import services
-from messaging.models import Message, MessageStatusChange, MessageTemplate, OptOut
+from messaging.models import InboundMessage, Message, MessageStatusChange, MessageTemplate, OptOut
 
 
 @admin.register(MessageTemplate)
@@ -68,3 +68,13 @@ class OptOutAdmin(admin.ModelAdmin):
     list_display = ["phone", "tenant", "source", "created_at"]
     list_filter = ["tenant", "source"]
     search_fields = ["phone"]
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "tenant", "channel", "intent", "contact_names", "body"]
+    list_filter = ["tenant", "intent", "channel"]
+    search_fields = ["message_sid", "contact_names", "body", "invoice_number"]
+    list_select_related = ["tenant"]
+    readonly_fields = [f.name for f in InboundMessage._meta.fields]
+    show_full_result_count = False

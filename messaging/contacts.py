@@ -83,6 +83,18 @@ def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
     )
 
 
+def phones_e164(contact: ContactCard, *, default_country: str) -> set[str]:
+    """Every valid number of the contact (any type but fax), for matching an inbound text."""
+    numbers = set()
+    for entry in contact.phones:
+        if str(entry.get("PhoneType", "")).upper() == "FAX":
+            continue
+        parsed = _parse(entry, default_country)
+        if parsed is not None and phonenumbers.is_valid_number(parsed):
+            numbers.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return numbers
+
+
 def phone_timezone_name(e164: str, *, fallback: str) -> str:
     """The recipient's zone from their number; `fallback` (the tenant's) when it cannot tell.
 

@@ -23,8 +23,8 @@ SMS = {
         "{{ online_invoice_url }}"
     ),
     "team_overdue_alert": (
-        "{{ contact_name }}: invoice {{ invoice_number }} ({{ amount_due }}) is "
-        "{{ days_overdue }} days overdue."
+        "{{ organisation_name }}: {{ invoice_count }} overdue invoice(s) to follow up today:\n"
+        "{{ overdue_invoices }}"
     ),
     "reply_payment_link": (
         "Invoice {{ invoice_number }} ({{ amount_due }} due). Pay here: {{ online_invoice_url }}"
@@ -36,8 +36,40 @@ EMAIL_SUBJECTS = {
     "payment_received": "Payment received for invoice {{ invoice_number }}",
     "credit_note_issued": "Credit note {{ credit_note_number }} from {{ organisation_name }}",
     "reminder": "Invoice {{ invoice_number }} is overdue",
-    "team_overdue_alert": "Overdue: {{ contact_name }}, invoice {{ invoice_number }}",
+    "team_overdue_alert": "{{ invoice_count }} overdue invoice(s) to follow up today",
     "reply_payment_link": "Pay invoice {{ invoice_number }}",
 }
 
 EMAIL_SIGN_OFF = "\n\nKind regards,\n{{ organisation_name }}"
+
+# Reminders for stages before the due date need their own words (nothing is overdue yet); the
+# keys are billing_events' default stage keys (billing_events.reminders.DEFAULT_STAGES).
+REMINDER_STAGES_SMS = {
+    "due_soon": (
+        "Hi {{ first_name }}, a friendly reminder that invoice {{ invoice_number }} for "
+        "{{ amount_due }} from {{ organisation_name }} is due on {{ due_date }}. Pay here: "
+        "{{ online_invoice_url }}"
+    ),
+    "due_today": (
+        "Hi {{ first_name }}, invoice {{ invoice_number }} for {{ amount_due }} from "
+        "{{ organisation_name }} is due today. Pay here: {{ online_invoice_url }}"
+    ),
+}
+
+# Answers to inbound texts, sent as TwiML. The tenant edits them like any template; the HELP
+# answer is the tenant's help text and should say how to reach the accounts team.
+REPLIES_SMS = {
+    "reply_help": (
+        "{{ organisation_name }} accounts: reply PAID and your invoice number (e.g. PAID "
+        "INV-0142) for a payment link, or STOP to stop these texts. Any other reply reaches "
+        "our accounts team."
+    ),
+    "reply_paid_thanks": (
+        "Thank you {{ first_name }}, invoice {{ invoice_number }} is paid in full. "
+        "- {{ organisation_name }}"
+    ),
+    "reply_not_found": (
+        "Sorry, we couldn't find invoice {{ invoice_number }} for this number. Reply with your "
+        "question and the {{ organisation_name }} accounts team will get back to you."
+    ),
+}

@@ -17,6 +17,10 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", "Overdue reminder"
     TEAM_OVERDUE_ALERT = "team_overdue_alert", "Overdue alert to the team"
     REPLY_PAYMENT_LINK = "reply_payment_link", "Reply with payment link"
+    # Answers to a customer's text, sent back as TwiML (issue 6).
+    REPLY_PAID_THANKS = "reply_paid_thanks", "Reply: invoice already paid"
+    REPLY_NOT_FOUND = "reply_not_found", "Reply: invoice not found"
+    REPLY_HELP = "reply_help", "Reply to HELP"
 
 
 class Channel(models.TextChoices):
@@ -231,3 +235,41 @@ class OptOut(models.Model):
 
     def __str__(self):
         return f"Opt-out {self.phone}"
+
+
+class InboundMessage(models.Model):
+    """A text a customer sent to the tenant's number: what it said and what Dunwell did."""
+
+    class Intent(models.TextChoices):
+        STOP = "stop", "Opt out (STOP)"
+        START = "start", "Opt back in (START)"
+        HELP = "help", "Asked for help"
+        PAID = "paid", "Asked about an invoice (PAID …)"
+        OTHER = "other", "Needs a person"
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="inbound_messages")
+    message_sid = models.CharField("Twilio MessageSid", max_length=64)
+    channel = models.CharField(max_length=10, choices=Channel.choices[:2])
+    from_phone = models.CharField(max_length=32, help_text="E.164")
+    to = models.CharField(max_length=64)
+    body = models.TextField(blank=True)
+    intent = models.CharField(max_length=10, choices=Intent.choices)
+    invoice_number = models.CharField(max_length=255, blank=True)
+    contact_names = models.CharField(max_length=500, blank=True)
+    reminders_paused_until = models.DateField(null=True, blank=True)
+    reply = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        constraints = [
+            # Twilio retries a webhook it got no answer to: the same MessageSid is one message.
+            models.UniqueConstraint(
+                fields=["tenant", "message_sid"], name="inboundmessage_unique_sid"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_intent_display()} from {self.from_phone[:-4]}…"

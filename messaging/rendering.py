@@ -33,6 +33,8 @@ VARIABLES: dict[str, str] = {
     "contact_groups": "The contact's Xero contact group names",
     "reminder_stage": "The reminder stage",
     "credit_note_number": "Credit note number",
+    "overdue_invoices": "Team digest: one line per overdue invoice",
+    "invoice_count": "Team digest: how many invoices it lists",
 }
 
 MONEY_VARIABLES = ("amount_due", "total", "amount_paid", "payment_amount")
@@ -194,6 +196,11 @@ def template_values(*, contact, context: dict, country: str) -> dict[str, str]:
         values["due_date"] = date_format(context["due_date"], country=country)
     if context.get("days_overdue") is not None:
         values["days_overdue"] = str(int(context["days_overdue"]))
+    if context.get("overdue_invoices"):
+        values["overdue_invoices"] = "\n".join(
+            _overdue_line(invoice, country=country) for invoice in context["overdue_invoices"]
+        )
+        values["invoice_count"] = str(len(context["overdue_invoices"]))
     for name in (
         "invoice_number",
         "reference",
@@ -205,3 +212,14 @@ def template_values(*, contact, context: dict, country: str) -> dict[str, str]:
         if context.get(name):
             values[name] = str(context[name])
     return values
+
+
+def _overdue_line(invoice: dict, *, country: str) -> str:
+    """One line of the team digest: `- INV-0142 Aroha Ngata $485.00, 7 days overdue`."""
+    amount = money_format(
+        Decimal(invoice["amount_due"]), invoice.get("currency", ""), country=country
+    )
+    name = f" {invoice['contact_name']}" if invoice.get("contact_name") else ""
+    return (
+        f"- {invoice['invoice_number']}{name} {amount}, {int(invoice['days_overdue'])} days overdue"
+    )

@@ -2,9 +2,9 @@
 
 from django.db.models import Q, QuerySet
 
-from connections.models import Tenant
-from messaging.contacts import ContactCard
-from messaging.models import PHONE_CHANNELS, Message, MessageTemplate
+from connections.models import MessagingSettings, Tenant
+from messaging.contacts import ContactCard, phone_choose
+from messaging.models import PHONE_CHANNELS, InboundMessage, Message, MessageTemplate, OptOut
 
 PHONE_PROBLEMS = ("no_phone", "invalid_phone")
 
@@ -74,3 +74,58 @@ def contacts_needing_phone(*, tenant: Tenant) -> list[Message]:
         latest.setdefault(message.contact_id, message)
     needing = [m for m in latest.values() if m.error_code in PHONE_PROBLEMS]
     return sorted(needing, key=lambda m: m.contact_name.lower())
+
+
+def contact_unreachable_reason(
+    *, tenant: Tenant, kind: str, contact: ContactCard, reminder_stage: str = ""
+) -> str:
+    """Why notify() would send this contact nothing on any channel; "" when something goes.
+
+    Mirrors notify()'s own checks (template, phone or email, opt-out), for previews.
+    """
+    chosen = templates_choose(
+        tenant=tenant, kind=kind, contact=contact, reminder_stage=reminder_stage
+    )
+    if not chosen:
+        return "No active template"
+    reasons = []
+    for channel in sorted(chosen):
+        if channel not in PHONE_CHANNELS:
+            if contact.email:
+                return ""
+            reasons.append("No email address")
+            continue
+        choice = phone_choose(contact, default_country=tenant.default_country)
+        if choice.e164 is None:
+            reasons.append("No usable phone number")
+        elif OptOut.objects.filter(tenant=tenant, phone=choice.e164).exists():
+            reasons.append("Opted out (replied STOP)")
+        else:
+            return ""
+    return "; ".join(dict.fromkeys(reasons))
+
+
+def inbox_messages(*, tenant: Tenant, everything: bool = False) -> QuerySet[InboundMessage]:
+    """Texts customers sent: by default only those a person should answer."""
+    inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply")
+    return inbound if everything else inbound.filter(intent=InboundMessage.Intent.OTHER)
+
+
+def messaging_settings_for_inbound(
+    *, account_sid: str, messaging_service_sid: str, to: str
+) -> MessagingSettings | None:
+    """Whose number a customer texted: the Messaging Service, else the number, else the account
+    — each only when exactly one active tenant has it. The signature is checked after."""
+    number = to.removeprefix("whatsapp:")
+    lookups = [
+        {"twilio_messaging_service_sid": messaging_service_sid} if messaging_service_sid else None,
+        {"twilio_from_number": number} if number else None,
+        {"whatsapp_from__in": [number, f"whatsapp:{number}"]} if number else None,
+        {"twilio_account_sid": account_sid} if account_sid else None,
+    ]
+    active = MessagingSettings.objects.filter(tenant__is_active=True).select_related("tenant")
+    for lookup in filter(None, lookups):
+        found = list(active.filter(**lookup)[:2])
+        if len(found) == 1 and (not account_sid or found[0].twilio_account_sid == account_sid):
+            return found[0]
+    return None

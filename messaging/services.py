@@ -592,6 +592,38 @@ def optout_remove(*, tenant: Tenant, phone: str) -> bool:
     return bool(deleted)
 
 
+def reply_log(
+    *,
+    tenant: Tenant,
+    kind: str,
+    channel: str,
+    recipient: str,
+    body: str,
+    dedup_key: str,
+    contact: ContactCard | None = None,
+    invoice_id: str = "",
+    template: MessageTemplate | None = None,
+) -> Message:
+    """Log an answer Twilio sends for us (TwiML): there is no API call, so it is `sent` as it
+    is written. A retried webhook (same dedup key) returns the first answer."""
+    now = timezone.now()
+    message = Message(
+        tenant=tenant,
+        kind=kind,
+        channel=channel,
+        dedup_key=dedup_key,
+        template=template,
+        recipient=recipient,
+        contact_id=contact.contact_id if contact else "",
+        contact_name=contact.name if contact else "",
+        invoice_id=invoice_id,
+        body=body,
+        status=Status.SENT,
+        sent_at=now,
+    )
+    return _insert_once(message, note="Answered in the reply to the customer's text (TwiML).")
+
+
 def message_resend(*, message: Message, by_user) -> Message:
     """A new attempt linked to the original, with its own key (a double click makes one)."""
     if not message.can_resend:
@@ -637,6 +669,15 @@ def templates_create_defaults(*, tenant: Tenant) -> None:
             is_active=False,
         )
         for kind, body in defaults.SMS.items()
+    ]
+    rows += [
+        MessageTemplate(
+            tenant=tenant, kind=Kind.REMINDER, channel=Channel.SMS, reminder_stage=stage, body=body
+        )
+        for stage, body in defaults.REMINDER_STAGES_SMS.items()
+    ] + [
+        MessageTemplate(tenant=tenant, kind=kind, channel=Channel.SMS, body=body)
+        for kind, body in defaults.REPLIES_SMS.items()
     ]
     MessageTemplate.objects.bulk_create(rows, ignore_conflicts=True)
 

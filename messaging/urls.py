@@ -20,6 +20,7 @@ app_urls = (
         ),
         path("settings/", views.messaging_settings, name="settings"),
         path("settings/test/", views.messaging_test, name="settings-test"),
+        path("inbox/", views.inbox, name="inbox"),
     ],
     "messaging",
 )
@@ -27,4 +28,5 @@ app_urls = (
 urlpatterns = [
     path("messaging/", include(app_urls)),
     path("webhooks/twilio/status/<slug:token>/", views.twilio_status, name="twilio-status"),
+    path("webhooks/twilio/inbound/", views.twilio_inbound, name="twilio-inbound"),
 ]

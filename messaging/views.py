@@ -1,18 +1,20 @@
 import csv
+import re
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
 
 from connections.models import MessagingSettings
 from connections.tenancy import get_for_tenant, tenant_required
-from messaging import selectors, services
+from messaging import replies, selectors, services
 from messaging.forms import MessageFilterForm, MessagingSettingsForm, TestMessageForm
 from messaging.models import Message
 
@@ -108,9 +110,68 @@ def messaging_test(request):
 
 
 def _too_large(request) -> bool:
-    """A status callback is a few hundred bytes; refuse a huge body before reading it."""
+    """A Twilio callback is a few hundred bytes; refuse a huge body before reading it."""
     declared = request.META.get("CONTENT_LENGTH") or "0"
     return not declared.isdigit() or int(declared) > settings.TWILIO_WEBHOOK_MAX_BYTES
+
+
+def _twilio_signed(request, auth_token: str) -> bool:
+    # Twilio signs the URL it called; behind a proxy only PUBLIC_BASE_URL knows it (FACTS.md).
+    url = settings.PUBLIC_BASE_URL + request.get_full_path()
+    signature = request.headers.get("X-Twilio-Signature", "")
+    return bool(auth_token) and RequestValidator(auth_token).validate(url, request.POST, signature)
+
+
+# What Twilio always sends (FACTS.md "Inbound"): a message SID, and a From that fits an E.164
+# number with an optional "whatsapp:" prefix. Anything else, even signed, is refused (400)
+# rather than stored truncated or failing the insert (oversized or NUL text: PostgreSQL 500).
+_MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
+_ADDRESS = re.compile(r"(whatsapp:)?\+?[0-9]{1,20}")
+
+
+def _inbound_well_formed(form) -> bool:
+    return bool(
+        _MESSAGE_SID.fullmatch(form.get("MessageSid", ""))
+        and _ADDRESS.fullmatch(form.get("From", ""))
+        and len(form.get("To", "")) <= 64
+        and "\x00" not in form.get("To", "")
+    )
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request):
+    """A customer's text: verify it is Twilio's, act, answer with TwiML (FACTS.md "Inbound")."""
+    if _too_large(request):
+        return HttpResponse(status=413)
+    found = selectors.messaging_settings_for_inbound(
+        account_sid=request.POST.get("AccountSid", ""),
+        messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
+        to=request.POST.get("To", ""),
+    )
+    if found is None or not _twilio_signed(request, found.twilio_auth_token):
+        return HttpResponseForbidden()
+    if not _inbound_well_formed(request.POST):
+        return HttpResponseBadRequest()
+    text = replies.inbound_receive(
+        tenant=found.tenant,
+        message_sid=request.POST["MessageSid"],
+        from_address=request.POST["From"],
+        to_address=request.POST.get("To", ""),
+        body=request.POST.get("Body", "").replace("\x00", ""),
+    )
+    twiml = MessagingResponse()
+    if text:
+        twiml.message(text)
+    return HttpResponse(str(twiml), content_type="text/xml")
+
+
+@tenant_required
+def inbox(request):
+    everything = request.GET.get("show") == "all"
+    inbound = selectors.inbox_messages(tenant=request.tenant, everything=everything)
+    page = Paginator(inbound, 50).get_page(request.GET.get("page"))
+    return render(request, "messaging/inbox.html", {"page": page, "everything": everything})
 
 
 @csrf_exempt
@@ -125,10 +186,7 @@ def twilio_status(request, token):
     if message is None:
         return HttpResponse(status=200)  # unknown token: nothing to do, and Twilio stops asking
     auth_token = getattr(getattr(message.tenant, "messaging", None), "twilio_auth_token", "")
-    # Twilio signs the URL it called; behind a proxy only PUBLIC_BASE_URL knows it (FACTS.md).
-    url = settings.PUBLIC_BASE_URL + request.get_full_path()
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not auth_token or not RequestValidator(auth_token).validate(url, request.POST, signature):
+    if not _twilio_signed(request, auth_token):
         return HttpResponseForbidden()
     services.message_status_record(
         message=message,

@@ -56,6 +56,12 @@ def _invitation(tenant_b):
     return new.invitation.pk
 
 
+def _reminder_pause_of(tenant_b):
+    from billing_events.models import ReminderPause
+
+    return ReminderPause.objects.create(tenant=tenant_b, contact_id="b-contact").pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
@@ -63,6 +69,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "message_id": _message_of,
     "membership_id": _membership,
     "invitation_id": _invitation,
+    "pause_id": _reminder_pause_of,
 }
 
 

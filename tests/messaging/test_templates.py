@@ -56,6 +56,7 @@ def test_a_new_tenant_gets_active_sms_and_inactive_email_defaults_that_validate(
     assert {t.kind for t in templates.filter(channel="sms", is_active=True)} == {
         "invoice_issued", "payment_received", "credit_note_issued", "reminder",
         "team_overdue_alert", "reply_payment_link",
+        "reply_help", "reply_paid_thanks", "reply_not_found",
     }  # fmt: skip
     assert templates.filter(channel="email", is_active=False).count() == 6
     for template in templates:
@@ -63,7 +64,9 @@ def test_a_new_tenant_gets_active_sms_and_inactive_email_defaults_that_validate(
 
 
 def test_the_most_specific_template_wins(tenant_a):
-    default = MessageTemplate.objects.get(tenant=tenant_a, kind="reminder", channel="sms")
+    default = MessageTemplate.objects.get(
+        tenant=tenant_a, kind="reminder", channel="sms", reminder_stage=""
+    )
     any_stage_trade = MessageTemplate.objects.create(
         tenant=tenant_a, kind="reminder", channel="sms", body="trade", contact_group_id="G-TRADE"
     )

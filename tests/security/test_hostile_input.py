@@ -198,9 +198,47 @@ def test_a_nul_in_a_public_token_is_a_404_not_a_database_error(client, db, path)
 
 
 def test_an_oversized_twilio_callback_is_refused_unread(client, sent_message):
-    url = f"/webhooks/twilio/status/{sent_message.callback_token}/"
-    response = client.post(url, {"Body": "x" * (settings.TWILIO_WEBHOOK_MAX_BYTES + 1)})
-    assert response.status_code == 413
+    huge = {"Body": "x" * (settings.TWILIO_WEBHOOK_MAX_BYTES + 1)}
+    assert (
+        client.post(f"/webhooks/twilio/status/{sent_message.callback_token}/", huge).status_code
+        == 413
+    )
+    assert client.post("/webhooks/twilio/inbound/", huge).status_code == 413
+
+
+inbound_forms = st.fixed_dictionaries(
+    {"AccountSid": st.just("AC" + "0" * 32), "To": st.just("+6498880000")},
+    optional={
+        "From": st.sampled_from(["+64211234567", "whatsapp:+64211234567", ""])
+        | st.text(max_size=40),
+        "Body": st.sampled_from(["STOP", "START", "HELP", "PAID INV-0142", "paid"])
+        | st.text(max_size=300),
+        "MessageSid": st.sampled_from(["SM" + "b" * 32, ""]) | st.text(max_size=120),
+        "MessagingServiceSid": st.text(max_size=40),
+    },
+)
+
+
+@FUZZ
+@given(params=inbound_forms, valid=st.booleans())
+@example(
+    params={
+        "AccountSid": "AC" + "0" * 32,
+        "To": "+6498880000",
+        "From": "+6421\x00",
+        "Body": "PAID \x00" + "9" * 300,
+        "MessageSid": "x" * 120,
+    },
+    valid=True,
+)
+def test_any_signed_inbound_text_is_answered_never_a_500(client, sent_message, params, valid):
+    from connections.models import MessagingSettings
+
+    MessagingSettings.objects.filter(tenant=sent_message.tenant).update(
+        twilio_from_number="+6498880000"
+    )
+    response = _signed_post(client, "/webhooks/twilio/inbound/", params, valid=valid)
+    assert response.status_code in ((200, 400) if valid else (403,))
 
 
 # --- template bodies -----------------------------------------------------------------------------

@@ -1,0 +1,153 @@
+"""Customers texting back: POST /webhooks/twilio/inbound/ as Twilio sends it, signed here."""
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.conf import settings
+from twilio.request_validator import RequestValidator
+
+from billing_events.models import InvoiceSnapshot, ReminderPause
+from connections.models import MessagingSettings
+from messaging.models import InboundMessage, Message, OptOut
+from tests.billing_events.reminder_helpers import import_at, local, sweep_at
+from tests.billing_events.standin import StandInXero
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
+INBOUND_URL = "/webhooks/twilio/inbound/"
+AUTH_TOKEN = "twilio-auth-token-alpha"
+AROHA = "+64215550199"  # Ruapehu Motors' mobile
+STRANGER = "+64275550000"
+
+
+def _post(client, *, body: str, sender: str = AROHA, sid: str = "SM" + "1" * 32, token=AUTH_TOKEN):
+    params = json.loads((FIXTURES / "inbound__sms.json").read_text())
+    params.update(Body=body, From=sender, MessageSid=sid, SmsSid=sid, SmsMessageSid=sid)
+    signature = RequestValidator(token).compute_signature(
+        settings.PUBLIC_BASE_URL + INBOUND_URL, params
+    )
+    return client.post(INBOUND_URL, params, HTTP_X_TWILIO_SIGNATURE=signature)
+
+
+def _said(response) -> str:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/xml")
+    return response.content.decode()
+
+
+@pytest.fixture
+def organisation(new_connection, xero_api, tenant_a):
+    """Alpha's organisation with reminders sent on 17 Dec (contacts and links snapshotted)."""
+    MessagingSettings.objects.create(
+        tenant=tenant_a,
+        twilio_account_sid="AC00000000000000000000000000000001",
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number="+6498880000",
+    )
+    tenant_a.timezone = "Pacific/Auckland"
+    tenant_a.save()
+    xero = StandInXero(xero_api)
+    import_at(new_connection, "2026-12-17 08:00")
+    sweep_at(new_connection, "2026-12-17 09:05")
+    with time_machine.travel(local("Pacific/Auckland", "2026-12-18 10:00"), tick=False):
+        yield xero
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["PAID INV-0142", "paid inv0142", "Paid #INV-0142 thanks", "I've paid invoice INV 0142 :)"],
+)
+def test_asking_about_an_unpaid_invoice_gets_its_payment_link(client, organisation, text):
+    said = _said(_post(client, body=text))
+
+    assert "Invoice INV-0142 ($485.00 due). Pay here: https://in.xero.com/" in said
+    reply = Message.objects.get(kind="reply_payment_link")
+    assert (reply.recipient, reply.status, reply.channel) == (AROHA, "sent", "sms")
+    assert reply.invoice_id == InvoiceSnapshot.objects.get(number="INV-0142").invoice_id
+
+
+def test_asking_about_a_paid_invoice_gets_thanks(client, organisation):
+    InvoiceSnapshot.objects.filter(number="INV-0142").update(status="PAID", amount_due=0)
+
+    said = _said(_post(client, body="PAID INV-0142"))
+
+    assert "Thank you Aroha, invoice INV-0142 is paid in full." in said
+
+
+def test_asking_about_another_customers_invoice_reveals_nothing(client, organisation):
+    said = _said(_post(client, body="PAID INV-0150"))  # Kauri Cafe's invoice
+
+    assert "couldn't find invoice INV-0150 for this number" in said
+    assert "220" not in said and "xero.com" not in said
+    assert Message.objects.get(kind="reply_not_found").recipient == AROHA
+
+
+def test_an_unknown_number_asking_about_an_invoice_is_told_it_was_not_found(client, organisation):
+    said = _said(_post(client, body="paid INV-0142", sender=STRANGER))
+
+    assert "couldn't find invoice INV-0142" in said and "485" not in said
+
+
+def test_stop_opts_out_and_start_opts_back_in(client, organisation, tenant_a):
+    assert "<Message>" not in _said(_post(client, body="STOP", sid="SM" + "2" * 32))
+    assert OptOut.objects.filter(tenant=tenant_a, phone=AROHA).exists()
+
+    assert "<Message>" not in _said(_post(client, body="start", sid="SM" + "3" * 32))
+    assert not OptOut.objects.filter(tenant=tenant_a, phone=AROHA).exists()
+
+
+def test_help_gets_the_tenants_help_text(client, organisation):
+    said = _said(_post(client, body="HELP"))
+
+    assert "Alpha Plumbing accounts: reply PAID and your invoice number" in said
+    assert Message.objects.filter(kind="reply_help").count() == 1
+
+
+def test_any_other_reply_pauses_reminders_and_waits_in_the_inbox(
+    client, organisation, owner_a, tenant_a
+):
+    said = _said(_post(client, body="Can I pay half now and half next week?"))
+
+    assert "<Message>" not in said
+    pause = ReminderPause.objects.get(tenant=tenant_a)
+    assert (pause.reason, pause.label, pause.resume_on) == (
+        "reply",
+        "Ruapehu Motors",
+        date(2026, 12, 21),
+    )
+    client.force_login(owner_a)
+    inbox = client.get("/messaging/inbox/").content.decode()
+    assert "Can I pay half now and half next week?" in inbox
+    assert "Ruapehu Motors" in inbox
+
+
+def test_a_retried_webhook_gets_the_same_answer_and_nothing_twice(client, organisation):
+    first = _said(_post(client, body="PAID INV-0142"))
+    again = _said(_post(client, body="PAID INV-0142"))
+
+    assert first == again
+    assert InboundMessage.objects.count() == 1
+    assert Message.objects.filter(kind="reply_payment_link").count() == 1
+
+
+def test_a_wrongly_signed_text_is_refused(client, organisation):
+    response = _post(client, body="STOP", token="not-the-auth-token")
+
+    assert response.status_code == 403
+    assert not OptOut.objects.exists() and not InboundMessage.objects.exists()
+
+
+def test_a_text_to_a_number_no_tenant_has_is_refused(client, organisation):
+    MessagingSettings.objects.update(twilio_from_number="+6491112222", twilio_account_sid="AC9")
+
+    assert _post(client, body="HELP").status_code == 403
+
+
+def test_another_tenant_never_sees_the_inbox(client, organisation, tenant_b):
+    _post(client, body="Call me please")
+    owner_b = tenant_b.memberships.get().user
+    client.force_login(owner_b)
+
+    assert "Call me please" not in client.get("/messaging/inbox/").content.decode()
