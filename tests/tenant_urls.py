@@ -217,8 +217,23 @@ def _b_team(tenant_b) -> list[str]:
     return [tenant_b.name, owner.email, "invitee-quokka@bravo.test"]
 
 
+def _b_replies_and_pauses(tenant_b) -> list[str]:
+    from billing_events.models import ReminderPause
+    from messaging.models import InboundMessage
+
+    InboundMessage.objects.create(
+        tenant=tenant_b, message_sid="SM" + "b" * 32, channel="sms", from_phone="+64270004455",
+        to="+6498887777", body="Bravo inbound text 8812", intent="other",
+    )  # fmt: skip
+    ReminderPause.objects.create(
+        tenant=tenant_b, contact_id="b-contact-zq", label="Bravo pause 6061"
+    )
+    return ["+64270004455", "Bravo inbound text 8812", "Bravo pause 6061"]
+
+
 OTHER_TENANT_DATA: list[Callable] = [
     _b_team,
+    _b_replies_and_pauses,
     _b_connection,
     _b_messages,
     _b_templates,
