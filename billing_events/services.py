@@ -105,9 +105,14 @@ def _without_nul(value):
     return value
 
 
+def _not_json(constant: str):
+    # Python's json accepts NaN and Infinity; JSON (and the jsonb / JSON_VALID columns) do not.
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _parse_delivery(raw_body: bytes) -> dict:
     try:
-        payload = _without_nul(json.loads(raw_body))
+        payload = _without_nul(json.loads(raw_body, parse_constant=_not_json))
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError; "[[[[…" nested too deep
         raise MalformedDelivery("body is not JSON") from error
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
