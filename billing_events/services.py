@@ -27,6 +27,7 @@ from billing_events.models import (
     XeroEvent,
 )
 from billing_events.payment_links import invoice_pay_url
+from billing_events.selectors import contact_card
 from billing_events.transitions import (
     Notification,
     contact_fields,
@@ -294,18 +295,6 @@ def _sync_for(*, connection) -> OrganisationSync:
     return sync
 
 
-def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
-    return ContactCard(
-        contact_id=snapshot.contact_id,
-        name=snapshot.name,
-        first_name=snapshot.first_name,
-        email=snapshot.email,
-        phones=tuple(snapshot.phones),
-        group_ids=tuple(snapshot.group_ids),
-        group_names=tuple(snapshot.group_names),
-    )
-
-
 def _snapshot_save(model, previous, lookup: dict, fields: dict):
     now = timezone.now()
     if previous is None:
@@ -508,13 +497,23 @@ def connection_initial_import(*, connection) -> int:
     client = XeroClient(connection)
     # Open = AUTHORISED (there is no OVERDUE status, FACTS.md "Xero: accounting API").
     invoices = client.get_invoices(statuses=["AUTHORISED"], where='Type=="ACCREC"')
-    _records_apply(connection=connection, client=client, sync=sync, invoices=invoices, quiet=True)
+    # An invoice changed after the organisation was connected is news, not the past: the import
+    # may run minutes later (lazily, from the first event batch or poll), and must not swallow
+    # an approval that happened in between. Those are left to the first poll, which starts from
+    # the moment of connection, and to the event batch that is waiting for this import.
+    connected_at = connection.connected_at
+    past = [
+        invoice
+        for invoice in invoices
+        if (parse_xero_date(invoice.get("UpdatedDateUTC")) or started) < connected_at
+    ]
+    _records_apply(connection=connection, client=client, sync=sync, invoices=past, quiet=True)
     OrganisationSync.objects.filter(pk=sync.pk).update(
         imported_at=started,
-        last_polled_at=started,
+        last_polled_at=min(started, connected_at),
         next_poll_at=started + timedelta(minutes=sync.poll_interval_minutes),
     )
-    return len(invoices)
+    return len(past)
 
 
 def _invoice_ids_of_payments(payments) -> set[str]:

@@ -30,6 +30,13 @@ SCHEDULES["billing_events.reminders"] = (
     Schedule.MINUTES,
     1,
 )
+# dashboard (issue 7): read whether Xero's own invoice reminders are on, once a day per organisation
+# (new organisations within the hour), so the dashboard can warn without calling Xero itself.
+SCHEDULES["dashboard.xero-invoice-reminders"] = (
+    "dashboard.tasks.invoice_reminders_check_due_task",
+    Schedule.HOURLY,
+    None,
+)
 
 
 def sync_schedules(**kwargs):

@@ -5,6 +5,7 @@ secrets must come from the environment (or NAME_FILE), so a development key can 
 production.
 """
 
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -54,7 +55,16 @@ if not ALLOWED_HOSTS:
         ALLOWED_HOSTS += ["localhost", "127.0.0.1", "[::1]", "testserver"]
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
-DUNWELL_SANDBOX = envbool("DUNWELL_SANDBOX", "0")
+# pytest mounts the sandbox (issue 8) too: its tests and the end-to-end tests talk to it. Only an
+# explicit DUNWELL_SANDBOX=1 outside tests points the Xero/Twilio URL defaults at it (see below).
+TESTING = "pytest" in sys.modules
+DUNWELL_SANDBOX = envbool("DUNWELL_SANDBOX", "1" if TESTING else "0")
+DUNWELL_SANDBOX_FORCE = envbool("DUNWELL_SANDBOX_FORCE", "0")
+if DUNWELL_SANDBOX and not DEBUG and not DUNWELL_SANDBOX_FORCE:
+    raise ImproperlyConfigured(
+        "DUNWELL_SANDBOX=1 with DEBUG=0: the sandbox fakes Xero and Twilio and must not be served "
+        "in production. Unset DUNWELL_SANDBOX, or set DUNWELL_SANDBOX_FORCE=1 for a public demo."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -70,7 +80,10 @@ INSTALLED_APPS = [
     "connections",
     "billing_events",
     "messaging",
+    "dashboard",
 ]
+if DUNWELL_SANDBOX:
+    INSTALLED_APPS += ["sandbox"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -243,6 +256,29 @@ if REDIS_URL:
             "KEY_PREFIX": "dunwell",
         }
     }
+
+# --- Template editor's cost estimate (issue 7): what one SMS segment costs the tenant ----------
+# Twilio bills per segment; US long-code outbound was USD 0.0079 at the time of writing. Only an
+# estimate shown next to the editor, so one figure for every tenant is enough.
+SMS_PRICE_PER_SEGMENT = envstr("SMS_PRICE_PER_SEGMENT", "0.0079")
+SMS_PRICE_CURRENCY = envstr("SMS_PRICE_CURRENCY", "USD")
+
+# --- Sandbox (issue 8): with DUNWELL_SANDBOX=1 the unset *_URL and Xero app settings point at the
+# stand-ins this server mounts at /sandbox/. Tests keep the real hosts (they mock them).
+if DUNWELL_SANDBOX and not TESTING:
+    _SANDBOX = f"{PUBLIC_BASE_URL}/sandbox"
+    XERO_LOGIN_URL = envstr("XERO_LOGIN_URL", f"{_SANDBOX}/xero/login").rstrip("/")
+    XERO_IDENTITY_URL = envstr("XERO_IDENTITY_URL", f"{_SANDBOX}/xero/identity").rstrip("/")
+    XERO_API_URL = envstr("XERO_API_URL", f"{_SANDBOX}/xero/api").rstrip("/")
+    TWILIO_API_URL = envstr("TWILIO_API_URL", f"{_SANDBOX}/twilio").rstrip("/")
+    SENDGRID_API_URL = envstr("SENDGRID_API_URL", f"{_SANDBOX}/sendgrid").rstrip("/")
+    XERO_CLIENT_ID = XERO_CLIENT_ID or "SANDBOX0CLIENT0ID0000000000000000"
+    XERO_CLIENT_SECRET = XERO_CLIENT_SECRET or "sandbox-client-secret-not-for-production"
+    XERO_WEBHOOK_KEY = XERO_WEBHOOK_KEY or "sandbox-webhook-key-not-for-production"
+# Status callbacks and webhooks leave from a background thread (False: tests deliver them by hand).
+SANDBOX_DELIVER_IN_BACKGROUND = envbool("SANDBOX_DELIVER_IN_BACKGROUND", "0" if TESTING else "1")
+# Seconds between the sandbox Twilio's status steps (queued → sent → delivered).
+SANDBOX_TWILIO_STEP_SECONDS = float(envstr("SANDBOX_TWILIO_STEP_SECONDS", "1"))
 
 # --- Email for team invitations (connections/members.py), through Django 6.1's MAILERS ---------
 # MAILERS is defined only when EMAIL_HOST (or EMAIL_BACKEND, e.g. the console backend in

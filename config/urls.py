@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -13,4 +14,9 @@ urlpatterns = [
     path("", include("connections.urls_team")),
     path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
+    path("", include("dashboard.urls")),
 ]
+
+# The offline Xero / Twilio / SendGrid stand-ins (issue 8); settings refuse them in production.
+if settings.DUNWELL_SANDBOX:
+    urlpatterns += [path("sandbox/", include("sandbox.urls"))]

@@ -16,7 +16,9 @@ class NavEntry:
 
 MAIN_NAV: list[NavEntry] = [
     NavEntry("Home", "home"),
+    NavEntry("Dashboard", "dashboard"),
     NavEntry("Send log", "messaging:message-list"),
+    NavEntry("Templates", "messaging:template-list"),
     NavEntry("Contacts to fix", "messaging:contacts-needing-phone"),
     NavEntry("Xero", "xero-connections", owner_only=True),
     NavEntry("Twilio & email", "messaging:settings", owner_only=True),

@@ -1,7 +1,7 @@
 from django import forms
 
 from connections.models import MessagingSettings
-from messaging.models import Channel, Kind, Message
+from messaging.models import Channel, Kind, Message, MessageTemplate
 from messaging.services import SECRET_FIELDS
 
 
@@ -45,6 +45,73 @@ class MessageFilterForm(forms.Form):
     status = forms.ChoiceField(
         choices=[("", "Any status"), *Message.Status.choices], required=False
     )
-    channel = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices], required=False)
     kind = forms.ChoiceField(choices=[("", "Any kind"), *Kind.choices], required=False)
-    search = forms.CharField(label="Search", required=False, max_length=100)
+    channel = forms.ChoiceField(choices=[("", "Any channel"), *Channel.choices], required=False)
+    contact = forms.CharField(
+        label="Contact", required=False, max_length=100, help_text="Name, phone or email."
+    )
+    invoice = forms.CharField(label="Invoice number", required=False, max_length=100)
+    date_from = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+
+class BulkResendForm(MessageFilterForm):
+    """The filters again, plus the newest message the confirmation page counted."""
+
+    up_to = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+
+class MessageTemplateForm(forms.ModelForm):
+    """Validation is the model's (MessageTemplate.clean): errors name the line and variable."""
+
+    contact_group_id = forms.ChoiceField(label="Contact group", required=False)
+
+    class Meta:
+        model = MessageTemplate
+        fields = [
+            "kind",
+            "channel",
+            "contact_group_id",
+            "reminder_stage",
+            "subject",
+            "body",
+            "content_sid",
+            "content_variables",
+            "is_active",
+        ]
+        labels = {"body": "Message", "is_active": "Active (send messages with this template)"}
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 7, "spellcheck": "true"}),
+            "content_variables": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, groups: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "Everyone (the default)"), *groups]
+        current = self.instance.contact_group_id
+        if current and current not in dict(groups):  # a group no longer seen on any contact
+            choices.append((current, self.instance.contact_group_name or current))
+        self.fields["contact_group_id"].choices = choices
+        self.fields[
+            "contact_group_id"
+        ].help_text = (
+            "A template for a Xero contact group is used instead of the default for its members."
+        )
+        self._group_names = dict(choices)
+
+    def clean(self):
+        cleaned = super().clean()
+        group_id = cleaned.get("contact_group_id") or ""
+        self.instance.contact_group_name = self._group_names.get(group_id, "") if group_id else ""
+        return cleaned

@@ -1,7 +1,13 @@
 """Reads of the messaging app."""
 
-from django.db.models import Q, QuerySet
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
+
+from billing_events.selectors import invoice_ids_numbered
 from connections.models import MessagingSettings, Tenant
 from messaging.contacts import ContactCard, phone_choose
 from messaging.models import PHONE_CHANNELS, InboundMessage, Message, MessageTemplate, OptOut
@@ -38,8 +44,17 @@ def _specificity(template: MessageTemplate) -> tuple[bool, bool]:
 
 
 def messages_for_log(
-    *, tenant: Tenant, status: str = "", channel: str = "", kind: str = "", search: str = ""
+    *,
+    tenant: Tenant,
+    status: str = "",
+    channel: str = "",
+    kind: str = "",
+    contact: str = "",
+    invoice: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> QuerySet[Message]:
+    """The send log, filtered; dates are days in the tenant's time zone, both ends included."""
     messages = Message.objects.filter(tenant=tenant)
     if status:
         messages = messages.filter(status=status)
@@ -47,14 +62,154 @@ def messages_for_log(
         messages = messages.filter(channel=channel)
     if kind:
         messages = messages.filter(kind=kind)
-    if search:
+    if contact:
         messages = messages.filter(
-            Q(contact_name__icontains=search)
-            | Q(recipient__icontains=search)
-            | Q(dedup_key__icontains=search)
-            | Q(body__icontains=search)
+            Q(contact_name__icontains=contact) | Q(recipient__icontains=contact)
         )
+    if invoice:
+        messages = messages.filter(
+            Q(invoice_id__in=invoice_ids_numbered(tenant=tenant, number=invoice))
+            | Q(invoice_id__iexact=invoice)
+        )
+    zone = ZoneInfo(tenant.timezone)
+    if date_from:
+        messages = messages.filter(created_at__gte=datetime.combine(date_from, time(), zone))
+    if date_to:
+        next_day = date_to + timedelta(days=1)
+        messages = messages.filter(created_at__lt=datetime.combine(next_day, time(), zone))
     return messages
+
+
+def messages_exist(*, tenant: Tenant) -> bool:
+    return Message.objects.filter(tenant=tenant).exists()
+
+
+RESENDABLE = (Message.Status.FAILED, Message.Status.UNDELIVERED)
+
+
+def messages_resendable(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Failed or undelivered messages nobody has resent yet: the ones needing attention."""
+    resent = Message.objects.filter(resend_of=OuterRef("pk"))
+    return messages.filter(status__in=RESENDABLE).exclude(Exists(resent))
+
+
+def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
+    return messages_resendable(Message.objects.filter(tenant=tenant))
+
+
+def templates_for_editor(*, tenant: Tenant) -> QuerySet[MessageTemplate]:
+    """Every template, in kind × channel × contact group × stage order."""
+    return MessageTemplate.objects.filter(tenant=tenant).order_by(
+        "kind", "channel", "contact_group_name", "reminder_stage", "pk"
+    )
+
+
+# --- dashboard figures (issue 7): one query each -------------------------------------------
+
+_S = Message.Status
+# Reached the provider; "failed" counts both refusals and failed deliveries.
+OUTCOMES = {
+    "sent": (_S.SENT, _S.DELIVERED, _S.UNDELIVERED),
+    "delivered": (_S.DELIVERED,),
+    "failed": (_S.FAILED, _S.UNDELIVERED),
+    "skipped": (_S.SKIPPED,),
+}
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    sent: int
+    delivered: int
+    failed: int
+    skipped: int
+    phone_sent: int  # SMS and WhatsApp only: email never reports delivery
+
+    @property
+    def delivery_rate(self) -> int | None:
+        """Per cent of texts Twilio confirmed delivered, of those it accepted."""
+        if not self.phone_sent:
+            return None
+        return round(100 * self.delivered / self.phone_sent)
+
+
+def message_outcomes(*, tenant: Tenant, now: datetime) -> dict[int, Outcomes]:
+    """Counts for the last 7 and 30 days, in one query."""
+    counts = {}
+    for days in (7, 30):
+        since = Q(created_at__gte=now - timedelta(days=days))
+        for name, statuses in OUTCOMES.items():
+            counts[f"{name}_{days}"] = Count("pk", filter=since & Q(status__in=statuses))
+        counts[f"phone_sent_{days}"] = Count(
+            "pk",
+            filter=since & Q(status__in=OUTCOMES["sent"], channel__in=PHONE_CHANNELS),
+        )
+    row = Message.objects.filter(tenant=tenant, created_at__gte=now - timedelta(days=30)).aggregate(
+        **counts
+    )
+    return {
+        days: Outcomes(
+            **{
+                name: row[f"{name}_{days}"]
+                for name in ("sent", "delivered", "failed", "skipped", "phone_sent")
+            }
+        )
+        for days in (7, 30)
+    }
+
+
+# Exclusive buckets for the chart's stacked bars (a message is in one bar segment only).
+DAILY_BUCKETS = {
+    "delivered": (_S.DELIVERED,),
+    "sent": (_S.SENT,),
+    "failed": (_S.FAILED, _S.UNDELIVERED),
+    "skipped": (_S.SKIPPED,),
+}
+
+
+def message_daily_outcomes(*, tenant: Tenant, now: datetime, days: int = 30) -> list[dict]:
+    """One entry per day (the tenant's days), oldest first, zeros included, in one query."""
+    zone = ZoneInfo(tenant.timezone)
+    today = now.astimezone(zone).date()
+    first = today - timedelta(days=days - 1)
+    rows = (
+        Message.objects.filter(tenant=tenant, created_at__gte=datetime.combine(first, time(), zone))
+        .annotate(day=TruncDate("created_at", tzinfo=zone))
+        .values("day")
+        .annotate(
+            **{
+                name: Count("pk", filter=Q(status__in=statuses))
+                for name, statuses in DAILY_BUCKETS.items()
+            }
+        )
+        .order_by("day")
+    )
+    by_day = {row["day"]: row for row in rows}
+    empty = dict.fromkeys(DAILY_BUCKETS, 0)
+    return [
+        {**empty, **by_day.get(first + timedelta(days=n), {}), "day": first + timedelta(days=n)}
+        for n in range(days)
+    ]
+
+
+@dataclass(frozen=True)
+class Queue:
+    pending: int
+    scheduled: int
+    sending: int
+    oldest: datetime | None  # the oldest message still waiting to go out
+    next_scheduled: datetime | None
+
+
+def message_queue(*, tenant: Tenant) -> Queue:
+    waiting = (_S.PENDING, _S.SCHEDULED, _S.SENDING)
+    row = Message.objects.filter(tenant=tenant, status__in=waiting).aggregate(
+        pending=Count("pk", filter=Q(status=_S.PENDING)),
+        scheduled=Count("pk", filter=Q(status=_S.SCHEDULED)),
+        sending=Count("pk", filter=Q(status=_S.SENDING)),
+        oldest=Min("created_at"),
+        next_scheduled=Min("send_after", filter=Q(status=_S.SCHEDULED)),
+    )
+    return Queue(**row)
 
 
 def contacts_needing_phone(*, tenant: Tenant) -> list[Message]:

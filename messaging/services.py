@@ -654,6 +654,26 @@ def message_resend(*, message: Message, by_user) -> Message:
     return _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
 
 
+# One click resends at most this many; the rest stay listed for the next click.
+BULK_RESEND_LIMIT = 200
+
+
+def messages_resend_bulk(*, messages, by_user) -> int:
+    """Resend each of `messages` (failed or undelivered, not yet resent) once.
+
+    Each resend is its own insert under the dedup constraint, so a repeated POST of the same
+    confirmation lands on the same keys and sends nothing twice.
+    """
+    resent = 0
+    for message in messages.select_related("tenant").order_by("pk")[:BULK_RESEND_LIMIT]:
+        try:
+            message_resend(message=message, by_user=by_user)
+        except ValidationError:
+            continue  # moved on (e.g. a callback said delivered) since the page was shown
+        resent += 1
+    return resent
+
+
 def templates_create_defaults(*, tenant: Tenant) -> None:
     """Called by connections.services.tenant_create; safe to call again."""
     rows = [

@@ -1,41 +1,111 @@
 import csv
+import json
 import re
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from billing_events.selectors import contact_groups_known, invoice_numbers
 from connections.models import MessagingSettings
 from connections.tenancy import get_for_tenant, tenant_required
-from messaging import replies, selectors, services
-from messaging.forms import MessageFilterForm, MessagingSettingsForm, TestMessageForm
-from messaging.models import Message
+from messaging import replies, selectors, services, template_editor
+from messaging.channels import EXPLANATIONS
+from messaging.forms import (
+    BulkResendForm,
+    MessageFilterForm,
+    MessageTemplateForm,
+    MessagingSettingsForm,
+    TestMessageForm,
+)
+from messaging.models import Channel, Kind, Message, MessageTemplate
+from messaging.rendering import VARIABLES
+
+
+def _filtered(request, form_class=MessageFilterForm, data=None):
+    form = form_class(data if data is not None else request.GET or None)
+    if not form.is_bound:
+        return form, selectors.messages_for_log(tenant=request.tenant)
+    if not form.is_valid():  # a mistyped filter shows its error, never "everything"
+        return form, Message.objects.none()
+    filters = {name: value for name, value in form.cleaned_data.items() if name != "up_to"}
+    return form, selectors.messages_for_log(tenant=request.tenant, **filters)
 
 
 @tenant_required
 def message_list(request):
-    form = MessageFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    messages = selectors.messages_for_log(tenant=request.tenant, **filters)
+    form, messages = _filtered(request)
     page = Paginator(messages, 50).get_page(request.GET.get("page"))
-    return render(request, "messaging/message_list.html", {"form": form, "page": page})
+    numbers = invoice_numbers(tenant=request.tenant, invoice_ids=[m.invoice_id for m in page])
+    for message in page:
+        message.invoice_number = numbers.get(message.invoice_id, "")
+    context = {
+        "form": form,
+        "page": page,
+        "resendable": selectors.messages_resendable(messages).count(),
+        "query": _query_without_page(request),
+        "any_messages": selectors.messages_exist(tenant=request.tenant),
+    }
+    return render(request, "messaging/message_list.html", context)
+
+
+def _query_without_page(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @tenant_required
 def message_detail(request, message_id):
     message = get_for_tenant(Message, request.tenant, pk=message_id)
-    return render(
-        request,
-        "messaging/message_detail.html",
-        {"message": message, "changes": message.status_changes.all()},
-    )
+    changes = list(message.status_changes.all())
+    for change in changes:
+        change.explanation = EXPLANATIONS.get(change.error_code, "")
+    context = {
+        "message": message,
+        "changes": changes,
+        "invoice_number": invoice_numbers(
+            tenant=request.tenant, invoice_ids=[message.invoice_id]
+        ).get(message.invoice_id, ""),
+    }
+    return render(request, "messaging/message_detail.html", context)
+
+
+@tenant_required
+def messages_resend_bulk(request):
+    """GET: how many of the filtered messages would be resent; POST: resend exactly those."""
+    if request.method == "POST":
+        form, messages = _filtered(request, BulkResendForm, request.POST)
+        if not form.is_valid():
+            flash.error(request, "The list changed shape; filter it again and retry.")
+            return redirect("messaging:message-list")
+        resendable = selectors.messages_resendable(messages).filter(
+            pk__lte=form.cleaned_data["up_to"]
+        )
+        count = services.messages_resend_bulk(messages=resendable, by_user=request.user)
+        flash.success(request, f"{count} message{pluralize(count)} will be sent again.")
+        return redirect(f"{reverse('messaging:message-list')}?status=pending")
+    form, messages = _filtered(request)
+    resendable = selectors.messages_resendable(messages).order_by("-created_at", "-pk")
+    context = {
+        "form": form,
+        "count": resendable.count(),
+        "sample": resendable[:10],
+        "up_to": resendable.aggregate(up_to=Max("pk"))["up_to"] or 0,
+        "limit": services.BULK_RESEND_LIMIT,
+        "query": _query_without_page(request),
+    }
+    return render(request, "messaging/message_resend_bulk.html", context)
 
 
 @require_POST
@@ -195,3 +265,65 @@ def twilio_status(request, token):
         error_code=request.POST.get("ErrorCode", ""),
     )
     return HttpResponse(status=200)
+
+
+# --- template editor (issue 7) -------------------------------------------------------------------
+
+
+@tenant_required
+def template_list(request):
+    templates = selectors.templates_for_editor(tenant=request.tenant)
+    return render(request, "messaging/template_list.html", {"templates": templates})
+
+
+@tenant_required
+def template_create(request):
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in Kind.values else Kind.INVOICE_ISSUED
+    template = MessageTemplate(tenant=request.tenant, kind=kind, channel=Channel.SMS)
+    return _template_edit(request, template)
+
+
+@tenant_required
+def template_edit(request, template_id):
+    return _template_edit(request, get_for_tenant(MessageTemplate, request.tenant, pk=template_id))
+
+
+def _template_edit(request, template: MessageTemplate):
+    groups = contact_groups_known(tenant=request.tenant)
+    form = MessageTemplateForm(request.POST or None, instance=template, groups=groups)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = template_editor.template_save(template=form.instance)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            flash.success(request, f"Template saved: {saved}.")
+            return redirect("messaging:template-list")
+    preview = template_editor.template_preview(
+        tenant=request.tenant,
+        channel=form["channel"].value() or "sms",
+        subject=form["subject"].value() or "",
+        body=form["body"].value() or "",
+        content_variables=_variables_text(form["content_variables"].value()),
+    )
+    context = {"form": form, "template": template, "preview": preview, "variables": VARIABLES}
+    return render(request, "messaging/template_edit.html", context)
+
+
+def _variables_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value or {})
+
+
+@require_POST
+@tenant_required
+def template_preview(request):
+    """htmx: the preview fragment for the form as typed so far."""
+    preview = template_editor.template_preview(
+        tenant=request.tenant,
+        channel=request.POST.get("channel", "sms"),
+        subject=request.POST.get("subject", ""),
+        body=request.POST.get("body", ""),
+        content_variables=request.POST.get("content_variables", ""),
+    )
+    return render(request, "messaging/_template_preview.html", {"preview": preview})

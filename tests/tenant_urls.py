@@ -56,6 +56,10 @@ def _invitation(tenant_b):
     return new.invitation.pk
 
 
+def _template_of(tenant_b):
+    return tenant_b.message_templates.first().pk
+
+
 def _reminder_pause_of(tenant_b):
     from billing_events.models import ReminderPause
 
@@ -69,6 +73,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "message_id": _message_of,
     "membership_id": _membership,
     "invitation_id": _invitation,
+    "template_id": _template_of,
     "pause_id": _reminder_pause_of,
 }
 

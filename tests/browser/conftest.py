@@ -84,3 +84,21 @@ def logged_in_page(page, owner_a):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/")
     return page
+
+
+@pytest.fixture
+def console_errors(page):
+    """Errors the browser logs, a CSP refusal among them (inline script or style)."""
+    errors = []
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
+    return errors
+
+
+def log_in(page, email, password):
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/")

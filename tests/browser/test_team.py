@@ -5,28 +5,11 @@ from django.contrib.auth import get_user_model
 
 from connections.models import Membership
 from connections.navigation import MAIN_NAV
+from tests.browser.conftest import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase-42"
-
-
-@pytest.fixture
-def console_errors(page):
-    """Errors the browser logs, a CSP refusal among them (inline script or style)."""
-    errors = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
-    return errors
-
-
-def log_in(page, email, password):
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/")
 
 
 def test_an_invited_colleague_joins_and_logs_in(

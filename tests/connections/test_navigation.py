@@ -14,7 +14,9 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
     links = _nav(owner_client.get("/members/").text)
     assert [(href, label) for href, _, label in links] == [
         ("/", "Home"),
+        ("/dashboard/", "Dashboard"),
         ("/messaging/", "Send log"),
+        ("/messaging/templates/", "Templates"),
         ("/messaging/contacts-needing-phone/", "Contacts to fix"),
         ("/connections/", "Xero"),
         ("/messaging/settings/", "Twilio & email"),
@@ -27,7 +29,7 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
 
 def test_staff_do_not_see_owner_only_sections(staff_client):
     labels = [label for _, _, label in _nav(staff_client.get("/").text)]
-    assert labels == ["Home", "Send log", "Contacts to fix", "Members"]
+    assert labels == ["Home", "Dashboard", "Send log", "Templates", "Contacts to fix", "Members"]
 
 
 def test_someone_in_no_team_gets_no_section_links(client, outsider):
@@ -38,3 +40,8 @@ def test_someone_in_no_team_gets_no_section_links(client, outsider):
 def test_only_the_most_specific_section_is_current(owner_client):
     links = _nav(owner_client.get("/messaging/settings/").text)
     assert [label for _, current, label in links if current] == ["Twilio & email"]
+
+
+def test_a_page_under_another_sections_address_marks_only_its_own_section(staff_client):
+    links = _nav(staff_client.get("/messaging/templates/").text)
+    assert [label for _, current, label in links if current] == ["Templates"]

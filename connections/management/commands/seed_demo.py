@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 
@@ -28,3 +29,6 @@ class Command(BaseCommand):
             f"\nDemo ready. Open {settings.PUBLIC_BASE_URL}{reverse('login')}\n"
             f"  email:    {DEMO_EMAIL}\n  password: {DEMO_PASSWORD}\n"
         )
+        # The offline Xero/Twilio (issue 8): demo organisations and the tenant's sandbox Twilio.
+        if settings.DUNWELL_SANDBOX:
+            call_command("seed_sandbox", stdout=self.stdout)
