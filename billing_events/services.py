@@ -69,8 +69,14 @@ def _retry_delay(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
 
 
+# The columns are 64-bit: a larger number (only a forged or broken body has one) would be a 500.
+_SEQUENCE_MAX = 2**63 - 1
+
+
 def _sequence(value) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= _SEQUENCE_MAX:
+        return value
+    return 0
 
 
 def _event_date(value):
@@ -104,10 +110,26 @@ def _kick_on_commit(xero_tenant_ids) -> None:
         transaction.on_commit(partial(_kicks, sorted(xero_tenant_ids)), robust=True)
 
 
+def _without_nul(value):
+    """PostgreSQL text and jsonb cannot hold U+0000: a signed body carrying one was a 500."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    return value
+
+
+def _not_json(constant: str):
+    # Python's json accepts NaN and Infinity; JSON (and the jsonb / JSON_VALID columns) do not.
+    raise ValueError(f"{constant} is not JSON")
+
+
 def _parse_delivery(raw_body: bytes) -> dict:
     try:
-        payload = json.loads(raw_body)
-    except ValueError as error:  # includes UnicodeDecodeError
+        payload = _without_nul(json.loads(raw_body, parse_constant=_not_json))
+    except (ValueError, RecursionError) as error:  # UnicodeDecodeError; "[[[[…" nested too deep
         raise MalformedDelivery("body is not JSON") from error
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         raise MalformedDelivery("body has no events list")
