@@ -4,7 +4,7 @@ from billing_events import views
 
 urlpatterns = [
     path("webhooks/xero/", views.xero_webhook, name="xero-webhook"),
-    path("pay/<str:token>/", views.invoice_pay, name="invoice-pay"),
+    path("pay/<slug:token>/", views.invoice_pay, name="invoice-pay"),
     path("reminders/", views.reminders, name="reminders"),
     path("reminders/pauses/", views.reminder_pause_new, name="reminder-pause-new"),
     path(

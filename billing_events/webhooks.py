@@ -18,4 +18,7 @@ def xero_signature(*, body: bytes, key: str) -> str:
 def verify_xero_signature(*, body: bytes, signature: str | None, key: str) -> bool:
     if not signature or not key:
         return False
-    return hmac.compare_digest(xero_signature(body=body, key=key), signature.strip())
+    # Bytes, not str: compare_digest raises TypeError on a non-ASCII str, and the header is
+    # whatever the caller sent — a 500 for anyone on the internet otherwise.
+    expected = xero_signature(body=body, key=key).encode("ascii")
+    return hmac.compare_digest(expected, signature.strip().encode("utf-8", "replace"))

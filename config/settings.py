@@ -235,6 +235,28 @@ XERO_KEEPALIVE_DAYS = envint("XERO_KEEPALIVE_DAYS", "20")
 # --- Twilio and SendGrid (FACTS.md "Twilio") ---------------------------------------------------
 TWILIO_API_URL = envstr("TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
 SENDGRID_API_URL = envstr("SENDGRID_API_URL", "https://api.sendgrid.com").rstrip("/")
+# A Twilio callback is a few hundred bytes of form fields; far larger is refused unread (413).
+TWILIO_WEBHOOK_MAX_BYTES = envint("TWILIO_WEBHOOK_MAX_BYTES", "65536")
+
+# --- Login brute-force throttle (connections/login_throttle.py; issue 11) ----------------------
+AUTHENTICATION_BACKENDS = [
+    "connections.login_throttle.LoginThrottleBackend",  # refuses a locked-out username / address
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURES_PER_USERNAME = envint("LOGIN_FAILURES_PER_USERNAME", "5")
+LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "50")
+LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", "15")
+# Behind a proxy REMOTE_ADDR is the proxy's: name the header it sets, e.g. HTTP_X_REAL_IP.
+LOGIN_IP_HEADER = envstr("LOGIN_IP_HEADER", "REMOTE_ADDR")
+# Failed-login counts must be shared by every web process: Redis when there is one.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "dunwell",
+        }
+    }
 
 # --- Template editor's cost estimate (issue 7): what one SMS segment costs the tenant ----------
 # Twilio bills per segment; US long-code outbound was USD 0.0079 at the time of writing. Only an
@@ -290,7 +312,12 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
-    "loggers": {"django_q": {"level": "WARNING"}},
+    "loggers": {
+        "django_q": {"level": "WARNING"},
+        # The Twilio SDK logs every request's URL and query at INFO: a reconcile's
+        # ?To=+6421… would put a full phone number in the log (STYLE.md: never).
+        "twilio.http_client": {"level": "WARNING"},
+    },
 }
 
 # --- REST API (issue 9; config/api.py) ---------------------------------------------------------

@@ -3,10 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config.health import healthz
+from connections.views_login import ThrottledLoginView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/login/", ThrottledLoginView.as_view(), name="login"),  # before auth's own
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("connections.urls")),
     path("", include("connections.urls_team")),

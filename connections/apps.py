@@ -8,6 +8,8 @@ class ConnectionsConfig(AppConfig):
 
     def ready(self):
         from config.schedules import sync_schedules
-        from connections import checks  # noqa: F401  (registers the system checks)
+
+        # Imported for what they register: the system checks, the failed-login counter.
+        from connections import checks, login_throttle  # noqa: F401
 
         post_migrate.connect(sync_schedules, sender=self)

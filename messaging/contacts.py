@@ -44,7 +44,9 @@ def _parse(entry: dict, default_country: str) -> phonenumbers.PhoneNumber | None
     number = str(entry.get("PhoneNumber") or "").strip()
     area = _digits(entry.get("PhoneAreaCode"))
     country = _digits(entry.get("PhoneCountryCode")).removeprefix("00")
-    if not _digits(number):
+    # Country calling codes have 1–3 digits; anything longer is not one (and int() of thousands
+    # of digits raises ValueError, not the parse error handled below).
+    if not _digits(number) or len(country) > 3:
         return None
     try:
         if number.startswith("+") or number.startswith("00"):

@@ -6,6 +6,7 @@ and a reconcile can never both win.
 """
 
 import logging
+import re
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
@@ -505,6 +506,11 @@ def messages_due_run() -> int:
 # --- status callbacks and polling ----------------------------------------------------------------
 
 
+# Twilio SIDs are two letters and 32 hex digits (SM…, MM…); error codes are numbers (FACTS.md).
+_MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
+_ERROR_CODE = re.compile(r"[0-9]{1,10}")
+
+
 def message_status_record(
     *, message: Message, provider_status: str, message_sid: str = "", error_code: str = ""
 ) -> bool:
@@ -512,6 +518,10 @@ def message_status_record(
     rank = PROVIDER_STATUS_RANK.get(provider_status)
     if rank is None or provider_status == "":
         return False
+    # The callback's fields are whatever was posted: keep only a real SID and a numeric code, so
+    # nothing oversized (a 500 on PostgreSQL) or meaningless lands on the row.
+    message_sid = message_sid if _MESSAGE_SID.fullmatch(message_sid) else ""
+    error_code = error_code if _ERROR_CODE.fullmatch(error_code) else ""
     earlier = [s for s, r in PROVIDER_STATUS_RANK.items() if r < rank]
     fields = {
         "status": _STATUS_FOR_PROVIDER[provider_status],

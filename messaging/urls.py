@@ -32,6 +32,6 @@ app_urls = (
 
 urlpatterns = [
     path("messaging/", include(app_urls)),
-    path("webhooks/twilio/status/<str:token>/", views.twilio_status, name="twilio-status"),
+    path("webhooks/twilio/status/<slug:token>/", views.twilio_status, name="twilio-status"),
     path("webhooks/twilio/inbound/", views.twilio_inbound, name="twilio-inbound"),
 ]

@@ -1,12 +1,13 @@
 import csv
 import json
+import re
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -178,6 +179,12 @@ def messaging_test(request):
     return redirect("messaging:settings")
 
 
+def _too_large(request) -> bool:
+    """A Twilio callback is a few hundred bytes; refuse a huge body before reading it."""
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    return not declared.isdigit() or int(declared) > settings.TWILIO_WEBHOOK_MAX_BYTES
+
+
 def _twilio_signed(request, auth_token: str) -> bool:
     # Twilio signs the URL it called; behind a proxy only PUBLIC_BASE_URL knows it (FACTS.md).
     url = settings.PUBLIC_BASE_URL + request.get_full_path()
@@ -185,10 +192,28 @@ def _twilio_signed(request, auth_token: str) -> bool:
     return bool(auth_token) and RequestValidator(auth_token).validate(url, request.POST, signature)
 
 
+# What Twilio always sends (FACTS.md "Inbound"): a message SID, and a From that fits an E.164
+# number with an optional "whatsapp:" prefix. Anything else, even signed, is refused (400)
+# rather than stored truncated or failing the insert (oversized or NUL text: PostgreSQL 500).
+_MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
+_ADDRESS = re.compile(r"(whatsapp:)?\+?[0-9]{1,20}")
+
+
+def _inbound_well_formed(form) -> bool:
+    return bool(
+        _MESSAGE_SID.fullmatch(form.get("MessageSid", ""))
+        and _ADDRESS.fullmatch(form.get("From", ""))
+        and len(form.get("To", "")) <= 64
+        and "\x00" not in form.get("To", "")
+    )
+
+
 @csrf_exempt
 @require_POST
 def twilio_inbound(request):
     """A customer's text: verify it is Twilio's, act, answer with TwiML (FACTS.md "Inbound")."""
+    if _too_large(request):
+        return HttpResponse(status=413)
     found = selectors.messaging_settings_for_inbound(
         account_sid=request.POST.get("AccountSid", ""),
         messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
@@ -196,12 +221,14 @@ def twilio_inbound(request):
     )
     if found is None or not _twilio_signed(request, found.twilio_auth_token):
         return HttpResponseForbidden()
+    if not _inbound_well_formed(request.POST):
+        return HttpResponseBadRequest()
     text = replies.inbound_receive(
         tenant=found.tenant,
-        message_sid=request.POST.get("MessageSid", ""),
-        from_address=request.POST.get("From", ""),
+        message_sid=request.POST["MessageSid"],
+        from_address=request.POST["From"],
         to_address=request.POST.get("To", ""),
-        body=request.POST.get("Body", ""),
+        body=request.POST.get("Body", "").replace("\x00", ""),
     )
     twiml = MessagingResponse()
     if text:
@@ -221,6 +248,8 @@ def inbox(request):
 @require_POST
 def twilio_status(request, token):
     """Verify, record, answer: Twilio retries slow or failing callbacks (FACTS.md "Statuses")."""
+    if _too_large(request):
+        return HttpResponse(status=413)
     message = (
         Message.objects.select_related("tenant__messaging").filter(callback_token=token).first()
     )

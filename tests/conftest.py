@@ -77,6 +77,20 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(path)
 
 
+# Secrets never in logs: every log record of the suite is searched at the end (issue 11).
+pytest_plugins = ["tests.security.log_secrets"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Failed-login counts (connections/login_throttle.py) live in the cache: none carry over."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # PBKDF2 is slow on purpose (~0.5 s per password); no test is about the hasher itself.

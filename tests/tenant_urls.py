@@ -151,3 +151,115 @@ def tenant_urls() -> list[TenantUrl]:
         samples = {name: _SAMPLES.get(type(c).__name__, "x") for name, c in converters.items()}
         urls.append(TenantUrl(route, pattern.name, list(converters), pattern.callback, samples))
     return urls
+
+
+# --- tenant B's recognisable things (issue 11) ---------------------------------------------------
+# Each factory gives tenant B something with a name no page of tenant A may ever show, and returns
+# those names. tests/security/test_tenant_walk.py makes them all, then greps every page A's people
+# can open. A new kind of tenant data (reminders, API keys, …) adds its factory here.
+
+
+def _b_connection(tenant_b) -> list[str]:
+    from tests.xero_api import xero_connection_create
+
+    xero_connection_create(tenant=tenant_b, name="Bravo Quokka Holdings", xero_tenant_id="b-xt-77")
+    return ["Bravo Quokka Holdings", "b-xt-77"]
+
+
+def _b_messages(tenant_b) -> list[str]:
+    from messaging.models import Message, MessageStatusChange
+
+    sent = Message.objects.create(
+        tenant=tenant_b, kind="invoice_issued", channel="sms", dedup_key="b:walk:1",
+        status="sent", recipient="+64270009911", contact_name="Zebedee Quokka",
+        contact_id="b-contact-zq", body="Bravo body INV-QK-9917", provider_id="SMbravo9917",
+    )  # fmt: skip
+    MessageStatusChange.objects.create(message=sent, to_status="sent", note="Bravo-note-5521")
+    Message.objects.create(
+        tenant=tenant_b, kind="invoice_issued", channel="sms", dedup_key="b:walk:2",
+        status="skipped", error_code="invalid_phone", contact_name="Quintessa Bravo-Phoneless",
+        status_reason="Bravo phoneless reason",
+    )  # fmt: skip
+    return ["+64270009911", "Zebedee Quokka", "INV-QK-9917", "SMbravo9917", "Bravo-note-5521",
+            "Quintessa Bravo-Phoneless", "Bravo phoneless reason"]  # fmt: skip
+
+
+def _b_templates(tenant_b) -> list[str]:
+    from messaging.models import MessageTemplate
+
+    MessageTemplate.objects.filter(tenant=tenant_b).update(body="Bravo template wording 4471")
+    return ["Bravo template wording 4471"]
+
+
+def _b_messaging_settings(tenant_b) -> list[str]:
+    from connections.models import MessagingSettings
+
+    MessagingSettings.objects.update_or_create(
+        tenant=tenant_b,
+        defaults={
+            "twilio_account_sid": "ACbravo0000000000000000000000bbbb",
+            "twilio_auth_token": "bravo-auth-token-should-never-show",
+            "twilio_from_number": "+6498887777",
+            "sendgrid_from_email": "accounts@bravo-quokka.test",
+        },
+    )
+    return ["ACbravo0000000000000000000000bbbb", "bravo-auth-token-should-never-show",
+            "+6498887777", "accounts@bravo-quokka.test"]  # fmt: skip
+
+
+def _b_snapshots(tenant_b) -> list[str]:
+    from billing_events.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot
+
+    InvoiceSnapshot.objects.create(
+        tenant=tenant_b, xero_tenant_id="b-xt-77", invoice_id="b-inv-1", type="ACCREC",
+        status="AUTHORISED", number="INV-BRAVO-3318", reference="Bravo ref 3318",
+        contact_id="b-contact-zq",
+    )  # fmt: skip
+    CreditNoteSnapshot.objects.create(
+        tenant=tenant_b, xero_tenant_id="b-xt-77", credit_note_id="b-cn-1", type="ACCRECCREDIT",
+        status="AUTHORISED", number="CN-BRAVO-6620",
+    )  # fmt: skip
+    ContactSnapshot.objects.create(
+        tenant=tenant_b, xero_tenant_id="b-xt-77", contact_id="b-contact-zq",
+        name="Zebedee Quokka Contact", email="zebedee@bravo-quokka.test",
+    )  # fmt: skip
+    return ["INV-BRAVO-3318", "Bravo ref 3318", "CN-BRAVO-6620", "Zebedee Quokka Contact",
+            "zebedee@bravo-quokka.test"]  # fmt: skip
+
+
+def _b_team(tenant_b) -> list[str]:
+    from connections.members import invitation_create
+
+    owner = tenant_b.memberships.first().user
+    invitation_create(tenant=tenant_b, email="invitee-quokka@bravo.test", invited_by=owner)
+    return [tenant_b.name, owner.email, "invitee-quokka@bravo.test"]
+
+
+def _b_replies_and_pauses(tenant_b) -> list[str]:
+    from billing_events.models import ReminderPause
+    from messaging.models import InboundMessage
+
+    InboundMessage.objects.create(
+        tenant=tenant_b, message_sid="SM" + "b" * 32, channel="sms", from_phone="+64270004455",
+        to="+6498887777", body="Bravo inbound text 8812", intent="other",
+    )  # fmt: skip
+    ReminderPause.objects.create(
+        tenant=tenant_b, contact_id="b-contact-zq", label="Bravo pause 6061"
+    )
+    return ["+64270004455", "Bravo inbound text 8812", "Bravo pause 6061"]
+
+
+OTHER_TENANT_DATA: list[Callable] = [
+    _b_team,
+    _b_replies_and_pauses,
+    _b_connection,
+    _b_messages,
+    _b_templates,
+    _b_messaging_settings,
+    _b_snapshots,
+]
+
+
+def other_tenant_data_create(tenant_b) -> list[str]:
+    """Make all of tenant B's recognisable things; return the strings that give them away."""
+    return [marker for factory in OTHER_TENANT_DATA for marker in factory(tenant_b)]

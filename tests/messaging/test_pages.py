@@ -1,7 +1,10 @@
 """The send log, resend, and the messaging settings page with its test button."""
 
+from datetime import UTC, datetime
+
 import pytest
 import responses
+import time_machine
 from django.db import connection
 
 from connections.models import MessagingSettings
@@ -19,12 +22,21 @@ def failed_message(tenant_a):
     return message
 
 
+@pytest.fixture
+def midday_utc():
+    # Tenant A's zone is UTC: on the wall clock between 21:00 and 08:00 a resend waits for the
+    # end of quiet hours ("scheduled"), so the test fixes the time.
+    with time_machine.travel(datetime(2026, 7, 7, 12, 0, tzinfo=UTC), tick=False):
+        yield
+
+
 def test_the_send_log_lists_and_filters_messages(staff_client, failed_message):
     page = staff_client.get("/messaging/?status=failed").content.decode()
     assert "Aroha Ngata" in page
     assert "Aroha Ngata" not in staff_client.get("/messaging/?status=delivered").content.decode()
 
 
+@pytest.mark.usefixtures("midday_utc")
 def test_staff_can_resend_a_failed_message_as_a_new_linked_one(
     staff_client, failed_message, django_capture_on_commit_callbacks, time_machine
 ):

@@ -1,0 +1,85 @@
+"""Exactly once under concurrency, on SQLite (IMMEDIATE transactions) and PostgreSQL alike.
+
+Real threads, each with its own database connection, against committed data
+(transaction=True): 50 simultaneous deliveries of one webhook, four workers processing the same
+organisation, ten notify() calls racing on one dedup key.
+"""
+
+import threading
+
+import pytest
+import responses
+from django.db import connections
+from django.test import Client
+from django_q import tasks as q_tasks
+
+from billing_events.services import events_process
+from messaging.models import Message
+from messaging.services import notify
+from tests.billing_events.helpers import INVOICE_ID, mock_xero, post_xero_webhook
+from tests.messaging.conftest import MESSAGES_URL
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _in_threads(count: int, work) -> list:
+    """Run work(i) in `count` threads released together; return results or raised errors."""
+    results: list = [None] * count
+    barrier = threading.Barrier(count)
+
+    def run(i):
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as error:  # handed to the test, which asserts there are none
+            results[i] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_fifty_simultaneous_deliveries_of_one_webhook_announce_the_invoice_once(
+    connection, xero_api
+):
+    mock_xero(xero_api, Invoices="invoices__authorised", Contacts="contacts__mobile")
+
+    statuses = _in_threads(
+        50, lambda i: post_xero_webhook(Client(), "invoice_update__single").status_code
+    )
+    assert statuses == [200] * 50  # every delivery stored: nothing lost
+    claimed = _in_threads(4, lambda i: events_process(connection=connection))
+    assert not [c for c in claimed if isinstance(c, Exception)], claimed
+    assert sum(claimed) == 50  # each event claimed by exactly one worker
+
+    issued = Message.objects.filter(dedup_key=f"invoice:{INVOICE_ID}:issued")
+    assert issued.count() == 1
+
+
+def test_ten_racing_notifies_of_one_key_make_one_message_and_one_twilio_call(
+    tenant_a, twilio_a, aroha, invoice_context, noon, monkeypatch
+):
+    monkeypatch.setattr(q_tasks.Conf, "SYNC", True)  # the dispatch kick runs in the same thread
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as twilio:
+        twilio.add(
+            responses.POST, MESSAGES_URL, status=201,
+            json={"sid": "SM" + "a" * 32, "status": "queued"},
+        )  # fmt: skip
+        results = _in_threads(
+            10,
+            lambda i: notify(
+                tenant=tenant_a, kind="invoice_issued", contact=aroha, context=invoice_context,
+                dedup_key="invoice:race:issued", invoice_id="race",
+            ),
+        )  # fmt: skip
+        posts = [call for call in twilio.calls if call.request.method == "POST"]
+    assert not [r for r in results if isinstance(r, Exception)], results
+    message = Message.objects.get(dedup_key="invoice:race:issued")
+    assert {r[0].pk for r in results} == {message.pk}
+    assert len(posts) == 1
+    assert message.status == "sent" and message.provider_id == "SM" + "a" * 32
