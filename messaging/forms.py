@@ -35,8 +35,9 @@ class MessagingSettingsForm(forms.ModelForm):
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
                 help_text="Stored (encrypted). Leave blank to keep it." if stored else "",
             )
-        self.fields["validity_period_seconds"].min_value = 1
-        self.fields["validity_period_seconds"].max_value = 36_000
+        if "validity_period_seconds" in self.fields:
+            self.fields["validity_period_seconds"].min_value = 1
+            self.fields["validity_period_seconds"].max_value = 36_000
 
 
 class TestMessageForm(forms.Form):

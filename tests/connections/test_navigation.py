@@ -63,4 +63,4 @@ def test_a_page_under_another_sections_address_marks_only_its_own_section(staff_
 def test_owner_sections_fold_under_settings_which_is_marked_when_one_of_them_is_open(owner_client):
     page = owner_client.get("/connections/").text
     assert '<summary class="current">Settings</summary>' in page
-    assert '<summary>Settings</summary>' in owner_client.get("/").text
+    assert "<summary>Settings</summary>" in owner_client.get("/").text
