@@ -101,12 +101,14 @@ def review_summary(*, tenant: Tenant) -> ReviewSummary:
 
 def templates_review_record(*, tenant: Tenant) -> None:
     """An owner said "Looks good" to the templates and reminder schedule (the checklist asks)."""
-    Tenant.objects.filter(pk=tenant.pk).update(templates_reviewed_at=now())
+    tenant.templates_reviewed_at = now()
+    tenant.save(update_fields=["templates_reviewed_at"])
 
 
 def onboarding_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
     """Text the owner through the tenant's Twilio account; remember that Twilio accepted it."""
     accepted, words = messaging_test_send(tenant=tenant, phone=phone)
     if accepted:
-        Tenant.objects.filter(pk=tenant.pk).update(test_message_sent_at=now())
+        tenant.test_message_sent_at = now()
+        tenant.save(update_fields=["test_message_sent_at"])
     return accepted, words

@@ -114,7 +114,7 @@ def test_the_review_shows_templates_and_reminder_stages_and_looks_good_is_record
     page = owner_client.get("/welcome/review/").text
     assert "Step 4 of 5" in page
     assert "has sent you invoice" in page  # the default invoice SMS
-    assert "days after the due date" in page
+    assert "1 day after the due date" in page and "7 days after the due date" in page
     assert owner_client.post("/welcome/review/")["Location"] == "/welcome/test/"
     tenant_a.refresh_from_db()
     assert tenant_a.templates_reviewed_at is not None
