@@ -24,4 +24,4 @@ USER dunwell
 EXPOSE 8000
 
 # Web: gunicorn. Worker: docker run IMAGE python manage.py qcluster
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4", "--access-logfile", "-"]

@@ -54,3 +54,20 @@ check-deploy: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+# --- Benchmarks (bench/RESULTS.md; not part of `make test`; needs PostgreSQL, Redis and wrk) ---
+.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep
+bench: bench-ingest bench-calls bench-e2e bench-sweep
+
+bench-ingest: $(VENV)/.installed
+	$(PY) -m bench.ingest --threads 1 --profile --repeat 3
+	$(PY) -m bench.ingest --threads 4
+
+bench-calls: $(VENV)/.installed
+	$(PY) -m bench.calls --profile
+
+bench-e2e: $(VENV)/.installed
+	$(PY) -m bench.e2e --events 150 --organisations 30 --rate 10
+
+bench-sweep: $(VENV)/.installed
+	$(PY) -m bench.sweep --sizes 5x50,20x50,50x200

@@ -159,14 +159,25 @@ def occurrences_for(*, stages, due_date: date) -> list[Occurrence]:
 
 
 def occurrence_due(
-    *, occurrences: list[Occurrence], sent: list[Sent], today: date, skip_missed: bool
+    *,
+    occurrences: list[Occurrence],
+    sent: list[Sent],
+    today: date,
+    skip_missed: bool,
+    starts_on: date | None = None,
 ) -> tuple[Occurrence | None, str]:
-    """The occurrence to send today, or (the one held back, why), or (None, "")."""
+    """The occurrence to send today, or (the one held back, why), or (None, "").
+
+    `starts_on` is the day the organisation was imported: a stage that fell due before Dunwell
+    was connected was not missed by an outage, it is the past, and is never caught up.
+    """
     last = max(sent, key=lambda s: s.sent_on, default=None)
     if last and last.sent_on >= today:
         return None, ""
     done = {s.occurrence for s in sent}
     floor = max((s.scheduled_on for s in sent), default=date.min)
+    if starts_on:
+        floor = max(floor, starts_on - timedelta(days=1))
     due = [o for o in occurrences if floor < o.day <= today and o.key not in done]
     if not due:
         return None, ""
@@ -207,6 +218,7 @@ class _Book:
     contacts: dict[str, ContactSnapshot]
     pauses: list[ReminderPause]
     sent: dict[str, list[Sent]] = field(default_factory=dict)
+    starts_on: date | None = None
 
 
 def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
@@ -222,7 +234,8 @@ def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
     ).order_by("due_date", "number", "invoice_id")
 
 
-def _book(*, tenant: Tenant, xero_tenant_id: str, until: date, invoice_ids=None) -> _Book:
+def _book(*, connection, until: date, invoice_ids=None) -> _Book:
+    tenant, xero_tenant_id = connection.tenant, connection.xero_tenant_id
     settings = reminder_defaults_create(tenant=tenant)
     stages = list(ReminderStage.objects.filter(tenant=tenant, is_active=True))
     invoices = _open_invoices(
@@ -255,7 +268,17 @@ def _book(*, tenant: Tenant, xero_tenant_id: str, until: date, invoice_ids=None)
             )
         ),
         sent=sent,
+        starts_on=_import_day(connection),
     )
+
+
+def _import_day(connection) -> date | None:
+    imported_at = (
+        OrganisationSync.objects.filter(xero_tenant_id=connection.xero_tenant_id)
+        .values_list("imported_at", flat=True)
+        .first()
+    )
+    return local_date(connection=connection, at=imported_at) if imported_at else None
 
 
 def _is_paused(book: _Book, invoice: InvoiceSnapshot, day: date) -> bool:
@@ -295,6 +318,7 @@ def reminder_plan(book: _Book, *, day: date) -> list[PlanItem]:
             sent=book.sent.get(invoice.invoice_id, []),
             today=day,
             skip_missed=book.settings.skip_missed,
+            starts_on=book.starts_on,
         )
         if occurrence is None:
             continue
@@ -434,7 +458,7 @@ def sweep_run(*, connection, as_of: datetime) -> SweepRun | None:
     try:
         _snapshots_refresh_if_stale(connection=connection)
         _contacts_fetch_missing(connection=connection, until=day + PREVIEW_HORIZON)
-        book = _book(tenant=connection.tenant, xero_tenant_id=connection.xero_tenant_id, until=day)
+        book = _book(connection=connection, until=day)
         due = [
             item
             for item in reminder_plan(book, day=day)
@@ -481,12 +505,7 @@ def _batch_send(*, connection, run: SweepRun, batch: list[PlanItem], day: date) 
             unconfirmed_invoice_ids=run.unconfirmed_invoice_ids
         )
     # Decide again on what Xero just said: paid, voided and deleted invoices have left the book.
-    book = _book(
-        tenant=connection.tenant,
-        xero_tenant_id=connection.xero_tenant_id,
-        until=day,
-        invoice_ids=sorted(returned),
-    )
+    book = _book(connection=connection, until=day, invoice_ids=sorted(returned))
     sent = 0
     for item in reminder_plan(book, day=day):
         if item.action == SEND:
@@ -620,7 +639,7 @@ def reminders_preview(
     for connection in connections_active().filter(tenant=tenant):
         today = local_date(connection=connection, at=as_of)
         last = today + timedelta(days=days - 1)
-        book = _book(tenant=tenant, xero_tenant_id=connection.xero_tenant_id, until=last)
+        book = _book(connection=connection, until=last)
         done_today = SweepRun.objects.filter(
             xero_tenant_id=connection.xero_tenant_id, local_date=today, status=SweepRun.Status.DONE
         ).exists()

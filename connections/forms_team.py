@@ -11,7 +11,6 @@ import phonenumbers
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
-from phonenumbers import geocoder
 
 from connections.models import Tenant
 
@@ -32,6 +31,11 @@ def timezone_choices() -> tuple[tuple[str, str], ...]:
 def country_choices() -> tuple[tuple[str, str], ...]:
     """Every region phonenumbers knows, as "New Zealand (+64)", sorted by name."""
     choices = []
+    # Imported here, not at the top: phonenumbers' geocoder loads ~90 MB of place names that
+    # every web and django-q2 worker process would otherwise carry without ever rendering
+    # this form (bench/RESULTS.md "Memory").
+    from phonenumbers import geocoder
+
     for region in phonenumbers.SUPPORTED_REGIONS:
         example = phonenumbers.example_number(region)
         name = geocoder.country_name_for_number(example, "en") if example else ""

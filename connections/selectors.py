@@ -20,6 +20,19 @@ def connection_for_xero_tenant(xero_tenant_id: str) -> XeroConnection | None:
     return connections_active().filter(xero_tenant_id=xero_tenant_id).first()
 
 
+def tenant_ids_for_xero_tenants(xero_tenant_ids) -> dict[str, int]:
+    """`tenantId` → Dunwell tenant id of the active connections among them, in one query.
+
+    What the webhook receiver needs to route a delivery; it loads no grant, so no token is
+    decrypted on the request Xero is timing (bench/RESULTS.md "Webhook ingest").
+    """
+    return dict(
+        connections_active()
+        .filter(xero_tenant_id__in=list(xero_tenant_ids))
+        .values_list("xero_tenant_id", "tenant_id")
+    )
+
+
 def connections_for_tenant(*, tenant: Tenant) -> QuerySet[XeroConnection]:
     """The tenant's organisations that are not disconnected."""
     return (

@@ -190,8 +190,10 @@ def _draft(
     return message
 
 
-def _hold_for_quiet_hours(message: Message) -> None:
-    until = quiet_hours_end(tenant=message.tenant, phone=_phone_of(message), at=timezone.now())
+def _hold_for_quiet_hours(message: Message, *, at: datetime | None = None) -> None:
+    until = quiet_hours_end(
+        tenant=message.tenant, phone=_phone_of(message), at=at or timezone.now()
+    )
     if until:
         message.status = Status.SCHEDULED
         message.send_after = message.next_attempt_at = until
@@ -537,6 +539,8 @@ def message_status_record(
     _record(message, from_status=before, note=f"Twilio: {provider_status}")
     if error_code == "21610":
         optout_add(tenant=message.tenant, phone=message.recipient, source="Twilio error 21610")
+    if provider_status == "undelivered" and error_code == UNREACHABLE:
+        _retry_unreachable_later(message)
     return True
 
 
@@ -622,11 +626,17 @@ def message_resend(*, message: Message, by_user) -> Message:
     # The key counts only resends that themselves failed: a double click, or a second click
     # while the first resend is on its way, lands on the same key and the constraint keeps one.
     number = message.resends.filter(status__in=(Status.FAILED, Status.UNDELIVERED)).count() + 1
+    again = _another_try(message, dedup_key=f"{message.dedup_key}:resend:{number}")
+    return _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
+
+
+def _another_try(message: Message, *, dedup_key: str, not_before: datetime | None = None):
+    """An unsaved copy of `message` linked to it, held for quiet hours or skipped if opted out."""
     again = Message(
         tenant=message.tenant,
         kind=message.kind,
         channel=message.channel,
-        dedup_key=f"{message.dedup_key}:resend:{number}",
+        dedup_key=dedup_key,
         template=message.template,
         recipient=message.recipient,
         contact_id=message.contact_id,
@@ -638,11 +648,33 @@ def message_resend(*, message: Message, by_user) -> Message:
         content_variables=message.content_variables,
         resend_of=message,
     )
+    if not_before:
+        again.status = Status.SCHEDULED
+        again.send_after = again.next_attempt_at = not_before
     if _is_opted_out(again):
         _skip(again, "opted_out", "The recipient opted out (replied STOP).")
     else:
-        _hold_for_quiet_hours(again)
-    return _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
+        _hold_for_quiet_hours(again, at=not_before)
+    return again
+
+
+# FACTS.md "Twilio": 30003 (handset switched off or out of coverage) is transient — one later
+# retry, hours apart. The retry has its own dedup key, so a repeated callback makes it once, and
+# a retry that is itself unreachable is not retried again.
+UNREACHABLE = "30003"
+UNREACHABLE_RETRY_AFTER = timedelta(hours=4)
+_UNREACHABLE_SUFFIX = ":unreachable-retry"
+
+
+def _retry_unreachable_later(message: Message) -> None:
+    if message.dedup_key.endswith(_UNREACHABLE_SUFFIX):
+        return
+    again = _another_try(
+        message,
+        dedup_key=message.dedup_key + _UNREACHABLE_SUFFIX,
+        not_before=timezone.now() + UNREACHABLE_RETRY_AFTER,
+    )
+    _insert_once(again, note="The handset was unreachable (30003): one more try later.")
 
 
 # One click resends at most this many; the rest stay listed for the next click.

@@ -159,3 +159,20 @@ def test_the_poll_interval_is_a_setting_of_the_organisation(connection, xero_api
     assert OrganisationSync.objects.get().next_poll_at == datetime.fromisoformat(
         "2026-11-20T11:00:00+00:00"
     )
+
+
+def test_an_invoice_approved_after_connecting_but_before_the_import_is_announced(
+    client, new_connection, xero_api
+):
+    # Connected, then the invoice is approved in Xero before the (lazy) first import has run.
+    approved = api_json("invoices__authorised")
+    moment = new_connection.connected_at + timedelta(minutes=1)
+    approved["Invoices"][0]["UpdatedDateUTC"] = f"/Date({int(moment.timestamp() * 1000)}+0000)/"
+    xero_api.upsert("GET", f"{API}/Invoices", json=approved)
+    mock_xero(xero_api, Contacts="contacts__mobile")
+
+    assert post_xero_webhook(client, "invoice_update__single").status_code == 200
+    events_process_task(XERO_TENANT_ID)
+
+    assert announced("invoice_issued") == [f"invoice:{INVOICE_ID}:issued"]
+    assert OrganisationSync.objects.get().last_polled_at <= new_connection.connected_at

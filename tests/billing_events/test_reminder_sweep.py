@@ -278,3 +278,14 @@ def test_the_30_day_preview_is_what_the_sweep_then_does_day_by_day(new_connectio
     }
     messages = {(m.invoice_id, m.dedup_key.rsplit(":", 1)[-1]) for m in _reminder_messages()}
     assert len(messages) == len(sending)
+
+
+def test_stages_that_fell_due_before_connecting_are_not_caught_up(new_connection, xero):
+    # 11 days overdue when the tenant connects Dunwell: +1 and +7 are the past, not an outage.
+    xero.only("INV-0142")
+    xero.due_on(date(2026, 12, 1), "INV-0142")
+    import_at(new_connection, "2026-12-12 08:00")
+    for day in _days("2026-12-12", "2026-12-16"):
+        sweep_at(new_connection, f"{day} 09:05")
+
+    assert reminders_of("INV-0142") == [("overdue_14", "2026-12-15")]

@@ -1,5 +1,6 @@
 """Dispatch through Twilio: exactly one text per notification, whatever goes wrong."""
 
+import json
 from datetime import timedelta
 from urllib.parse import parse_qs
 
@@ -242,3 +243,33 @@ def test_email_goes_through_sendgrid_and_202_means_queued(
     assert (message.status, message.provider_id) == (Message.Status.SENT, "sg-123")
     assert message.subject == "Invoice INV-0142 from Alpha Plumbing"
     assert responses.calls[0].request.headers["Authorization"] == "Bearer SG.secret-key"
+
+
+@responses.activate
+def test_whatsapp_sends_the_approved_template_with_its_variables(
+    tenant_a, aroha, invoice_context, django_capture_on_commit_callbacks
+):
+    from connections.models import MessagingSettings
+    from messaging.models import MessageTemplate
+
+    MessagingSettings.objects.filter(tenant=tenant_a).update(whatsapp_from="+6498880001")
+    MessageTemplate.objects.create(
+        tenant=tenant_a, kind="invoice_issued", channel="whatsapp",
+        content_sid="HX" + "b" * 32,
+        content_variables={"1": "{{ first_name }}", "2": "{{ invoice_number }}"},
+    )  # fmt: skip
+    twilio_reply(responses, "message_create__queued", 201)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (message,) = notify(tenant=tenant_a, kind="invoice_issued", contact=aroha,
+                            context=invoice_context, dedup_key="invoice:INV-0142:issued",
+                            channels=["whatsapp"])  # fmt: skip
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.SENT
+    form = parse_qs(responses.calls[0].request.body)
+    assert form["To"] == ["whatsapp:+64211234567"]
+    assert form["From"] == ["whatsapp:+6498880001"]
+    assert form["ContentSid"] == ["HX" + "b" * 32]
+    assert json.loads(form["ContentVariables"][0]) == {"1": "Aroha", "2": "INV-0142"}
+    assert "Body" not in form

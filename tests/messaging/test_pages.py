@@ -28,6 +28,8 @@ def test_the_send_log_lists_and_filters_messages(staff_client, failed_message):
     assert "Aroha Ngata" not in staff_client.get("/messaging/?status=delivered").content.decode()
 
 
+# Midday UTC: tenant_a's zone is UTC and its quiet hours (21:00–08:00) would hold the resend.
+@time_machine.travel("2026-07-01 12:00:00+00:00")
 def test_staff_can_resend_a_failed_message_as_a_new_linked_one(
     staff_client, failed_message, django_capture_on_commit_callbacks
 ):

@@ -6,8 +6,8 @@ import pytest
 import responses
 
 from messaging.models import Message
-from messaging.services import messages_poll_unfinished
-from tests.messaging.conftest import ACCOUNT_SID, post_twilio, twilio_reply
+from messaging.services import messages_due_run, messages_poll_unfinished
+from tests.messaging.conftest import ACCOUNT_SID, NOON_IN_NZ, post_twilio, twilio_reply
 
 pytestmark = pytest.mark.usefixtures("twilio_a")
 
@@ -78,3 +78,35 @@ def test_messages_not_final_after_12_hours_are_looked_up(sent_message, time_mach
     assert messages_poll_unfinished() == 1
     sent_message.refresh_from_db()
     assert sent_message.status == "delivered"
+
+
+def test_an_unreachable_handset_gets_one_more_try_hours_later(
+    client, sent_message, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(NOON_IN_NZ, tick=False)
+    for _ in range(2):  # Twilio may repeat the callback: still one retry
+        post_twilio(client, _url(sent_message), "status__undelivered__30003")
+
+    (retry,) = Message.objects.filter(resend_of=sent_message)
+    assert retry.status == "scheduled"
+    assert retry.send_after == NOON_IN_NZ + timedelta(hours=4)
+    assert retry.body == sent_message.body
+
+    time_machine.move_to(NOON_IN_NZ + timedelta(hours=4, minutes=1), tick=False)
+    with responses.RequestsMock() as twilio:
+        twilio_reply(twilio, "message_create__queued", 201)
+        with django_capture_on_commit_callbacks(execute=True):
+            messages_due_run()
+    retry.refresh_from_db()
+    assert retry.status == "sent"
+
+    # Unreachable again: no third attempt.
+    post_twilio(client, _url(retry), "status__undelivered__30003")
+    assert Message.objects.count() == 2
+
+
+def test_an_unknown_number_is_not_retried(client, sent_message):
+    post_twilio(client, _url(sent_message), "status__undelivered__30005")
+    sent_message.refresh_from_db()
+    assert (sent_message.status, sent_message.error_code) == ("undelivered", "30005")
+    assert Message.objects.count() == 1

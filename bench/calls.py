@@ -1,0 +1,153 @@
+"""Benchmark 2: Xero API calls per notification, Dunwell's pipeline against the naive path.
+
+The same 1,000 invoice events for 200 organisations (bench/workload.py) go, in one run, through
+- the naive integration (bench/naive.py: per event GET invoice, GET contact, send), and
+- Dunwell's real pipeline in this process: events_store (what the webhook view calls) →
+  events_process_task (what the worker runs) → message_dispatch (what the dispatch task runs),
+  on PostgreSQL, against the same stand-in, whose counters are the figures.
+
+Dunwell is measured three ways, each on a fresh database:
+- backlog/cold: all events stored before a worker gets to them (a burst, or a busy queue), and no
+  contact known yet — the first day after connecting;
+- backlog/warm: a second 1,000 events for the same organisations and customers (steady state:
+  contacts are cached and kept fresh by CONTACT webhooks and the poll);
+- arrival: every delivery processed as soon as it is stored (an idle worker: least batching).
+
+    python -m bench.calls [--events 1000] [--organisations 200] [--profile]
+"""
+
+import argparse
+import cProfile
+import io
+import pstats
+import time
+
+from bench import common
+from bench.naive import naive_run
+from bench.workload import body, deliveries, summary
+
+DB = "bench_calls"
+
+
+def _fresh(organisations: int) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    url = common.database_fresh(DB)
+    common.migrate(common.env(database_url=url))
+    common.seed(organisations=organisations)
+
+
+def _dispatch_pending() -> int:
+    from messaging.models import Message
+    from messaging.services import message_dispatch
+
+    sent = 0
+    for message in Message.objects.select_related("tenant").filter(status="pending"):
+        message_dispatch(message=message)
+        sent += 1
+    return sent
+
+
+def _store(batches) -> None:
+    from billing_events.services import events_store
+
+    for delivery in batches:
+        events_store(raw_body=body(delivery))
+
+
+def _process_due() -> None:
+    from billing_events.services import events_due_xero_tenant_ids
+    from billing_events.tasks import events_process_task
+
+    for xero_tenant_id in events_due_xero_tenant_ids():
+        events_process_task(xero_tenant_id)
+
+
+def _measure(label: str, batches, run) -> dict:
+    from messaging.models import Message
+
+    common.standin_reset()
+    before = Message.objects.count()
+    started = time.monotonic()
+    run(batches)
+    sent = _dispatch_pending()
+    seconds = time.monotonic() - started
+    stats = common.standin_get("/_stats")
+    workload = summary(batches)
+    notifications = Message.objects.count() - before
+    return {
+        "scenario": label,
+        "workload": workload,
+        "seconds": round(seconds, 2),
+        "notifications_created": notifications,
+        "messages_dispatched": sent,
+        "xero_calls": stats["xero_calls"],
+        "xero_calls_by_kind": stats["xero_calls_by_kind"],
+        "xero_429": stats["xero_429_total"],
+        "twilio_messages": stats["twilio_messages"],
+        "xero_calls_per_notification": round(stats["xero_calls"] / max(notifications, 1), 3),
+        "xero_calls_per_event": round(stats["xero_calls"] / workload["events"], 3),
+    }
+
+
+def backlog(batches) -> None:
+    _store(batches)
+    _process_due()
+
+
+def arrival(batches) -> None:
+    from billing_events.tasks import events_process_task
+
+    for delivery in batches:
+        _store([delivery])
+        for xero_tenant_id in sorted({e["tenantId"] for e in delivery["events"]}):
+            events_process_task(xero_tenant_id)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=1000)
+    parser.add_argument("--organisations", type=int, default=200)
+    parser.add_argument("--profile", action="store_true", help="cProfile the cold backlog run")
+    args = parser.parse_args()
+    wave1 = deliveries(events=args.events, organisations=args.organisations, wave=1)
+    wave2 = deliveries(events=args.events, organisations=args.organisations, wave=2)
+
+    with common.standin():
+        common.standin_reset()
+        naive = naive_run(wave1)
+        naive_stats = common.standin_get("/_stats")
+        naive.update(
+            xero_calls=naive_stats["xero_calls"],
+            xero_429=naive_stats["xero_429_total"],
+            twilio_messages=naive_stats["twilio_messages"],
+        )
+
+        common.apply_env(database_url=f"{common.PG}/{DB}")
+        results = []
+        _fresh(args.organisations)
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        results.append(_measure("backlog/cold", wave1, backlog))
+        if profiler:
+            profiler.disable()
+        results.append(_measure("backlog/warm", wave2, backlog))
+        _fresh(args.organisations)
+        results.append(_measure("arrival/cold", wave1, arrival))
+
+    for result in results:
+        result["fewer_xero_calls_than_naive"] = round(
+            naive["xero_calls"] / max(result["xero_calls"], 1), 1
+        )
+    output = {"naive": naive, "dunwell": results}
+    if profiler:
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+        output["profile_top_cumulative"] = text.getvalue().splitlines()[:60]
+    common.record("calls", output)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""Shared pieces of the benchmarks: environment, databases, stand-in, seeding, processes, stats.
+
+Every benchmark runs Dunwell as production would (DEBUG=0, so no query log grows in memory),
+against bench/standin.py on loopback, with databases of its own (never `postgres` or a `wt_*`).
+"""
+
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+STANDIN_PORT = int(os.getenv("BENCH_STANDIN_PORT", "8765"))
+WEB_PORT = int(os.getenv("BENCH_WEB_PORT", "8766"))
+STANDIN = f"http://127.0.0.1:{STANDIN_PORT}"
+PG = os.getenv("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+REDIS_URL = os.getenv("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
+WEBHOOK_KEY = "bench-webhook-key-3b1f0c"
+NAMESPACE = uuid.UUID("0b6a4a4e-2f0e-4f7e-b3f7-5b0c1a2d9e10")
+
+# A fixed, throwaway Fernet key: the benchmark databases hold no real secrets.
+BENCH_ENV = {
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-" + "k" * 60,
+    "FIELD_ENCRYPTION_KEYS": "2XKq8oQmZ0cV1f7q3mJ2Jt3yq6Gv2bJ4mC5yX9zWc0s=",
+    "SECURE_SSL_REDIRECT": "0",  # loopback http; production sits behind TLS
+    "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "PUBLIC_BASE_URL": f"http://127.0.0.1:{WEB_PORT}",
+    "XERO_WEBHOOK_KEY": WEBHOOK_KEY,
+    "XERO_API_URL": STANDIN,
+    "XERO_IDENTITY_URL": STANDIN,
+    "XERO_LOGIN_URL": STANDIN,
+    "TWILIO_API_URL": STANDIN,
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_SETTINGS_MODULE": "config.settings",
+}
+
+
+def org_id(index: int) -> str:
+    """The Xero tenantId of the benchmark's organisation number `index`."""
+    return str(uuid.uuid5(NAMESPACE, f"org:{index}"))
+
+
+def env(*, database_url: str, redis_url: str = "", **extra) -> dict:
+    values = {**os.environ, **BENCH_ENV, "DATABASE_URL": database_url, **extra}
+    values.pop("REDIS_URL", None)
+    if redis_url:
+        values["REDIS_URL"] = redis_url
+    return values
+
+
+def apply_env(**kwargs) -> None:
+    """For benchmarks that run Dunwell in their own process: set the environment, then setup."""
+    os.environ.clear()
+    os.environ.update(env(**kwargs))
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def database_fresh(name: str, *, sqlite: bool = False) -> str:
+    """An empty database called `name` (PostgreSQL, or a SQLite file under bench/out)."""
+    if sqlite:
+        OUT.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{OUT / name}.sqlite3{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{OUT / name}.sqlite3"
+    assert name.startswith("bench_"), "benchmarks only ever touch bench_* databases"
+    host = ["-U", "postgres", "-h", "127.0.0.1"]
+    subprocess.run(["dropdb", *host, "--if-exists", "--force", name], check=True)
+    subprocess.run(["createdb", *host, name], check=True)
+    return f"{PG}/{name}"
+
+
+def migrate(environment: dict) -> None:
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=environment, check=True
+    )
+
+
+def seed(*, organisations: int, quiet_hours: bool = False) -> None:
+    """Tenants with one active Xero organisation each, Twilio settings, and default templates.
+
+    Imported a day ago (as if connected yesterday), token valid for a day (no refresh in the
+    measured runs), quiet hours off so every message is due now — unless `quiet_hours`.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from billing_events.models import OrganisationSync
+    from connections.models import MessagingSettings, XeroConnection, XeroGrant
+    from connections.services import tenant_create
+
+    now = timezone.now()
+    for index in range(organisations):
+        with transaction.atomic():
+            hours = {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
+            if quiet_hours:
+                hours = {}
+            tenant, _ = tenant_create(
+                name=f"Bench {index}", owner_email=f"owner{index}@bench.example", **hours
+            )
+            grant = XeroGrant.objects.create(
+                tenant=tenant,
+                access_token="bench-access",
+                refresh_token="bench-refresh",
+                expires_at=now + timedelta(days=1),
+            )
+            XeroConnection.objects.create(
+                tenant=tenant,
+                grant=grant,
+                xero_tenant_id=org_id(index),
+                connection_id=str(uuid.uuid4()),
+                name=f"Bench Org {index}",
+                country_code="NZ",
+                timezone="Pacific/Auckland",
+                currency="NZD",
+            )
+            MessagingSettings.objects.create(
+                tenant=tenant,
+                twilio_account_sid="AC" + uuid.uuid5(NAMESPACE, f"ac{index}").hex,
+                twilio_auth_token="bench-auth-token",
+                twilio_from_number="+6498876543",
+            )
+            OrganisationSync.objects.create(
+                tenant=tenant,
+                xero_tenant_id=org_id(index),
+                imported_at=now - timedelta(days=1),
+                last_polled_at=now - timedelta(days=1),
+                next_poll_at=now + timedelta(days=1),  # keep the poll out of the measurement
+            )
+
+
+# --- processes -------------------------------------------------------------------------------
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except OSError as error:
+            if getattr(error, "code", None):  # an HTTP error answer: the server is up
+                return
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+@contextmanager
+def process(args: list[str], *, environment: dict | None = None, ready_url: str = "", log=""):
+    """Start a process in its own group; stop that group (and only it) on the way out."""
+    OUT.mkdir(exist_ok=True)
+    out = open(OUT / log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
+    proc = subprocess.Popen(
+        args, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        if ready_url:
+            wait_http(ready_url)
+        yield proc
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=15)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        if log:
+            out.close()
+
+
+@contextmanager
+def standin(**settings):
+    environment = {**os.environ, **{k: str(v) for k, v in settings.items()}}
+    with process(
+        [PYTHON, str(BENCH / "standin.py"), "--port", str(STANDIN_PORT)],
+        environment=environment,
+        ready_url=f"{STANDIN}/_stats",
+        log="standin.log",
+    ) as proc:
+        yield proc
+
+
+def standin_get(path: str):
+    return json.load(urllib.request.urlopen(f"{STANDIN}{path}", timeout=30))
+
+
+def standin_reset() -> None:
+    urllib.request.urlopen(urllib.request.Request(f"{STANDIN}/_reset", method="POST"), timeout=5)
+
+
+def peak_rss_mb(pids) -> dict[int, float]:
+    """VmHWM (peak resident set) of each process, read while it is still alive."""
+    peaks = {}
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks[pid] = int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return peaks
+
+
+def children(pid: int) -> list[int]:
+    import psutil
+
+    try:
+        return [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+# --- statistics and recording ---------------------------------------------------------------
+
+
+def percentile(values, q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q
+    low = int(k)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def median(values):
+    return statistics.median(values)
+
+
+def record(name: str, result: dict) -> None:
+    """Write the figures to bench/out/<name>.json and print them."""
+    OUT.mkdir(exist_ok=True)
+    (OUT / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
+    print(json.dumps(result, indent=2, default=str))
+
+
+def load_average() -> list[str]:
+    return Path("/proc/loadavg").read_text().split()[:3]
+
+
+def have(tool: str) -> bool:
+    return shutil.which(tool) is not None

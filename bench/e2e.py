@@ -1,0 +1,167 @@
+"""Benchmark 3: end to end — signed webhooks in, texts accepted by the stand-in Twilio out.
+
+gunicorn (2 workers) receives the deliveries; a real `manage.py qcluster` with 1 or 2 workers
+processes them (billing_events → messaging → dispatch through the twilio SDK). Brokers: the ORM
+broker on SQLite, the ORM broker on PostgreSQL, Redis (on PostgreSQL). Latency of a text is
+from the POST of the delivery that first carried its invoice to the stand-in's 201.
+
+    python -m bench.e2e [--events 300] [--organisations 50] [--rate 20]
+    python -m bench.e2e --only pg-orm --workers 2      (one configuration)
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from bench import common
+from bench.workload import body, deliveries, summary
+from billing_events.webhooks import xero_signature
+
+CONFIGS = ("sqlite-orm", "pg-orm", "redis")
+
+
+def _database(config: str) -> str:
+    return common.database_fresh("bench_e2e", sqlite=config == "sqlite-orm")
+
+
+def _post_all(batches, rate: float) -> dict[str, float]:
+    """POST each delivery at `rate` per second; return each invoice's first POST time."""
+    first_seen: dict[str, float] = {}
+    url = f"http://127.0.0.1:{common.WEB_PORT}/webhooks/xero/"
+    start = time.time()
+    threads = []
+
+    def post(raw: bytes):
+        request = urllib.request.Request(
+            url,
+            data=raw,
+            headers={"x-xero-signature": xero_signature(body=raw, key=common.WEBHOOK_KEY)},
+        )
+        urllib.request.urlopen(request, timeout=30).read()
+
+    for i, delivery in enumerate(batches):
+        time.sleep(max(0.0, start + i / rate - time.time()))
+        for event in delivery["events"]:
+            first_seen.setdefault(event["resourceId"], time.time())
+        thread = threading.Thread(target=post, args=(body(delivery),))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    return first_seen
+
+
+def run_one(config: str, workers: int, *, events: int, organisations: int, rate: float) -> dict:
+    redis_url = common.REDIS_URL if config == "redis" else ""
+    url = _database(config)
+    environment = common.env(database_url=url, redis_url=redis_url, Q_WORKERS=str(workers))
+    common.migrate(environment)
+    common.apply_env(database_url=url, redis_url=redis_url)
+    common.seed(organisations=organisations)
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    batches = deliveries(events=events, organisations=organisations, wave=3)
+    expected = summary(batches)["unique_invoices"]
+    common.standin_reset()
+    gunicorn = [
+        str(common.ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "2",
+        "--bind", f"127.0.0.1:{common.WEB_PORT}",
+    ]  # fmt: skip
+    with (
+        common.process(
+            gunicorn,
+            environment=environment,
+            ready_url=f"http://127.0.0.1:{common.WEB_PORT}/healthz",
+            log=f"e2e-{config}-{workers}-web.log",
+        ),
+        common.process(
+            [common.PYTHON, "manage.py", "qcluster"],
+            environment=environment,
+            log=f"e2e-{config}-{workers}-qcluster.log",
+        ) as cluster,
+    ):
+        time.sleep(3)  # the cluster forks its workers
+        first_seen = _post_all(batches, rate)
+        deadline = time.time() + 180
+        while common.standin_get("/_stats")["twilio_messages"] < expected:
+            if time.time() > deadline:
+                break
+            time.sleep(0.5)
+        peaks = common.peak_rss_mb(common.children(cluster.pid) + [cluster.pid])
+    accepted = {sid: at for sid, at, _to in common.standin_get("/_messages")}
+    stats = common.standin_get("/_stats")
+
+    from messaging.models import Message
+
+    latencies = [
+        accepted[sid] - first_seen[invoice_id]
+        for sid, invoice_id in Message.objects.exclude(provider_id="").values_list(
+            "provider_id", "invoice_id"
+        )
+        if sid in accepted and invoice_id in first_seen
+    ]
+    start = min(first_seen.values())
+    end = max(accepted.values(), default=start)
+    return {
+        "config": config,
+        "q_workers": workers,
+        "expected_messages": expected,
+        "messages_accepted": len(accepted),
+        "messages_per_second": round(len(accepted) / max(end - start, 1e-9), 2),
+        "offered_events_per_second": round(rate * events / len(batches), 1),
+        "latency_p50_s": round(common.percentile(latencies, 0.5), 2),
+        "latency_p95_s": round(common.percentile(latencies, 0.95), 2),
+        "xero_calls": stats["xero_calls"],
+        "xero_429": stats["xero_429_total"],
+        "qcluster_peak_rss_mb": {str(k): round(v, 1) for k, v in sorted(peaks.items())},
+        "load_average_after": common.load_average(),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=300)
+    parser.add_argument("--organisations", type=int, default=50)
+    parser.add_argument("--rate", type=float, default=20, help="deliveries per second")
+    parser.add_argument("--only", choices=CONFIGS)
+    parser.add_argument("--workers", type=int)
+    args = parser.parse_args()
+    if args.only:
+        result = run_one(
+            args.only,
+            args.workers,
+            events=args.events,
+            organisations=args.organisations,
+            rate=args.rate,
+        )
+        print("RESULT " + json.dumps(result))
+        return
+    results = []
+    with common.standin():
+        for config in CONFIGS:
+            for workers in (1, 2):
+                # A process per configuration: Django's database settings are fixed at setup.
+                out = subprocess.run(
+                    [sys.executable, "-m", "bench.e2e", "--only", config, "--workers",
+                     str(workers), "--events", str(args.events), "--organisations",
+                     str(args.organisations), "--rate", str(args.rate)],
+                    cwd=common.ROOT, capture_output=True, text=True, check=False,
+                )  # fmt: skip
+                line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+                results.append(
+                    json.loads(line[0][7:])
+                    if line
+                    else {"config": config, "q_workers": workers, "error": out.stderr[-2000:]}
+                )
+                print(json.dumps(results[-1]), flush=True)
+    common.record("e2e", {"results": results})
+
+
+if __name__ == "__main__":
+    main()
