@@ -38,6 +38,10 @@ class Tenant(models.Model):
     created_at = models.DateTimeField(default=now, editable=False)
     # Set when an owner saves the settings page; the home checklist asks for it once.
     settings_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the onboarding wizard (dashboard/onboarding.py): "Looks good" on the default
+    # templates and reminder schedule, and a test message Twilio accepted.
+    templates_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    test_message_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

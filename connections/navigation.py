@@ -1,7 +1,8 @@
 """The main navigation: one list, shown in templates/base.html by `{% main_nav %}`.
 
 A new page joins the nav by adding one NavEntry here. Only link pages that exist. The entry whose
-URL is the longest prefix of the current path is marked current ("/" only matches itself).
+URL is the longest prefix of the current path is marked current ("/" only matches itself), and
+so is the group holding it.
 """
 
 from dataclasses import dataclass
@@ -12,6 +13,9 @@ class NavEntry:
     label: str
     url_name: str
     owner_only: bool = False
+    # Entries sharing a group are folded under one disclosure ("Settings"), so the bar fits on
+    # one line on a laptop screen.
+    group: str = ""
 
 
 MAIN_NAV: list[NavEntry] = [
@@ -19,10 +23,13 @@ MAIN_NAV: list[NavEntry] = [
     NavEntry("Dashboard", "dashboard"),
     NavEntry("Send log", "messaging:message-list"),
     NavEntry("Templates", "messaging:template-list"),
+    NavEntry("Reminders", "reminders"),
+    NavEntry("Inbox", "messaging:inbox"),
     NavEntry("Contacts to fix", "messaging:contacts-needing-phone"),
-    NavEntry("Xero", "xero-connections", owner_only=True),
-    NavEntry("Twilio & email", "messaging:settings", owner_only=True),
-    NavEntry("Members", "members"),
-    NavEntry("API tokens", "api-tokens"),
-    NavEntry("Settings", "tenant-settings", owner_only=True),
+    NavEntry("Set-up wizard", "welcome", owner_only=True, group="Settings"),
+    NavEntry("Members", "members", group="Settings"),
+    NavEntry("API tokens", "api-tokens", group="Settings"),
+    NavEntry("Xero", "xero-connections", owner_only=True, group="Settings"),
+    NavEntry("Twilio & email", "messaging:settings", owner_only=True, group="Settings"),
+    NavEntry("Account", "tenant-settings", owner_only=True, group="Settings"),
 ]

@@ -32,7 +32,7 @@ def _xero_connected(tenant: Tenant) -> Step:
         done=connections_for_tenant(tenant=tenant)
         .filter(status=XeroConnection.Status.ACTIVE)
         .exists(),
-        url=reverse("xero-connections"),
+        url=reverse("welcome-xero"),
         action="Connect to Xero",
         hint="Dunwell hears about invoices and payments only from a connected organisation.",
     )
@@ -50,7 +50,7 @@ def _twilio_set_up(tenant: Tenant) -> Step:
         key="twilio",
         title="Add your Twilio account",
         done=done,
-        url=reverse("messaging:settings"),
+        url=reverse("welcome-twilio"),
         action="Set up Twilio",
         hint="Messages go out through your own Twilio account and sender number.",
     )
@@ -82,9 +82,34 @@ def _settings_reviewed(tenant: Tenant) -> Step:
     )
 
 
+def _templates_reviewed(tenant: Tenant) -> Step:
+    return Step(
+        key="templates",
+        title="Check your messages and reminder schedule",
+        done=tenant.templates_reviewed_at is not None,
+        url=reverse("welcome-review"),
+        action="Review messages",
+        hint="Customers read these words; reminders go out on the days listed.",
+    )
+
+
+def _test_message_sent(tenant: Tenant) -> Step:
+    return Step(
+        key="test",
+        title="Send yourself a test message",
+        done=tenant.test_message_sent_at is not None,
+        url=reverse("welcome-test"),
+        action="Send a test message",
+        hint="A text to your own phone proves Twilio will deliver to your customers.",
+    )
+
+
+# The Xero, Twilio, templates and test steps are the onboarding wizard's (/welcome/).
 SETUP_STEPS: list[Callable[[Tenant], Step]] = [
     _xero_connected,
     _twilio_set_up,
+    _templates_reviewed,
+    _test_message_sent,
     _settings_reviewed,
     _members_invited,
 ]

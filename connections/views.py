@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from connections.oauth import authorization_request
@@ -34,6 +35,15 @@ def switch_tenant(request, slug):
 
 OAUTH_SESSION_KEY = "xero_oauth_started"
 PENDING_SESSION_KEY = "xero_consent_pending"
+# Where to land after the organisations are chosen (the onboarding wizard passes ?next=).
+NEXT_SESSION_KEY = "xero_connect_next"
+
+
+def _local_path(value: str) -> str:
+    """`value` if it is a path on this site (never another host: an open redirect), else ""."""
+    is_local = value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=None)
+    return value if is_local else ""
+
 
 # reason -> (what happened, what to do). Every failed step ends on one of these pages.
 CONNECT_ERRORS = {
@@ -110,6 +120,7 @@ def xero_connect(request):
         "code_verifier": started.code_verifier,
         "tenant_id": request.tenant.pk,
     }
+    request.session[NEXT_SESSION_KEY] = _local_path(request.GET.get("next", ""))
     return redirect(started.url)
 
 
@@ -144,7 +155,7 @@ def xero_choose(request):
         return _connect_error(request, error)
     names = ", ".join(connection.name for connection in attached)
     messages.success(request, f"Connected to Xero: {names}.")
-    return redirect("xero-connections")
+    return redirect(request.session.pop(NEXT_SESSION_KEY, "") or "xero-connections")
 
 
 @require_POST

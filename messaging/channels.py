@@ -225,6 +225,30 @@ class TwilioChannel:
         )
 
 
+def account_check(messaging: MessagingSettings) -> str:
+    """The Twilio account's friendly name, read with these credentials: proof they work.
+
+    GET /2010-04-01/Accounts/{AccountSid}.json answers 401 / 20003 for a wrong SID, token or
+    API key (specs/twilio twilio_api_v2010.json, FACTS.md "Twilio"). A suspended or closed
+    account authenticates but cannot send, so it is refused here too.
+    """
+    channel = TwilioChannel(messaging)
+    try:
+        account = channel._client().api.v2010.accounts(messaging.twilio_account_sid).fetch()
+    except (TwilioRestException, TwilioServiceException) as exc:
+        raise _twilio_error(exc) from None
+    except requests.RequestException as exc:
+        raise _connection_error(exc) from None
+    if account.status and account.status != "active":
+        raise SendError(
+            "account",
+            f"Your Twilio account is {account.status}, so it cannot send messages. "
+            "Reactivate it in the Twilio console.",
+            permanent=True,
+        )
+    return account.friendly_name or messaging.twilio_account_sid
+
+
 class Sms(TwilioChannel):
     def _sender(self) -> dict:
         if self.messaging.twilio_messaging_service_sid:

@@ -26,6 +26,8 @@ class MessagingSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in SECRET_FIELDS:
+            if name not in self.fields:  # a form showing only some of the settings
+                continue
             stored = bool(getattr(self.instance, name, ""))
             self.fields[name] = forms.CharField(
                 label=self.fields[name].label,
@@ -33,8 +35,9 @@ class MessagingSettingsForm(forms.ModelForm):
                 widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
                 help_text="Stored (encrypted). Leave blank to keep it." if stored else "",
             )
-        self.fields["validity_period_seconds"].min_value = 1
-        self.fields["validity_period_seconds"].max_value = 36_000
+        if "validity_period_seconds" in self.fields:
+            self.fields["validity_period_seconds"].min_value = 1
+            self.fields["validity_period_seconds"].max_value = 36_000
 
 
 class TestMessageForm(forms.Form):
@@ -115,3 +118,46 @@ class MessageTemplateForm(forms.ModelForm):
         group_id = cleaned.get("contact_group_id") or ""
         self.instance.contact_group_name = self._group_names.get(group_id, "") if group_id else ""
         return cleaned
+
+
+class TwilioCredentialsForm(MessagingSettingsForm):
+    """The onboarding wizard's Twilio step: the account and one sender."""
+
+    class Meta(MessagingSettingsForm.Meta):
+        fields = [
+            "twilio_account_sid",
+            "twilio_auth_token",
+            "twilio_api_key_sid",
+            "twilio_api_key_secret",
+            "twilio_messaging_service_sid",
+            "twilio_from_number",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["twilio_account_sid"].required = True
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("twilio_messaging_service_sid") or cleaned.get("twilio_from_number")):
+            raise forms.ValidationError(
+                "Enter a Messaging Service SID or a From number: Twilio needs a sender."
+            )
+        secret = (
+            cleaned.get("twilio_auth_token")
+            or cleaned.get("twilio_api_key_secret")
+            or self.instance.twilio_auth_token
+            or self.instance.twilio_api_key_secret
+        )
+        if not secret:
+            raise forms.ValidationError(
+                "Enter your Auth Token (or an API key SID and secret) from the Twilio console."
+            )
+        return cleaned
+
+
+class SendGridForm(MessagingSettingsForm):
+    """The onboarding wizard's optional email step."""
+
+    class Meta(MessagingSettingsForm.Meta):
+        fields = ["sendgrid_api_key", "sendgrid_from_email"]

@@ -29,6 +29,7 @@ from messaging.channels import (
     SendError,
     SendResult,
     Sms,
+    account_check,
     channel_for,
     explain,
 )
@@ -740,12 +741,35 @@ SECRET_FIELDS = ("twilio_auth_token", "twilio_api_key_secret", "sendgrid_api_key
 def messaging_settings_save(*, tenant: Tenant, values: dict) -> MessagingSettings:
     """Save the tenant's provider settings; a blank secret keeps the stored one."""
     row, _ = MessagingSettings.objects.get_or_create(tenant=tenant)
+    _settings_apply(row, values)
+    row.save()
+    return row
+
+
+def _settings_apply(row: MessagingSettings, values: dict) -> None:
     for name, value in values.items():
         if name in SECRET_FIELDS and not value:
             continue
         setattr(row, name, value)
+
+
+def twilio_settings_verify_save(*, tenant: Tenant, values: dict) -> tuple[bool, str]:
+    """Save the Twilio settings only if Twilio accepts them; say in plain words what it said."""
+    row = MessagingSettings.objects.filter(tenant=tenant).first() or MessagingSettings(
+        tenant=tenant
+    )
+    _settings_apply(row, values)
+    try:
+        account_name = account_check(row)
+    except SendError as error:
+        if error.code == "20404":
+            return False, (
+                "Twilio has no account with that Account SID. Copy it again from the Twilio "
+                "console."
+            )
+        return False, error.text
     row.save()
-    return row
+    return True, f"Twilio accepted these credentials for the account “{account_name}”."
 
 
 def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:

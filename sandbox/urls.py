@@ -55,6 +55,9 @@ urlpatterns = [
     ),
     # Twilio (api.twilio.com) and SendGrid (api.sendgrid.com)
     path(
+        "twilio/2010-04-01/Accounts/<str:account_sid>.json", twilio.account, name="twilio-account"
+    ),
+    path(
         "twilio/2010-04-01/Accounts/<str:account_sid>/Messages.json",
         twilio.messages,
         name="twilio-messages",

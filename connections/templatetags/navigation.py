@@ -16,7 +16,7 @@ def main_nav(context):
     membership = context.get("current_membership")
     path = context["request"].path
     links = [
-        {"label": entry.label, "url": reverse(entry.url_name)}
+        {"label": entry.label, "url": reverse(entry.url_name), "group": entry.group}
         for entry in MAIN_NAV
         if not entry.owner_only or (membership and membership.is_owner)
     ]
@@ -25,4 +25,14 @@ def main_nav(context):
     )
     for link in links:
         link["current"] = link["url"] == current
-    return {"links": links}
+    groups: dict[str, list[dict]] = {}
+    for link in links:
+        if link["group"]:
+            groups.setdefault(link["group"], []).append(link)
+    return {
+        "links": [link for link in links if not link["group"]],
+        "groups": [
+            {"label": label, "links": grouped, "current": any(g["current"] for g in grouped)}
+            for label, grouped in groups.items()
+        ],
+    }

@@ -34,6 +34,27 @@ def messages(request, account_sid):
 
 @csrf_exempt
 @require_GET
+def account(request, account_sid):
+    """The Account fetch Dunwell's onboarding uses to check credentials (api.v2010.account)."""
+    try:
+        found = twilio_fake.account_authenticate(
+            account_sid=account_sid, authorization=request.headers.get("Authorization", "")
+        )
+    except TwilioApiError as error:
+        return _twilio_error(error)
+    return JsonResponse(
+        {
+            "sid": found.account_sid,
+            "friendly_name": found.friendly_name,
+            "status": "active",
+            "type": "Full",
+            "uri": f"/{twilio_fake.API_VERSION}/Accounts/{found.account_sid}.json",
+        }
+    )
+
+
+@csrf_exempt
+@require_GET
 def message(request, account_sid, message_sid):
     try:
         account = twilio_fake.account_authenticate(

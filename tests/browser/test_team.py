@@ -17,6 +17,7 @@ def test_an_invited_colleague_joins_and_logs_in(
 ):
     settings.PUBLIC_BASE_URL = live_server.url
     page = logged_in_page
+    page.get_by_text("Settings", exact=True).click()  # Members is folded under Settings
     page.get_by_role("link", name="Members", exact=True).click()
     page.get_by_label("Colleague's email").fill("sam@alpha.test")
     page.get_by_role("button", name="Create invitation link").click()
@@ -63,7 +64,8 @@ def test_an_owner_removes_a_member(logged_in_page, staff_a, screenshot, console_
 
 def test_settings_explain_a_mistake_then_save(logged_in_page, tenant_a, screenshot):
     page = logged_in_page
-    page.get_by_role("link", name="Settings", exact=True).click()
+    page.get_by_text("Settings", exact=True).click()
+    page.get_by_role("link", name="Account", exact=True).click()
     page.get_by_label("Time zone").select_option("Pacific/Auckland")
     page.get_by_label("Quiet hours start").fill("21:00")
     page.get_by_label("Quiet hours end").fill("21:00")
@@ -90,13 +92,18 @@ def test_settings_explain_a_mistake_then_save(logged_in_page, tenant_a, screensh
 def test_the_keyboard_alone_reaches_the_main_nav(logged_in_page, console_errors):
     page = logged_in_page
     page.goto("/members/")
-    nav = [entry.label for entry in MAIN_NAV]  # an owner sees every entry
+    top = [entry.label for entry in MAIN_NAV if not entry.group]
+    grouped = [entry.label for entry in MAIN_NAV if entry.group]  # an owner sees every entry
     focused = []
-    for _ in range(2 + len(nav)):
+    for _ in range(3 + len(top)):
         page.keyboard.press("Tab")
         focused.append(page.evaluate("document.activeElement.textContent.trim()"))
-    assert focused == ["Skip to content", "Dunwell", *nav]
-    # The focused link ("Settings", last) is visibly outlined, and Enter follows it.
+    assert focused == ["Skip to content", "Dunwell", *top, "Settings"]
+    page.keyboard.press("Enter")  # opens the "Settings" group
+    for _ in grouped:
+        page.keyboard.press("Tab")
+    # The focused link ("Account", last) is visibly outlined, and Enter follows it.
+    assert page.evaluate("document.activeElement.textContent.trim()") == grouped[-1] == "Account"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
     page.keyboard.press("Enter")
     page.wait_for_url("**/settings/")
@@ -115,7 +122,7 @@ def test_the_pages_fit_a_phone(logged_in_page, staff_a, screenshot):
     page.set_viewport_size({"width": 375, "height": 740})
     page.goto("/")
     assert _overflow(page) <= 0
-    assert page.get_by_role("link", name="Members", exact=True).is_visible()
+    assert page.get_by_text("Settings", exact=True).is_visible()
     assert page.get_by_role("link", name="Review settings").is_visible()
     screenshot("home-phone")
     for path, name in [("/members/", "members-phone"), ("/settings/", "settings-phone")]:

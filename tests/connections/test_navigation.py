@@ -17,12 +17,15 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
         ("/dashboard/", "Dashboard"),
         ("/messaging/", "Send log"),
         ("/messaging/templates/", "Templates"),
+        ("/reminders/", "Reminders"),
+        ("/messaging/inbox/", "Inbox"),
         ("/messaging/contacts-needing-phone/", "Contacts to fix"),
-        ("/connections/", "Xero"),
-        ("/messaging/settings/", "Twilio & email"),
+        ("/welcome/", "Set-up wizard"),
         ("/members/", "Members"),
         ("/api-tokens/", "API tokens"),
-        ("/settings/", "Settings"),
+        ("/connections/", "Xero"),
+        ("/messaging/settings/", "Twilio & email"),
+        ("/settings/", "Account"),
     ]
     assert [label for _, current, label in links if current] == ["Members"]
     assert len(links) == len(MAIN_NAV)
@@ -31,8 +34,18 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
 def test_staff_do_not_see_owner_only_sections(staff_client):
     labels = [label for _, _, label in _nav(staff_client.get("/").text)]
     assert labels == [
-        "Home", "Dashboard", "Send log", "Templates", "Contacts to fix", "Members", "API tokens",
-    ]  # fmt: skip
+        "Home",
+        "Dashboard",
+        "Send log",
+        "Templates",
+        "Reminders",
+        "Inbox",
+        "Contacts to fix",
+        "Members",
+        "API tokens",
+    ]
+    # holding Members and API tokens
+    assert "<summary>Settings</summary>" in staff_client.get("/").text
 
 
 def test_someone_in_no_team_gets_no_section_links(client, outsider):
@@ -48,3 +61,9 @@ def test_only_the_most_specific_section_is_current(owner_client):
 def test_a_page_under_another_sections_address_marks_only_its_own_section(staff_client):
     links = _nav(staff_client.get("/messaging/templates/").text)
     assert [label for _, current, label in links if current] == ["Templates"]
+
+
+def test_owner_sections_fold_under_settings_which_is_marked_when_one_of_them_is_open(owner_client):
+    page = owner_client.get("/connections/").text
+    assert '<summary class="current">Settings</summary>' in page
+    assert "<summary>Settings</summary>" in owner_client.get("/").text

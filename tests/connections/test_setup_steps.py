@@ -15,14 +15,19 @@ def test_a_new_tenant_has_every_step_left_to_do(owner_client, tenant_a):
     assert _done(tenant_a) == {
         "xero": False,
         "twilio": False,
+        "templates": False,
+        "test": False,
         "settings": False,
         "members": False,
     }
     page = owner_client.get("/").text
     assert "What’s left to do" in page
-    assert "0 of 4 done." in page
-    assert '<a href="/connections/">Connect to Xero</a>' in page
-    assert '<a href="/messaging/settings/">Set up Twilio</a>' in page
+    assert "0 of 6 done." in page
+    assert '<a href="/welcome/xero/">Connect to Xero</a>' in page
+    assert '<a href="/welcome/twilio/">Set up Twilio</a>' in page
+    assert '<a href="/welcome/review/">Review messages</a>' in page
+    assert '<a href="/welcome/test/">Send a test message</a>' in page
+    assert '<a class="button" href="/welcome/">Continue set-up</a>' in page
     assert '<a href="/settings/">Review settings</a>' in page
     assert '<a href="/members/">Invite a colleague</a>' in page
 
@@ -66,17 +71,20 @@ def test_twilio_counts_as_set_up_with_an_account_a_secret_and_a_sender(tenant_a,
 def test_inviting_someone_ticks_off_the_members_step(owner_client, owner_a, tenant_a):
     invitation_create(tenant=tenant_a, email="sam@alpha.test", invited_by=owner_a)
     assert _done(tenant_a)["members"] is True
-    assert "1 of 4 done." in owner_client.get("/").text
+    assert "1 of 6 done." in owner_client.get("/").text
 
 
 def test_staff_see_owner_steps_without_a_link(staff_client):
     page = staff_client.get("/").text
     assert "Ask an owner of your team to do this." in page
     assert '<a href="/settings/">' not in page
+    assert "/welcome/" not in page  # the wizard is the owners'
 
 
 def test_when_every_step_is_done_home_says_all_set(owner_client, staff_a, tenant_a):
-    Tenant.objects.filter(pk=tenant_a.pk).update(settings_reviewed_at=now())
+    Tenant.objects.filter(pk=tenant_a.pk).update(
+        settings_reviewed_at=now(), templates_reviewed_at=now(), test_message_sent_at=now()
+    )
     xero_connection_create(tenant=tenant_a)
     MessagingSettings.objects.create(
         tenant=tenant_a,

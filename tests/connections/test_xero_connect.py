@@ -256,3 +256,22 @@ def test_tokens_are_ciphertext_in_the_database_and_absent_from_pages(owner_clien
         assert all(secret.encode() not in page for page in pages)
         assert secret not in caplog.text
     assert raw_access.startswith("gAAAA") and raw_refresh.startswith("gAAAA")
+
+
+@pytest.mark.parametrize(
+    ("next_path", "lands_on"),
+    [
+        ("/welcome/xero/", "/welcome/xero/"),
+        ("https://evil.example/steal", "/connections/"),
+        ("//evil.example/steal", "/connections/"),
+    ],
+)
+def test_a_connect_started_with_a_local_next_comes_back_there_and_never_to_another_site(
+    owner_client, xero, next_path, lands_on
+):
+    response = owner_client.get("/connections/xero/connect/", {"next": next_path})
+    started = {k: v[0] for k, v in parse_qs(urlsplit(response["Location"]).query).items()}
+    _consent(xero)
+    _callback(owner_client, {"code": "auth-code-1", "state": started["state"]})
+    response = owner_client.post("/connections/xero/choose/", {"xero_tenant_id": [NZ_ORG]})
+    assert response.status_code == 302 and response["Location"] == lands_on
