@@ -715,3 +715,34 @@ def reminder_pause_add(
     return reminder_pause_create(
         tenant=tenant, contact_id=contact.contact_id, resume_on=resume_on, label=contact.name
     )
+
+
+class ScheduleConflict(Exception):
+    """Two stages would share a key or a number of days."""
+
+
+def reminder_schedule_replace(
+    *, tenant: Tenant, values: dict, stages: list[dict]
+) -> ReminderSettings:
+    """Replace the settings and the whole list of stages at once (the REST API's PUT).
+
+    Stages are named by their key everywhere they matter (sent reminders, templates), never by
+    row id, so the old rows are deleted and the new ones inserted: swapping two stages' days can
+    never trip the unique constraints halfway, and a real clash (the constraints decide) saves
+    nothing.
+    """
+    settings = reminder_defaults_create(tenant=tenant)
+    for name, value in values.items():
+        setattr(settings, name, value)
+    settings.full_clean(exclude=["tenant"])
+    rows = [ReminderStage(tenant=tenant, **stage) for stage in stages]
+    for row in rows:
+        row.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            settings.save()
+            ReminderStage.objects.filter(tenant=tenant).delete()
+            ReminderStage.objects.bulk_create(rows)
+    except IntegrityError:
+        raise ScheduleConflict("Two stages have the same key or the same number of days.") from None
+    return settings

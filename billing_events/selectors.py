@@ -50,14 +50,19 @@ class InvoiceSample:
 _SAMPLE_PAY_TOKEN = "Xy7Qa2Lm9Rt4Bv8K"
 
 
-def invoice_preview_sample(*, tenant: Tenant, today: date) -> InvoiceSample | None:
-    """The tenant's most recently seen sales invoice with its contact, or None if there is none."""
-    invoice = (
-        InvoiceSnapshot.objects.filter(tenant=tenant, type="ACCREC")
-        .exclude(status__in=("DRAFT", "SUBMITTED", "VOIDED", "DELETED"))
-        .order_by("-first_seen_at", "-pk")
-        .first()
-    )
+def invoice_preview_sample(
+    *, tenant: Tenant, today: date, invoice_id: str | None = None
+) -> InvoiceSample | None:
+    """The tenant's invoice with this Xero InvoiceID (the REST API's preview), else its most
+    recently seen sales invoice, with its contact; None if there is none."""
+    invoices = InvoiceSnapshot.objects.filter(tenant=tenant)
+    if invoice_id is None:
+        invoices = invoices.filter(type="ACCREC").exclude(
+            status__in=("DRAFT", "SUBMITTED", "VOIDED", "DELETED")
+        )
+    else:
+        invoices = invoices.filter(invoice_id=invoice_id)
+    invoice = invoices.order_by("-first_seen_at", "-pk").first()
     if invoice is None:
         return None
     snapshot = ContactSnapshot.objects.filter(

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "billing_events",
     "messaging",
     "dashboard",
+    "api_tokens",
 ]
 if DUNWELL_SANDBOX:
     INSTALLED_APPS += ["sandbox"]
@@ -317,4 +318,49 @@ LOGGING = {
         # ?To=+6421… would put a full phone number in the log (STYLE.md: never).
         "twilio.http_client": {"level": "WARNING"},
     },
+}
+
+# --- REST API (issue 9; config/api.py) ---------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api_tokens.access.BearerTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api_tokens.access.IsTenantMember"],
+    "DEFAULT_THROTTLE_CLASSES": ["api_tokens.access.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": envstr("API_THROTTLE_RATE", "300/min")},
+    # JSON only: the browsable API needs inline scripts that the CSP refuses.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Dunwell API",
+    "DESCRIPTION": "The send log, message templates, reminders and connection status of one "
+    "Dunwell tenant: the tenant of the API token used.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "MessageChannelEnum": "messaging.models.Channel",
+        "TemplateChannelEnum": "messaging.api.templates.TEMPLATE_CHANNELS",
+        "MessageStatusEnum": "messaging.models.Message.Status",
+        "XeroConnectionStatusEnum": "connections.models.XeroConnection.Status",
+    },
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.error_responses_hook",
+    ],
+}
+# Throttle counts are shared by every web process through Redis when there is one.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "api_throttle": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
+    ),
 }

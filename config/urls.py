@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
     path("", include("dashboard.urls")),
+    path("", include("api_tokens.urls")),
+    path("", include("config.api_urls")),
 ]
 
 # The offline Xero / Twilio / SendGrid stand-ins (issue 8); settings refuse them in production.

@@ -28,6 +28,7 @@ MAIN_NAV: list[NavEntry] = [
     NavEntry("Contacts to fix", "messaging:contacts-needing-phone"),
     NavEntry("Set-up wizard", "welcome", owner_only=True, group="Settings"),
     NavEntry("Members", "members", group="Settings"),
+    NavEntry("API tokens", "api-tokens", group="Settings"),
     NavEntry("Xero", "xero-connections", owner_only=True, group="Settings"),
     NavEntry("Twilio & email", "messaging:settings", owner_only=True, group="Settings"),
     NavEntry("Account", "tenant-settings", owner_only=True, group="Settings"),

@@ -284,3 +284,82 @@ def messaging_settings_for_inbound(
         if len(found) == 1 and (not account_sid or found[0].twilio_account_sid == account_sid):
             return found[0]
     return None
+
+
+# --- for the REST API ---------------------------------------------------------------------------
+
+
+def messages_filter(
+    *,
+    tenant: Tenant,
+    status: str = "",
+    kind: str = "",
+    channel: str = "",
+    contact_id: str = "",
+    invoice_number: str = "",
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Message]:
+    """The send log for the REST API: exact ids and instants, where the page's messages_for_log
+    takes what a person types (names, parts of numbers, local days)."""
+    messages = Message.objects.filter(tenant=tenant)
+    exact = {"status": status, "kind": kind, "channel": channel, "contact_id": contact_id}
+    messages = messages.filter(**{name: value for name, value in exact.items() if value})
+    if invoice_number:
+        messages = messages.filter(
+            invoice_id__in=invoice_ids_numbered(tenant=tenant, number=invoice_number)
+        )
+    if created_after:
+        messages = messages.filter(created_at__gte=created_after)
+    if created_before:
+        messages = messages.filter(created_at__lt=created_before)
+    return messages
+
+
+@dataclass(frozen=True)
+class OptedOut:
+    phone: str
+    source: str
+    created_at: datetime
+    contact_id: str
+    contact_name: str
+
+
+def contacts_opted_out(*, tenant: Tenant) -> list[OptedOut]:
+    """Opted-out numbers, each with the contact we last texted on it (if any)."""
+    latest = {}
+    texts = (
+        Message.objects.filter(tenant=tenant, channel__in=PHONE_CHANNELS)
+        .exclude(recipient="")
+        .order_by("-created_at", "-pk")
+        .values("recipient", "contact_id", "contact_name")
+    )
+    opt_outs = list(OptOut.objects.filter(tenant=tenant).order_by("phone"))
+    for text in texts.filter(recipient__in=[o.phone for o in opt_outs]).iterator():
+        latest.setdefault(text["recipient"], text)
+    return [
+        OptedOut(
+            phone=opt_out.phone,
+            source=opt_out.source,
+            created_at=opt_out.created_at,
+            contact_id=latest.get(opt_out.phone, {}).get("contact_id", ""),
+            contact_name=latest.get(opt_out.phone, {}).get("contact_name", ""),
+        )
+        for opt_out in opt_outs
+    ]
+
+
+def messaging_channels_configured(*, tenant: Tenant) -> dict[str, bool]:
+    """Which channels have what they need to send, as messaging.channels requires it."""
+    m = MessagingSettings.objects.filter(tenant=tenant).first()
+    if m is None:
+        return {"sms": False, "whatsapp": False, "email": False}
+    twilio = bool(
+        m.twilio_account_sid
+        and (m.twilio_auth_token or (m.twilio_api_key_sid and m.twilio_api_key_secret))
+    )
+    return {
+        "sms": twilio and bool(m.twilio_messaging_service_sid or m.twilio_from_number),
+        "whatsapp": twilio and bool(m.whatsapp_from),
+        "email": bool(m.sendgrid_api_key and m.sendgrid_from_email),
+    }

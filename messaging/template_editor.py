@@ -1,4 +1,4 @@
-"""The template editor's live preview and its one write.
+"""The template editor's live preview and its writes (the REST API uses the same ones).
 
 The preview fills a template exactly as notify() would (rendering.template_values → render), with
 the values of the tenant's most recent real invoice (one billing_events selector, the read-only
@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -51,6 +51,10 @@ DUPLICATE_RULE = (
 )
 
 
+class DuplicateRule(ValidationError):
+    """Another template already has this kind, channel, contact group and stage."""
+
+
 @dataclass(frozen=True)
 class Chunk:
     """A run of preview text; `forced` when its characters push the SMS into UCS-2."""
@@ -80,10 +84,12 @@ class Preview:
     sms: SmsCounter | None = None
 
 
-def _sample(tenant: Tenant) -> tuple[ContactCard, dict, str]:
+def _sample(tenant: Tenant, invoice_id: str | None) -> tuple[ContactCard, dict, str]:
     today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
-    real = invoice_preview_sample(tenant=tenant, today=today)
+    real = invoice_preview_sample(tenant=tenant, today=today, invoice_id=invoice_id)
     context = {**SAMPLE_CONTEXT, "organisation_name": tenant.name}
+    if real is None and invoice_id is not None:
+        raise ObjectDoesNotExist(f"The tenant has no invoice {invoice_id}.")
     if real is None:
         return SAMPLE_CONTACT, context, "an example invoice (none from Xero yet)"
     label = f"invoice {real.invoice_number} to {real.contact.name}"
@@ -132,10 +138,19 @@ def _parse_variables(text: str) -> tuple[dict, list[str]]:
 
 
 def template_preview(
-    *, tenant: Tenant, channel: str, subject: str, body: str, content_variables: str
+    *,
+    tenant: Tenant,
+    channel: str,
+    subject: str,
+    body: str,
+    content_variables: str,
+    invoice_id: str | None = None,
 ) -> Preview:
-    """What this template would send now, or the problems that stop it, field by field."""
-    contact, context, label = _sample(tenant)
+    """What this template would send now, or the problems that stop it, field by field.
+
+    With `invoice_id`, for that invoice of the tenant (ObjectDoesNotExist if it has none such).
+    """
+    contact, context, label = _sample(tenant, invoice_id)
     values = rendering.template_values(
         contact=contact, context=context, country=tenant.default_country
     )
@@ -179,5 +194,10 @@ def template_save(*, template: MessageTemplate) -> MessageTemplate:
         with transaction.atomic():
             template.save()
     except IntegrityError:
-        raise ValidationError(DUPLICATE_RULE) from None
+        raise DuplicateRule(DUPLICATE_RULE) from None
     return template
+
+
+def template_delete(*, template: MessageTemplate) -> None:
+    """Messages already sent keep their text; they only lose the link to the template."""
+    template.delete()

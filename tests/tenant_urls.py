@@ -22,7 +22,12 @@ PUBLIC_PREFIXES = (
     "static/",
     "invitations/",  # an invitation link: its unguessable single-use token is the authority
     "pay/",  # a customer's payment link: an unguessable token per invoice
+    "api/schema/",  # the OpenAPI description of the REST API: no tenant data
+    "api/docs/",
 )
+
+# The REST API answers 401 (not a redirect to the login page) to a caller without credentials.
+API_PREFIX = "api/v1/"
 
 
 def _switch_tenant(tenant_b):
@@ -66,6 +71,13 @@ def _reminder_pause_of(tenant_b):
     return ReminderPause.objects.create(tenant=tenant_b, contact_id="b-contact").pk
 
 
+def _api_token_of(tenant_b):
+    from api_tokens.services import api_token_create
+
+    owner = tenant_b.memberships.first().user
+    return api_token_create(tenant=tenant_b, user=owner, name="Bravo sync")[0].pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
@@ -75,6 +87,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "invitation_id": _invitation,
     "template_id": _template_of,
     "pause_id": _reminder_pause_of,
+    "api_token_id": _api_token_of,
 }
 
 

@@ -22,6 +22,7 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
         ("/messaging/contacts-needing-phone/", "Contacts to fix"),
         ("/welcome/", "Set-up wizard"),
         ("/members/", "Members"),
+        ("/api-tokens/", "API tokens"),
         ("/connections/", "Xero"),
         ("/messaging/settings/", "Twilio & email"),
         ("/settings/", "Account"),
@@ -41,8 +42,10 @@ def test_staff_do_not_see_owner_only_sections(staff_client):
         "Inbox",
         "Contacts to fix",
         "Members",
+        "API tokens",
     ]
-    assert "<summary>Settings</summary>" in staff_client.get("/").text  # holding Members only
+    # holding Members and API tokens
+    assert "<summary>Settings</summary>" in staff_client.get("/").text
 
 
 def test_someone_in_no_team_gets_no_section_links(client, outsider):

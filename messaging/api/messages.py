@@ -1,0 +1,119 @@
+"""The send log: list with filters, one message with its history, resend."""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+
+from config.api import (
+    PAGE_PARAMETERS,
+    Conflict,
+    NewestFirstCursorPagination,
+    TenantAPIView,
+    page_serializer,
+)
+from connections.tenancy import get_for_tenant
+from messaging import selectors, services
+from messaging.models import Channel, Kind, Message
+
+
+class MessageOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    status = serializers.ChoiceField(choices=Message.Status.choices)
+    status_reason = serializers.CharField()
+    dedup_key = serializers.CharField()
+    recipient = serializers.CharField()
+    contact_id = serializers.CharField(help_text="Xero ContactID")
+    contact_name = serializers.CharField()
+    invoice_id = serializers.CharField(help_text="Xero InvoiceID")
+    subject = serializers.CharField()
+    body = serializers.CharField()
+    provider_id = serializers.CharField(help_text="Twilio MessageSid or SendGrid message id")
+    provider_status = serializers.CharField()
+    error_code = serializers.CharField()
+    error_message = serializers.CharField()
+    attempts = serializers.IntegerField()
+    send_after = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+    finished_at = serializers.DateTimeField(allow_null=True)
+    resend_of = serializers.IntegerField(source="resend_of_id", allow_null=True)
+    can_resend = serializers.BooleanField()
+
+
+class MessageListApi(TenantAPIView):
+    class MessageFilter(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Message.Status.choices, required=False)
+        kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+        channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+        contact_id = serializers.CharField(
+            required=False, max_length=64, help_text="Xero ContactID"
+        )
+        invoice_number = serializers.CharField(
+            required=False, max_length=255, help_text="Contains, ignoring case (as in the send log)"
+        )
+        created_after = serializers.DateTimeField(required=False, help_text="Inclusive")
+        created_before = serializers.DateTimeField(required=False, help_text="Exclusive")
+
+    pagination = NewestFirstCursorPagination
+
+    @extend_schema(
+        operation_id="messages_list",
+        parameters=[MessageFilter, *PAGE_PARAMETERS],
+        responses=page_serializer("MessagePage", MessageOutput),
+    )
+    def get(self, request):
+        filters = self.MessageFilter(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        messages = selectors.messages_filter(tenant=request.tenant, **filters.validated_data)
+        paginator = self.pagination()
+        page = paginator.paginate_queryset(messages, request, view=self)
+        return paginator.get_paginated_response(MessageOutput(page, many=True).data)
+
+
+class StatusChangeOutput(serializers.Serializer):
+    from_status = serializers.CharField()
+    to_status = serializers.CharField()
+    provider_status = serializers.CharField()
+    error_code = serializers.CharField()
+    note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MessageDetailOutput(MessageOutput):
+    status_history = StatusChangeOutput(source="status_changes.all", many=True)
+    resends = serializers.SerializerMethodField(help_text="Ids of the messages resending this one")
+
+    def get_resends(self, message) -> list[int]:
+        return sorted(message.resends.values_list("pk", flat=True))
+
+
+class MessageDetailApi(TenantAPIView):
+    @extend_schema(operation_id="messages_retrieve", responses=MessageDetailOutput)
+    def get(self, request, message_id):
+        message = get_for_tenant(Message, request.tenant, pk=message_id)
+        return Response(MessageDetailOutput(message).data)
+
+
+class MessageResendApi(TenantAPIView):
+    @extend_schema(
+        operation_id="messages_resend",
+        request=None,
+        responses={
+            201: OpenApiResponse(
+                MessageDetailOutput, description="The new attempt, linked by resend_of."
+            ),
+            409: OpenApiResponse(description="Only a failed or undelivered message is resent."),
+        },
+        description="Send a failed or undelivered message again, as a new message. Calling it "
+        "twice before the new message has failed makes one new message, not two.",
+    )
+    def post(self, request, message_id):
+        message = get_for_tenant(Message, request.tenant, pk=message_id)
+        try:
+            again = services.message_resend(message=message, by_user=request.user)
+        except ValidationError as exc:
+            raise Conflict(" ".join(exc.messages), code="not_resendable") from None
+        return Response(MessageDetailOutput(again).data, status=status.HTTP_201_CREATED)
