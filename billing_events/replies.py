@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from billing_events.models import ContactSnapshot, InvoiceSnapshot, ReminderPause
-from billing_events.payment_links import invoice_pay_target, invoice_pay_url
+from billing_events.payment_links import invoice_pay_url
 from billing_events.reminders import reminder_defaults_create, reminder_pause_create
 from billing_events.services import contact_card
 from connections.models import Tenant
@@ -52,10 +52,13 @@ def _matches(asked: str, number: str) -> bool:
 
 
 def _payment_link(invoice: InvoiceSnapshot) -> str:
-    """Xero's OnlineInvoiceUrl (fetched once, then cached on the snapshot); our own /pay/ link
-    when Xero cannot give it now — that page explains and retries on the click."""
-    target = invoice_pay_target(snapshot=invoice)
-    return target.url if target.outcome == "redirect" else invoice_pay_url(snapshot=invoice)
+    """Xero's OnlineInvoiceUrl when a click already cached it, else our own /pay/ link.
+
+    Never a Xero call here: this runs inside Twilio's inbound webhook, which gives up after 15 s,
+    while a Xero call may wait longer for the organisation's call budget. The /pay/ page asks
+    Xero on the click instead.
+    """
+    return invoice.online_invoice_url or invoice_pay_url(snapshot=invoice)
 
 
 def invoice_reply_lookup(*, tenant: Tenant, phone: str, invoice_number: str) -> InvoiceReply:

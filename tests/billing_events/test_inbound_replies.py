@@ -62,10 +62,26 @@ def organisation(new_connection, xero_api, tenant_a):
 def test_asking_about_an_unpaid_invoice_gets_its_payment_link(client, organisation, text):
     said = _said(_post(client, body=text))
 
-    assert "Invoice INV-0142 ($485.00 due). Pay here: https://in.xero.com/" in said
+    invoice = InvoiceSnapshot.objects.get(number="INV-0142")
+    link = f"{settings.PUBLIC_BASE_URL}/pay/{invoice.pay_token}/"
+    assert f"Invoice INV-0142 ($485.00 due). Pay here: {link}" in said
     reply = Message.objects.get(kind="reply_payment_link")
     assert (reply.recipient, reply.status, reply.channel) == (AROHA, "sent", "sms")
-    assert reply.invoice_id == InvoiceSnapshot.objects.get(number="INV-0142").invoice_id
+    assert reply.invoice_id == invoice.invoice_id
+
+
+def test_the_reply_never_waits_for_xero_and_uses_its_link_once_known(client, organisation):
+    # Twilio gives up on the webhook after 15 s; Xero may make us wait longer for call budget.
+    said = _said(_post(client, body="PAID INV-0142"))
+    assert "/pay/" in said and organisation.online_invoice_calls() == 0
+
+    InvoiceSnapshot.objects.filter(number="INV-0142").update(
+        online_invoice_url="https://in.xero.com/Ak3dTr7Q"
+    )
+    said = _said(_post(client, body="PAID INV-0142", sid="SM" + "9" * 32))
+
+    assert "Pay here: https://in.xero.com/Ak3dTr7Q" in said
+    assert organisation.online_invoice_calls() == 0
 
 
 def test_asking_about_a_paid_invoice_gets_thanks(client, organisation):
