@@ -11,7 +11,7 @@ SMS = {
     ),
     "payment_received": (
         "Thanks {{ first_name }}, {{ organisation_name }} received {{ payment_amount }} for "
-        "invoice {{ invoice_number }}. Still due: {{ amount_due }}."
+        "invoice {{ invoice_number }}. {{ balance_note }}"
     ),
     "credit_note_issued": (
         "Hi {{ first_name }}, {{ organisation_name }} has issued credit note "

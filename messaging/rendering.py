@@ -22,6 +22,7 @@ VARIABLES: dict[str, str] = {
     "invoice_number": "Invoice number, e.g. INV-0142",
     "reference": "Invoice reference",
     "amount_due": "Amount still due, e.g. $1,234.50",
+    "balance_note": "“Paid in full.” or “Still due: $1,234.50.”",
     "total": "Invoice total",
     "amount_paid": "Amount paid so far",
     "payment_amount": "The payment just received",
@@ -192,6 +193,12 @@ def template_values(*, contact, context: dict, country: str) -> dict[str, str]:
     for name in MONEY_VARIABLES:
         if context.get(name) is not None:
             values[name] = money_format(Decimal(context[name]), currency, country=country)
+    if "amount_due" in values:
+        values["balance_note"] = (
+            f"Still due: {values['amount_due']}."
+            if Decimal(context["amount_due"]) > 0
+            else "Paid in full."
+        )
     if context.get("due_date"):
         values["due_date"] = date_format(context["due_date"], country=country)
     if context.get("days_overdue") is not None:

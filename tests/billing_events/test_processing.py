@@ -170,6 +170,9 @@ def test_a_new_payment_sends_a_receipt_and_the_settling_one_cancels_reminders(
     assert announced("payment_received") == [FIRST_RECEIPT, SECOND_RECEIPT]
     reminder.refresh_from_db()
     assert reminder.status == "cancelled"
+    first, second = Message.objects.filter(kind="payment_received").order_by("pk")
+    assert "Still due: $" in first.body
+    assert second.body.endswith("Paid in full.") and "Still due" not in second.body
 
 
 def test_a_voided_invoice_cancels_its_reminders(client, connection, xero_api):
