@@ -37,6 +37,12 @@ class Channel(models.TextChoices):
 SENDING_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
 PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
+
+def channel_labels(channels) -> list[str]:
+    """ "SMS", "WhatsApp", "Email" for those of `channels`, always in that order."""
+    return [channel.label for channel in SENDING_CHANNELS if channel in channels]
+
+
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 
@@ -98,8 +104,12 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         group = self.contact_group_name or self.contact_group_id or "everyone"
-        language = f" · {language_name(self.language)}" if self.language else ""
+        language = f" · {self.language_name}" if self.language else ""
         return f"{self.get_kind_display()} · {self.get_channel_display()} · {group}{language}"
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
 
     def clean(self):
         errors = {}
@@ -334,3 +344,11 @@ class ContactPreference(models.Model):
 
     def __str__(self):
         return f"Preference of {self.contact_name or self.contact_id}"
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return channel_labels(self.channels)
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)

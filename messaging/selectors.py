@@ -8,18 +8,19 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from billing_events.selectors import invoice_ids_numbered
+from billing_events.selectors import contact_card_find, invoice_ids_numbered
 from connections.models import MessagingSettings, Tenant
-from messaging.contacts import ContactCard, phone_choose
+from messaging.contacts import ContactCard, PhoneChoice, phone_choose
+from messaging.languages import language_name
 from messaging.models import (
     PHONE_CHANNELS,
-    Channel,
     ContactPreference,
     InboundMessage,
     Kind,
     Message,
     MessageTemplate,
     OptOut,
+    channel_labels,
 )
 
 PHONE_PROBLEMS = ("no_phone", "invalid_phone")
@@ -78,9 +79,24 @@ class Delivery:
     language: str
     own_channels: bool
 
+    @property
+    def channel_labels(self) -> list[str]:
+        return channel_labels(self.channels)
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+
+def messaging_settings_of(*, tenant: Tenant) -> MessagingSettings:
+    """The tenant's settings, or the defaults (unsaved) before it saved any."""
+    return MessagingSettings.objects.filter(tenant=tenant).first() or MessagingSettings(
+        tenant=tenant
+    )
+
 
 def delivery_for(*, tenant: Tenant, contact_id: str) -> Delivery:
-    defaults = MessagingSettings.objects.filter(tenant=tenant).first() or MessagingSettings()
+    defaults = messaging_settings_of(tenant=tenant)
     preference = (
         ContactPreference.objects.filter(tenant=tenant, contact_id=contact_id).first()
         if contact_id
@@ -98,10 +114,6 @@ class TemplateChoice:
     templates: dict[str, MessageTemplate]
     problem: str = ""  # when nothing goes: "no_template", or "no_channel" (none on its channels)
     reason: str = ""
-
-
-def _channel_names(channels) -> str:
-    return " or ".join(Channel(channel).label for channel in sorted(channels))
 
 
 def templates_for_notification(
@@ -139,9 +151,49 @@ def templates_for_notification(
     return TemplateChoice(
         {},
         "no_channel",
-        f"No active template for “{label}” on {_channel_names(wanted)}, {whose}; there is one "
-        f"for {_channel_names(usable)}. Nothing was sent.",
+        f"No active template for “{label}” on {' or '.join(channel_labels(wanted))}, {whose}; "
+        f"there is one for {' or '.join(channel_labels(usable))}. Nothing was sent.",
     )
+
+
+@dataclass(frozen=True)
+class ContactProfile:
+    """One contact as their page shows it: from Xero when imported, else from what we sent."""
+
+    contact_id: str
+    name: str
+    email: str
+    phone: PhoneChoice | None  # None: not imported from Xero, so unknown
+    preference: ContactPreference | None
+    delivery: Delivery
+    messages: list[Message]
+
+
+def contact_profile(
+    *, tenant: Tenant, contact_id: str, messages: int = 20
+) -> ContactProfile | None:
+    """The tenant's contact with this Xero ContactID, or None if the tenant never saw it."""
+    card = contact_card_find(tenant=tenant, contact_id=contact_id)
+    preference = ContactPreference.objects.filter(tenant=tenant, contact_id=contact_id).first()
+    sent = list(Message.objects.filter(tenant=tenant, contact_id=contact_id)[:messages])
+    if card is None and preference is None and not sent:
+        return None
+    names = [card.name if card else "", preference.contact_name if preference else ""]
+    names += [message.contact_name for message in sent]
+    return ContactProfile(
+        contact_id=contact_id,
+        name=next(filter(None, names), contact_id),
+        email=card.email if card else "",
+        phone=phone_choose(card, default_country=tenant.default_country) if card else None,
+        preference=preference,
+        delivery=delivery_for(tenant=tenant, contact_id=contact_id),
+        messages=sent,
+    )
+
+
+def contact_preferences(*, tenant: Tenant) -> QuerySet[ContactPreference]:
+    """Contacts with channels or a language of their own."""
+    return ContactPreference.objects.filter(tenant=tenant).exclude(channels=[], language="")
 
 
 def template_languages(*, tenant: Tenant) -> list[str]:
