@@ -1,7 +1,7 @@
 from django import forms
 
 from connections.models import MessagingSettings
-from messaging.languages import language_choices, language_name
+from messaging.languages import DEFAULT_LABEL, language_choices, language_name
 from messaging.models import (
     SENDING_CHANNELS,
     Channel,
@@ -229,15 +229,16 @@ class ContactPreferenceForm(forms.Form):
     def __init__(self, *args, languages: list[str], defaults: MessagingSettings, **kwargs):
         super().__init__(*args, **kwargs)
         default_channels = ", ".join(channel_labels(defaults.default_channels))
-        self.fields[
-            "channels"
-        ].help_text = f"None ticked: your default channels ({default_channels})."
+        self.fields["channels"].help_text = f"None ticked: your defaults ({default_channels})."
         if len(languages) > 1:
-            current = self.initial.get("language", "")
+            default_language = (
+                f"your default, {language_name(defaults.default_language)}"
+                if defaults.default_language
+                else "the templates written without a language"
+            )
             self.fields["language"] = _language_field(
                 languages,
                 label="Language",
-                current=current,
-                help_text="Blank: your default language "
-                f"({language_name(defaults.default_language)}).",
+                current=self.initial.get("language", ""),
+                help_text=f"“{DEFAULT_LABEL}” is {default_language}.",
             )

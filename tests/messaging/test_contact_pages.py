@@ -143,3 +143,12 @@ def test_the_log_links_a_fallback_email_and_the_text_it_stands_in_for(staff_clie
     page = staff_client.get(f"/messaging/{email.pk}/").text
     assert f'href="/messaging/{text.pk}/">message {text.pk}</a>, which was not delivered' in page
     assert_accessible(page)
+
+
+def test_operators_see_preferences_in_the_admin(admin_client, aroha_in_xero):
+    ContactPreference.objects.create(
+        tenant=aroha_in_xero.tenant, contact_id=AROHA_ID, contact_name="Aroha Ngata",
+        channels=["email"], language="mi",
+    )  # fmt: skip
+    page = admin_client.get("/admin/messaging/contactpreference/")
+    assert page.status_code == 200 and "Aroha Ngata" in page.text
