@@ -102,8 +102,12 @@ def test_the_contacts_page_finds_xero_contacts_and_lists_own_choices(
         tenant=aroha_in_xero.tenant, contact_id=AROHA_ID, contact_name="Aroha Ngata",
         channels=["sms", "email"],
     )  # fmt: skip
+    ContactPreference.objects.create(  # set once, then put back to the defaults
+        tenant=aroha_in_xero.tenant, contact_id="c-reset", contact_name="Rewi Reset"
+    )
     page = staff_client.get("/messaging/contacts/").text
     assert "SMS, Email" in page and "None yet" not in page
+    assert "Rewi Reset" not in page
     assert "No contact imported" in staff_client.get("/messaging/contacts/?q=zzz").text
 
 
