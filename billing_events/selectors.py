@@ -33,6 +33,22 @@ def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
     )
 
 
+def contact_card_find(*, tenant: Tenant, contact_id: str) -> ContactCard | None:
+    """The tenant's Xero contact with this ContactID as last seen, for its page in messaging."""
+    snapshot = (
+        ContactSnapshot.objects.filter(tenant=tenant, contact_id=contact_id)
+        .order_by("-last_seen_at", "-pk")
+        .first()
+    )
+    return contact_card(snapshot=snapshot) if snapshot else None
+
+
+def contact_cards_named(*, tenant: Tenant, name: str, limit: int = 50) -> list[ContactCard]:
+    """The tenant's Xero contacts whose name contains `name`, by name."""
+    snapshots = ContactSnapshot.objects.filter(tenant=tenant, name__icontains=name)
+    return [contact_card(snapshot=s) for s in snapshots.order_by("name", "pk")[:limit]]
+
+
 # --- for the browser app (issue 7): the template editor and the send log ------------------------
 
 

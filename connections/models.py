@@ -75,8 +75,14 @@ class Membership(models.Model):
         return self.role == self.Role.OWNER
 
 
+def every_channel() -> list[str]:
+    # messaging.models.SENDING_CHANNELS, spelled out: connections never imports messaging.
+    return ["sms", "whatsapp", "email"]
+
+
 class MessagingSettings(models.Model):
-    """A tenant's own Twilio and SendGrid accounts. Secrets are encrypted at rest."""
+    """A tenant's own Twilio and SendGrid accounts, and how customers are reached by default.
+    Secrets are encrypted at rest."""
 
     tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="messaging")
     twilio_account_sid = models.CharField("Twilio Account SID", max_length=64, blank=True)
@@ -98,6 +104,12 @@ class MessagingSettings(models.Model):
     validity_period_seconds = models.PositiveIntegerField(
         default=4 * 3600,
         help_text="Twilio drops a message it could not deliver within this time (1–36,000 s).",
+    )
+    # A contact without channels or a language of their own (messaging.ContactPreference) gets
+    # these; a channel is used only when it also has an active template.
+    default_channels = models.JSONField(default=every_channel, blank=True)
+    default_language = models.CharField(
+        max_length=2, blank=True, help_text="Blank: the templates without a language."
     )
     updated_at = models.DateTimeField(auto_now=True)
 

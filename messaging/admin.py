@@ -1,7 +1,14 @@
 from django.contrib import admin, messages
 
 from messaging import services
-from messaging.models import InboundMessage, Message, MessageStatusChange, MessageTemplate, OptOut
+from messaging.models import (
+    ContactPreference,
+    InboundMessage,
+    Message,
+    MessageStatusChange,
+    MessageTemplate,
+    OptOut,
+)
 
 
 @admin.register(MessageTemplate)
@@ -12,9 +19,11 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         "channel",
         "contact_group_name",
         "reminder_stage",
+        "language",
+        "fallback_to_email",
         "is_active",
     ]
-    list_filter = ["tenant", "kind", "channel", "is_active"]
+    list_filter = ["tenant", "kind", "channel", "language", "fallback_to_email", "is_active"]
     search_fields = ["tenant__name", "contact_group_name", "body"]
 
 
@@ -37,7 +46,7 @@ class MessageAdmin(admin.ModelAdmin):
     search_fields = ["dedup_key", "contact_name", "recipient", "provider_id"]
     list_select_related = ["tenant"]
     readonly_fields = ["callback_token", "created_at", "updated_at"]
-    raw_id_fields = ["template", "resend_of"]
+    raw_id_fields = ["template", "resend_of", "fallback_of"]
     inlines = [MessageStatusChangeInline]
     actions = ["resend"]
     show_full_result_count = False  # never count the whole send log
@@ -78,3 +87,12 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_select_related = ["tenant"]
     readonly_fields = [f.name for f in InboundMessage._meta.fields]
     show_full_result_count = False
+
+
+@admin.register(ContactPreference)
+class ContactPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["contact_name", "tenant", "channels", "language", "updated_by", "updated_at"]
+    list_filter = ["tenant", "language"]
+    search_fields = ["contact_name", "contact_id"]
+    list_select_related = ["tenant", "updated_by"]
+    raw_id_fields = ["updated_by"]

@@ -5,7 +5,7 @@ billing_events (ARCHITECTURE.md "Dependencies point one way").
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,23 @@ class ContactCard:
     phones: tuple[dict, ...] = ()
     group_ids: tuple[str, ...] = ()
     group_names: tuple[str, ...] = ()
+
+
+def contact_card_stored(contact: ContactCard) -> dict:
+    """The card as JSON, to keep on a Message (messaging.models.Message.contact_card)."""
+    return asdict(contact)
+
+
+def contact_card_restored(stored: dict, *, contact_id: str, name: str) -> ContactCard:
+    """The card a Message kept; only the id and name for a row written before cards were kept.
+
+    Keys the card no longer has are dropped, lists become tuples again."""
+    known = {field.name for field in fields(ContactCard)}
+    values = {"contact_id": contact_id, "name": name}
+    for key, value in stored.items():
+        if key in known:
+            values[key] = tuple(value) if isinstance(value, list) else value
+    return ContactCard(**values)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,18 @@
 from django import forms
 
 from connections.models import MessagingSettings
-from messaging.models import Channel, Kind, Message, MessageTemplate
+from messaging.languages import DEFAULT_LABEL, language_choices, language_name
+from messaging.models import (
+    SENDING_CHANNELS,
+    Channel,
+    Kind,
+    Message,
+    MessageTemplate,
+    channel_labels,
+)
 from messaging.services import SECRET_FIELDS
+
+CHANNEL_CHOICES = [(channel.value, channel.label) for channel in SENDING_CHANNELS]
 
 
 class MessagingSettingsForm(forms.ModelForm):
@@ -79,6 +89,11 @@ class MessageTemplateForm(forms.ModelForm):
     """Validation is the model's (MessageTemplate.clean): errors name the line and variable."""
 
     contact_group_id = forms.ChoiceField(label="Contact group", required=False)
+    language = forms.ChoiceField(
+        choices=language_choices,
+        required=False,
+        help_text=MessageTemplate._meta.get_field("language").help_text,
+    )
 
     class Meta:
         model = MessageTemplate
@@ -87,10 +102,12 @@ class MessageTemplateForm(forms.ModelForm):
             "channel",
             "contact_group_id",
             "reminder_stage",
+            "language",
             "subject",
             "body",
             "content_sid",
             "content_variables",
+            "fallback_to_email",
             "is_active",
         ]
         labels = {"body": "Message", "is_active": "Active (send messages with this template)"}
@@ -161,3 +178,67 @@ class SendGridForm(MessagingSettingsForm):
 
     class Meta(MessagingSettingsForm.Meta):
         fields = ["sendgrid_api_key", "sendgrid_from_email"]
+
+
+def _language_field(languages, *, label: str, current: str, help_text: str) -> forms.ChoiceField:
+    """A choice among the tenant's template languages (and the current one, should its last
+    template have gone)."""
+    return forms.ChoiceField(
+        label=label,
+        required=False,
+        choices=language_choices({*languages, current}),
+        help_text=help_text,
+    )
+
+
+class ChannelDefaultsForm(forms.ModelForm):
+    """What a contact gets when staff set nothing for them. The language is offered only when
+    the tenant has templates in more than one."""
+
+    default_channels = forms.MultipleChoiceField(
+        label="Channels",
+        choices=CHANNEL_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="A channel is used only when it has an active template for the message.",
+        error_messages={"required": "Choose at least one channel."},
+    )
+
+    class Meta:
+        model = MessagingSettings
+        fields = ["default_channels", "default_language"]
+
+    def __init__(self, *args, languages: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        if len(languages) > 1:
+            self.fields["default_language"] = _language_field(
+                languages,
+                label="Language",
+                current=self.instance.default_language,
+                help_text="For contacts without a language of their own; templates in it are "
+                "used where they exist, the default-language ones elsewhere.",
+            )
+        else:
+            del self.fields["default_language"]
+
+
+class ContactPreferenceForm(forms.Form):
+    channels = forms.MultipleChoiceField(
+        choices=CHANNEL_CHOICES, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, languages: list[str], defaults: MessagingSettings, **kwargs):
+        super().__init__(*args, **kwargs)
+        default_channels = ", ".join(channel_labels(defaults.default_channels))
+        self.fields["channels"].help_text = f"None ticked: your defaults ({default_channels})."
+        if len(languages) > 1:
+            default_language = (
+                f"your default, {language_name(defaults.default_language)}"
+                if defaults.default_language
+                else "the templates written without a language"
+            )
+            self.fields["language"] = _language_field(
+                languages,
+                label="Language",
+                current=self.initial.get("language", ""),
+                help_text=f"“{DEFAULT_LABEL}” is {default_language}.",
+            )

@@ -1,6 +1,7 @@
 import re
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -8,6 +9,7 @@ from django.utils import timezone
 
 from connections.models import Tenant
 from messaging import rendering
+from messaging.languages import language_name, language_validate
 
 
 class Kind(models.TextChoices):
@@ -35,11 +37,18 @@ class Channel(models.TextChoices):
 SENDING_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
 PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
 
+
+def channel_labels(channels) -> list[str]:
+    """ "SMS", "WhatsApp", "Email" for those of `channels`, always in that order."""
+    return [channel.label for channel in SENDING_CHANNELS if channel in channels]
+
+
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 
 class MessageTemplate(models.Model):
-    """What to say for one kind of event on one channel, optionally for one Xero contact group."""
+    """What to say for one kind of event on one channel, optionally for one Xero contact group
+    and in one language."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="message_templates")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -68,21 +77,39 @@ class MessageTemplate(models.Model):
         blank=True,
         help_text='Template placeholder number → text, e.g. {"1": "{{ first_name }}"}.',
     )
+    language = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[language_validate],
+        help_text="For contacts who prefer this language. Blank: your default language.",
+    )
+    fallback_to_email = models.BooleanField(
+        "Email if not delivered",
+        default=False,
+        help_text="SMS and WhatsApp: when the text ends undelivered or failed, send the same "
+        "notification once by email (with the active email template).",
+    )
     is_active = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["kind", "channel", "contact_group_name", "reminder_stage"]
+        ordering = ["kind", "channel", "contact_group_name", "reminder_stage", "language"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "kind", "channel", "contact_group_id", "reminder_stage"],
+                fields=["tenant", "kind", "channel", "contact_group_id", "reminder_stage",
+                        "language"],
                 name="messagetemplate_unique_rule",
             )
-        ]
+        ]  # fmt: skip
 
     def __str__(self):
         group = self.contact_group_name or self.contact_group_id or "everyone"
-        return f"{self.get_kind_display()} · {self.get_channel_display()} · {group}"
+        language = f" · {self.language_name}" if self.language else ""
+        return f"{self.get_kind_display()} · {self.get_channel_display()} · {group}{language}"
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
 
     def clean(self):
         errors = {}
@@ -94,6 +121,10 @@ class MessageTemplate(models.Model):
             errors["reminder_stage"] = ["Only reminder templates have a stage."]
         if self.channel == Channel.EMAIL and not self.subject.strip():
             errors["subject"] = errors.get("subject", []) + ["An email needs a subject."]
+        if self.fallback_to_email and self.channel not in PHONE_CHANNELS:
+            errors["fallback_to_email"] = [
+                "Only an SMS or WhatsApp template can fall back to email."
+            ]
         if self.channel == Channel.WHATSAPP:
             errors.update(self._whatsapp_errors())
         elif not self.body.strip():
@@ -169,6 +200,14 @@ class Message(models.Model):
     resend_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
     )
+    fallback_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks",
+        help_text="The text this email stands in for, after it was not delivered.",
+    )  # fmt: skip
+    # What notify() filled the template with, and the contact as it was then: the email
+    # fallback sends the same notification on another channel from these (no secrets in them).
+    template_values = models.JSONField(default=dict, blank=True)
+    contact_card = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -273,3 +312,43 @@ class InboundMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_intent_display()} from {self.from_phone[:-4]}…"
+
+
+class ContactPreference(models.Model):
+    """How staff want one Xero contact reached; blank fields take the tenant's defaults."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="contact_preferences")
+    contact_id = models.CharField("Xero ContactID", max_length=64)
+    contact_name = models.CharField(max_length=255, blank=True)
+    channels = models.JSONField(
+        default=list, blank=True, help_text="Empty: the tenant's default channels."
+    )
+    language = models.CharField(
+        max_length=2,
+        blank=True,
+        validators=[language_validate],
+        help_text="Blank: the tenant's default language.",
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["contact_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "contact_id"], name="contactpreference_unique_contact"
+            )
+        ]
+
+    def __str__(self):
+        return f"Preference of {self.contact_name or self.contact_id}"
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return channel_labels(self.channels)
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)

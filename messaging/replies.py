@@ -17,7 +17,7 @@ from connections.models import Tenant
 from messaging import rendering
 from messaging.contacts import ContactCard
 from messaging.models import Channel, InboundMessage, Kind, OptOut
-from messaging.selectors import templates_choose
+from messaging.selectors import delivery_for, templates_choose
 from messaging.services import optout_add, optout_remove, reply_log
 
 # Twilio's own keywords, honoured when they are the whole body (FACTS.md "Opt-out").
@@ -63,7 +63,10 @@ class _Answer:
 def _compose(tenant: Tenant, answer: _Answer):
     """The reply text from the tenant's active SMS template, or ("", None) for silence."""
     contact = answer.contact or ContactCard(contact_id="", name="")
-    templates = templates_choose(tenant=tenant, kind=answer.kind, contact=contact)
+    language = delivery_for(tenant=tenant, contact_id=contact.contact_id).language
+    templates = templates_choose(
+        tenant=tenant, kind=answer.kind, contact=contact, language=language
+    )
     template = templates.get(Channel.SMS)
     if template is None:
         return "", None

@@ -1,5 +1,6 @@
 """Reads of the messaging app."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -7,22 +8,38 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from billing_events.selectors import invoice_ids_numbered
+from billing_events.selectors import contact_card_find, invoice_ids_numbered
 from connections.models import MessagingSettings, Tenant
-from messaging.contacts import ContactCard, phone_choose
-from messaging.models import PHONE_CHANNELS, InboundMessage, Message, MessageTemplate, OptOut
+from messaging.contacts import ContactCard, PhoneChoice, phone_choose
+from messaging.languages import language_name
+from messaging.models import (
+    PHONE_CHANNELS,
+    ContactPreference,
+    InboundMessage,
+    Kind,
+    Message,
+    MessageTemplate,
+    OptOut,
+    channel_labels,
+)
 
 PHONE_PROBLEMS = ("no_phone", "invalid_phone")
 
 
 def templates_choose(
-    *, tenant: Tenant, kind: str, contact: ContactCard, reminder_stage: str = ""
+    *,
+    tenant: Tenant,
+    kind: str,
+    contact: ContactCard,
+    reminder_stage: str = "",
+    language: str = "",
 ) -> dict[str, MessageTemplate]:
     """The most specific active template per channel.
 
     A template for one of the contact's Xero groups beats the default (blank group); then one for
     this reminder stage beats "any stage". Between two of the contact's groups, the group name
-    decides, so the choice is stable.
+    decides, so the choice is stable. With a `language`, a channel that has a template in it
+    uses only those; a channel that has none uses the default-language ones.
     """
     candidates = MessageTemplate.objects.filter(
         tenant=tenant,
@@ -30,17 +47,159 @@ def templates_choose(
         is_active=True,
         contact_group_id__in=["", *contact.group_ids],
         reminder_stage__in=["", reminder_stage],
+        language__in=["", language],
     ).order_by("contact_group_name", "pk")
     chosen: dict[str, MessageTemplate] = {}
-    for template in candidates:
+    for template in _in_language(list(candidates)):
         best = chosen.get(template.channel)
         if best is None or _specificity(template) > _specificity(best):
             chosen[template.channel] = template
     return chosen
 
 
+def _in_language(candidates: list[MessageTemplate]) -> list[MessageTemplate]:
+    # A message in the reader's language matters more than a closer match of group or stage.
+    translated = {t.channel for t in candidates if t.language}
+    return [t for t in candidates if bool(t.language) == (t.channel in translated)]
+
+
 def _specificity(template: MessageTemplate) -> tuple[bool, bool]:
     return (bool(template.contact_group_id), bool(template.reminder_stage))
+
+
+# --- per-contact channels and language (issue 12) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one contact is reached: their own channels and language where staff set them, else
+    the tenant's defaults."""
+
+    channels: tuple[str, ...]
+    language: str
+    own_channels: bool
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return channel_labels(self.channels)
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+
+def messaging_settings_of(*, tenant: Tenant) -> MessagingSettings:
+    """The tenant's settings, or the defaults (unsaved) before it saved any."""
+    return MessagingSettings.objects.filter(tenant=tenant).first() or MessagingSettings(
+        tenant=tenant
+    )
+
+
+def delivery_for(*, tenant: Tenant, contact_id: str) -> Delivery:
+    defaults = messaging_settings_of(tenant=tenant)
+    preference = (
+        ContactPreference.objects.filter(tenant=tenant, contact_id=contact_id).first()
+        if contact_id
+        else None
+    ) or ContactPreference()
+    return Delivery(
+        channels=tuple(preference.channels or defaults.default_channels),
+        language=preference.language or defaults.default_language,
+        own_channels=bool(preference.channels),
+    )
+
+
+@dataclass(frozen=True)
+class TemplateChoice:
+    templates: dict[str, MessageTemplate]
+    problem: str = ""  # when nothing goes: "no_template", or "no_channel" (none on its channels)
+    reason: str = ""
+
+
+def templates_for_notification(
+    *,
+    tenant: Tenant,
+    kind: str,
+    contact: ContactCard,
+    reminder_stage: str = "",
+    channels: Sequence[str] | None = None,
+) -> TemplateChoice:
+    """What notify() sends on: the active templates in the contact's language (else the default)
+    on the contact's channels (else the tenant's), or on exactly `channels` when given."""
+    delivery = delivery_for(tenant=tenant, contact_id=contact.contact_id)
+    usable = templates_choose(
+        tenant=tenant,
+        kind=kind,
+        contact=contact,
+        reminder_stage=reminder_stage,
+        language=delivery.language,
+    )
+    wanted = delivery.channels if channels is None else channels
+    chosen = {channel: t for channel, t in usable.items() if channel in wanted}
+    if chosen:
+        return TemplateChoice(chosen)
+    label = Kind(kind).label
+    if not usable or channels is not None:
+        return TemplateChoice(
+            {}, "no_template", f"No active template for “{label}”: nothing was sent."
+        )
+    whose = (
+        "the channels set for this contact"
+        if delivery.own_channels
+        else "your default channels (Messaging settings)"
+    )
+    return TemplateChoice(
+        {},
+        "no_channel",
+        f"No active template for “{label}” on {' or '.join(channel_labels(wanted))}, {whose}; "
+        f"there is one for {' or '.join(channel_labels(usable))}. Nothing was sent.",
+    )
+
+
+@dataclass(frozen=True)
+class ContactProfile:
+    """One contact as their page shows it: from Xero when imported, else from what we sent."""
+
+    contact_id: str
+    name: str
+    email: str
+    phone: PhoneChoice | None  # None: not imported from Xero, so unknown
+    preference: ContactPreference | None
+    delivery: Delivery
+    messages: list[Message]
+
+
+def contact_profile(
+    *, tenant: Tenant, contact_id: str, messages: int = 20
+) -> ContactProfile | None:
+    """The tenant's contact with this Xero ContactID, or None if the tenant never saw it."""
+    card = contact_card_find(tenant=tenant, contact_id=contact_id)
+    preference = ContactPreference.objects.filter(tenant=tenant, contact_id=contact_id).first()
+    sent = list(Message.objects.filter(tenant=tenant, contact_id=contact_id)[:messages])
+    if card is None and preference is None and not sent:
+        return None
+    names = [card.name if card else "", preference.contact_name if preference else ""]
+    names += [message.contact_name for message in sent]
+    return ContactProfile(
+        contact_id=contact_id,
+        name=next(filter(None, names), contact_id),
+        email=card.email if card else "",
+        phone=phone_choose(card, default_country=tenant.default_country) if card else None,
+        preference=preference,
+        delivery=delivery_for(tenant=tenant, contact_id=contact_id),
+        messages=sent,
+    )
+
+
+def contact_preferences(*, tenant: Tenant) -> QuerySet[ContactPreference]:
+    """Contacts with channels or a language of their own."""
+    return ContactPreference.objects.filter(tenant=tenant).exclude(channels=[], language="")
+
+
+def template_languages(*, tenant: Tenant) -> list[str]:
+    """The languages the tenant has templates in, the default ("") first."""
+    codes = MessageTemplate.objects.filter(tenant=tenant).values_list("language", flat=True)
+    return sorted(set(codes) | {""})
 
 
 def messages_for_log(
@@ -238,13 +397,15 @@ def contact_unreachable_reason(
 
     Mirrors notify()'s own checks (template, phone or email, opt-out), for previews.
     """
-    chosen = templates_choose(
+    choice = templates_for_notification(
         tenant=tenant, kind=kind, contact=contact, reminder_stage=reminder_stage
     )
-    if not chosen:
+    if choice.problem == "no_template":
         return "No active template"
+    if choice.problem:
+        return "No active template on the channels this contact gets"
     reasons = []
-    for channel in sorted(chosen):
+    for channel in sorted(choice.templates):
         if channel not in PHONE_CHANNELS:
             if contact.email:
                 return ""

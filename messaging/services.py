@@ -33,17 +33,30 @@ from messaging.channels import (
     channel_for,
     explain,
 )
-from messaging.contacts import ContactCard, phone_choose, phone_timezone_name
+from messaging.contacts import (
+    ContactCard,
+    contact_card_restored,
+    contact_card_stored,
+    phone_choose,
+    phone_timezone_name,
+)
 from messaging.models import (
     PHONE_CHANNELS,
+    SENDING_CHANNELS,
     Channel,
+    ContactPreference,
     Kind,
     Message,
     MessageStatusChange,
     MessageTemplate,
     OptOut,
 )
-from messaging.selectors import templates_choose
+from messaging.selectors import (
+    delivery_for,
+    messaging_channels_configured,
+    templates_choose,
+    templates_for_notification,
+)
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -225,15 +238,15 @@ def notify(
     invoice_id: str = "",
     channels: Sequence[str] | None = None,
 ) -> list[Message]:
-    """One Message per channel with an active template; a repeated call sends nothing new."""
-    chosen = templates_choose(
+    """One Message per channel the contact gets (their own, else the tenant's default; exactly
+    `channels` when given) that has an active template; a repeated call sends nothing new."""
+    choice = templates_for_notification(
         tenant=tenant,
         kind=kind,
         contact=contact,
         reminder_stage=str(context.get("reminder_stage") or ""),
+        channels=channels,
     )
-    if channels is not None:
-        chosen = {channel: t for channel, t in chosen.items() if channel in channels}
     values = rendering.template_values(
         contact=contact, context=context, country=tenant.default_country
     )
@@ -248,18 +261,20 @@ def notify(
             contact_id=contact.contact_id,
             contact_name=contact.name,
             invoice_id=invoice_id,
+            template_values=values,
+            contact_card=contact_card_stored(contact),
         )
 
-    if not chosen:
-        logger.info("notify tenant=%s kind=%s: no active template", tenant.pk, kind)
-        reason = f"No active template for “{Kind(kind).label}”: nothing was sent."
-        return [_insert_once(_skip(blank(Channel.NONE, None), "no_template", reason), note="")]
+    if not choice.templates:
+        logger.info("notify tenant=%s kind=%s: %s", tenant.pk, kind, choice.problem)
+        skipped = _skip(blank(Channel.NONE, None), choice.problem, choice.reason)
+        return [_insert_once(skipped, note="")]
     return [
         _insert_once(
             _draft(message=blank(channel, t), template=t, contact=contact, values=values),
             note="Created",
         )
-        for channel, t in sorted(chosen.items())
+        for channel, t in sorted(choice.templates.items())
     ]
 
 
@@ -411,7 +426,7 @@ def _send_failed(message: Message, error: SendError) -> Message:
 
 
 def _fail(message: Message, *, code: str, text: str) -> None:
-    _move(
+    failed = _move(
         message,
         leaving=(Status.SENDING,),
         note=text,
@@ -424,6 +439,8 @@ def _fail(message: Message, *, code: str, text: str) -> None:
     )
     if code == "21610":
         optout_add(tenant=message.tenant, phone=message.recipient, source="Twilio error 21610")
+    if failed:
+        _email_fallback(message)
 
 
 def _is_same(message: Message, found: FoundMessage) -> bool:
@@ -549,8 +566,12 @@ def message_status_record(
     _record(message, from_status=before, note=f"Twilio: {provider_status}")
     if error_code == "21610":
         optout_add(tenant=message.tenant, phone=message.recipient, source="Twilio error 21610")
-    if provider_status == "undelivered" and error_code == UNREACHABLE:
-        _retry_unreachable_later(message)
+    if message.status in (Status.UNDELIVERED, Status.FAILED):
+        fallback = _email_fallback(message)
+        emailed = fallback is not None and fallback.status != Status.SKIPPED
+        # An email sent instead takes the place of the later retry of an unreachable handset.
+        if provider_status == "undelivered" and error_code == UNREACHABLE and not emailed:
+            _retry_unreachable_later(message)
     return True
 
 
@@ -685,6 +706,112 @@ def _retry_unreachable_later(message: Message) -> None:
         not_before=timezone.now() + UNREACHABLE_RETRY_AFTER,
     )
     _insert_once(again, note="The handset was unreachable (30003): one more try later.")
+
+
+# --- email fallback (issue 12) -------------------------------------------------------------------
+
+# The fallback's dedup key is the notification's own (that of its first try) plus this suffix, so
+# a notification falls back once, whichever of its texts failed (first try, 30003 retry, resend)
+# and however often Twilio repeats a callback.
+FALLBACK_SUFFIX = ":fallback"
+
+
+def _first_try(message: Message) -> Message:
+    while message.resend_of_id:
+        message = message.resend_of
+    return message
+
+
+def _email_fallback(message: Message) -> Message | None:
+    """Send the notification of a text that was not delivered again by email, when its template
+    asks for that. Returns the email (to be sent, or skipped saying why), None if none applies."""
+    template = message.template
+    if message.channel not in PHONE_CHANNELS or template is None or not template.fallback_to_email:
+        return None
+    first = _first_try(message)
+    emailed = Message.objects.filter(
+        tenant_id=message.tenant_id, dedup_key=first.dedup_key, channel=Channel.EMAIL
+    ).first()
+    if emailed is not None:
+        note = f"No fallback email: this notification went by email too (message #{emailed.pk})."
+        _record(message, from_status=message.status, note=note)
+        return None
+    email = Message(
+        tenant=message.tenant,
+        kind=message.kind,
+        channel=Channel.EMAIL,
+        dedup_key=first.dedup_key + FALLBACK_SUFFIX,
+        contact_id=message.contact_id,
+        contact_name=message.contact_name,
+        invoice_id=message.invoice_id,
+        template_values=message.template_values,
+        contact_card=message.contact_card,
+        fallback_of=message,
+    )
+    contact = contact_card_restored(
+        message.contact_card, contact_id=message.contact_id, name=message.contact_name
+    )
+    _fallback_draft(email, contact=contact)
+    what = f"{message.get_channel_display()} message #{message.pk}"
+    saved = _insert_once(email, note=f"Sent instead of {what}, which was not delivered.")
+    if saved is email:  # the first to get here; a repeat finds the row and says nothing again
+        if email.status == Status.SKIPPED:
+            note = f"No fallback email (message #{email.pk}): {email.status_reason}"
+        else:
+            note = f"Not delivered: the same notification goes by email (message #{email.pk})."
+        _record(message, from_status=message.status, note=note)
+    return saved
+
+
+def _fallback_draft(email: Message, *, contact: ContactCard) -> Message:
+    tenant = email.tenant
+    delivery = delivery_for(tenant=tenant, contact_id=contact.contact_id)
+    if delivery.own_channels and Channel.EMAIL not in delivery.channels:
+        return _skip(email, "not_preferred", "The channels set for this contact leave out email.")
+    if not messaging_channels_configured(tenant=tenant)[Channel.EMAIL]:
+        return _skip(
+            email,
+            "config",
+            "Email is not set up: add a SendGrid API key and From email in Messaging settings.",
+        )
+    template = templates_choose(
+        tenant=tenant,
+        kind=email.kind,
+        contact=contact,
+        reminder_stage=email.template_values.get("reminder_stage", ""),
+        language=delivery.language,
+    ).get(Channel.EMAIL)
+    if template is None:
+        reason = f"There is no active email template for “{email.get_kind_display()}”."
+        return _skip(email, "no_template", reason)
+    email.template = template
+    return _draft(message=email, template=template, contact=contact, values=email.template_values)
+
+
+# --- per-contact channels and language (issue 12) ------------------------------------------------
+
+
+def contact_preference_save(
+    *,
+    tenant: Tenant,
+    contact_id: str,
+    contact_name: str,
+    channels: Sequence[str],
+    language: str,
+    by_user,
+) -> ContactPreference:
+    """How staff want one contact reached; no channels and no language mean the tenant's."""
+    preference, _ = ContactPreference.objects.update_or_create(
+        tenant=tenant,
+        contact_id=contact_id,
+        defaults={
+            "contact_name": contact_name,
+            "channels": [channel for channel in SENDING_CHANNELS if channel in channels],
+            "language": language,
+            "updated_by": by_user,
+        },
+    )
+    return preference
 
 
 # One click resends at most this many; the rest stay listed for the next click.

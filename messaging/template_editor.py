@@ -46,13 +46,13 @@ SAMPLE_CONTEXT = {
 }
 
 DUPLICATE_RULE = (
-    "There is already a template for this kind, channel, contact group and stage. "
+    "There is already a template for this kind, channel, contact group, stage and language. "
     "Edit that one instead."
 )
 
 
 class DuplicateRule(ValidationError):
-    """Another template already has this kind, channel, contact group and stage."""
+    """Another template already has this kind, channel, contact group, stage and language."""
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ def template_preview(
 
 def template_save(*, template: MessageTemplate) -> MessageTemplate:
     """Validate (MessageTemplate.clean names line and variable) and save; the constraint decides
-    whether a rule for this kind × channel × group × stage already exists."""
+    whether a rule for this kind × channel × group × stage × language already exists."""
     template.full_clean(validate_constraints=False)
     try:
         with transaction.atomic():

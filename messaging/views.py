@@ -7,7 +7,7 @@ from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -16,19 +16,21 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from billing_events.selectors import contact_groups_known, invoice_numbers
+from billing_events.selectors import contact_cards_named, contact_groups_known, invoice_numbers
 from connections.models import MessagingSettings
 from connections.tenancy import get_for_tenant, tenant_required
 from messaging import replies, selectors, services, template_editor
 from messaging.channels import EXPLANATIONS
 from messaging.forms import (
     BulkResendForm,
+    ChannelDefaultsForm,
+    ContactPreferenceForm,
     MessageFilterForm,
     MessageTemplateForm,
     MessagingSettingsForm,
     TestMessageForm,
 )
-from messaging.models import Channel, Kind, Message, MessageTemplate
+from messaging.models import Channel, ContactPreference, Kind, Message, MessageTemplate
 from messaging.rendering import VARIABLES
 
 
@@ -158,11 +160,26 @@ def messaging_settings(request):
         services.messaging_settings_save(tenant=request.tenant, values=form.cleaned_data)
         flash.success(request, "Messaging settings saved.")
         return redirect("messaging:settings")
-    return render(
-        request,
-        "messaging/settings.html",
-        {"form": form, "test_form": TestMessageForm()},
+    context = {
+        "form": form,
+        "test_form": TestMessageForm(),
+        "defaults": selectors.delivery_for(tenant=request.tenant, contact_id=""),
+    }
+    return render(request, "messaging/settings.html", context)
+
+
+@tenant_required(owner=True)
+def channel_defaults(request):
+    form = ChannelDefaultsForm(
+        request.POST or None,
+        instance=selectors.messaging_settings_of(tenant=request.tenant),
+        languages=selectors.template_languages(tenant=request.tenant),
     )
+    if request.method == "POST" and form.is_valid():
+        services.messaging_settings_save(tenant=request.tenant, values=form.cleaned_data)
+        flash.success(request, "Default channels saved.")
+        return redirect("messaging:settings")
+    return render(request, "messaging/channel_defaults.html", {"form": form})
 
 
 @require_POST
@@ -327,3 +344,44 @@ def template_preview(request):
         content_variables=request.POST.get("content_variables", ""),
     )
     return render(request, "messaging/_template_preview.html", {"preview": preview})
+
+
+# --- contacts: channels and language per contact (issue 12) ----------------------------------
+
+
+@tenant_required
+def contact_list(request):
+    query = request.GET.get("q", "").strip()[:100]
+    context = {
+        "query": query,
+        "found": contact_cards_named(tenant=request.tenant, name=query) if query else [],
+        "preferences": selectors.contact_preferences(tenant=request.tenant),
+    }
+    return render(request, "messaging/contact_list.html", context)
+
+
+@tenant_required
+def contact_detail(request, contact_id):
+    profile = selectors.contact_profile(tenant=request.tenant, contact_id=contact_id)
+    if profile is None:
+        raise Http404("No such contact.")
+    preference = profile.preference or ContactPreference()
+    form = ContactPreferenceForm(
+        request.POST or None,
+        initial={"channels": preference.channels, "language": preference.language},
+        languages=selectors.template_languages(tenant=request.tenant),
+        defaults=selectors.messaging_settings_of(tenant=request.tenant),
+    )
+    if request.method == "POST" and form.is_valid():
+        services.contact_preference_save(
+            tenant=request.tenant,
+            contact_id=profile.contact_id,
+            contact_name=profile.name,
+            channels=form.cleaned_data["channels"],
+            # Not offered while the tenant has one language: what was set stays.
+            language=form.cleaned_data.get("language", preference.language),
+            by_user=request.user,
+        )
+        flash.success(request, f"Saved how {profile.name} is reached.")
+        return redirect("messaging:contact-detail", contact_id=profile.contact_id)
+    return render(request, "messaging/contact_detail.html", {"profile": profile, "form": form})

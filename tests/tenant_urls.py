@@ -78,6 +78,15 @@ def _api_token_of(tenant_b):
     return api_token_create(tenant=tenant_b, user=owner, name="Bravo sync")[0].pk
 
 
+def _contact_of(tenant_b):
+    from messaging.models import ContactPreference
+
+    preference = ContactPreference.objects.create(
+        tenant=tenant_b, contact_id="b-contact-pref", contact_name="Bravo Preferring Contact"
+    )
+    return preference.contact_id
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
@@ -88,6 +97,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "template_id": _template_of,
     "pause_id": _reminder_pause_of,
     "api_token_id": _api_token_of,
+    "contact_id": _contact_of,
 }
 
 
@@ -249,6 +259,16 @@ def _b_replies_and_pauses(tenant_b) -> list[str]:
     return ["+64270004455", "Bravo inbound text 8812", "Bravo pause 6061"]
 
 
+def _b_contact_preferences(tenant_b) -> list[str]:
+    from messaging.models import ContactPreference
+
+    ContactPreference.objects.create(
+        tenant=tenant_b, contact_id="b-contact-zq", contact_name="Zebedee Prefers Email 7731",
+        channels=["email"], language="mi",
+    )  # fmt: skip
+    return ["Zebedee Prefers Email 7731"]
+
+
 OTHER_TENANT_DATA: list[Callable] = [
     _b_team,
     _b_replies_and_pauses,
@@ -257,6 +277,7 @@ OTHER_TENANT_DATA: list[Callable] = [
     _b_templates,
     _b_messaging_settings,
     _b_snapshots,
+    _b_contact_preferences,
 ]
 
 

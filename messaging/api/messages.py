@@ -40,6 +40,11 @@ class MessageOutput(serializers.Serializer):
     sent_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
     resend_of = serializers.IntegerField(source="resend_of_id", allow_null=True)
+    fallback_of = serializers.IntegerField(
+        source="fallback_of_id",
+        allow_null=True,
+        help_text="The text this email was sent instead of, after it was not delivered",
+    )
     can_resend = serializers.BooleanField()
 
 

@@ -11,13 +11,15 @@ from rest_framework.response import Response
 from config.api import Conflict, TenantAPIView
 from connections.tenancy import for_tenant, get_for_tenant
 from messaging import rendering, template_editor
+from messaging.languages import language_choices
 from messaging.models import SENDING_CHANNELS, Kind, MessageTemplate
 
 # The channels a template can be for (not the send log's "none" pseudo-channel).
 TEMPLATE_CHANNELS = [(channel.value, channel.label) for channel in SENDING_CHANNELS]
 
 DUPLICATE = OpenApiResponse(
-    description="Another template already has this kind, channel, contact group and stage."
+    description="Another template already has this kind, channel, contact group, stage and "
+    "language."
 )
 
 _FIELD_HELP = {
@@ -27,6 +29,10 @@ _FIELD_HELP = {
     "subject": "Email only; the same placeholders as the body.",
     "content_variables": "WhatsApp only: placeholder number → text, "
     'e.g. {"1": "{{ first_name }}"}.',
+    "language": "ISO 639-1 code of the language it is written in, for contacts who prefer it; "
+    "blank for your default language.",
+    "fallback_to_email": "SMS and WhatsApp only: when the text ends undelivered or failed, the "
+    "same notification goes once by email, with the active email template.",
 }
 
 
@@ -37,10 +43,12 @@ class TemplateOutput(serializers.Serializer):
     contact_group_id = serializers.CharField()
     contact_group_name = serializers.CharField()
     reminder_stage = serializers.CharField()
+    language = serializers.CharField(help_text=_FIELD_HELP["language"])
     subject = serializers.CharField()
     body = serializers.CharField()
     content_sid = serializers.CharField()
     content_variables = serializers.DictField(child=serializers.CharField())
+    fallback_to_email = serializers.BooleanField(help_text=_FIELD_HELP["fallback_to_email"])
     is_active = serializers.BooleanField()
     updated_at = serializers.DateTimeField()
 
@@ -53,6 +61,12 @@ class TemplateInput(serializers.Serializer):
     contact_group_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
     contact_group_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     reminder_stage = serializers.CharField(required=False, allow_blank=True, max_length=40)
+    language = serializers.ChoiceField(
+        choices=language_choices(),
+        required=False,
+        allow_blank=True,
+        help_text=_FIELD_HELP["language"],
+    )
     subject = serializers.CharField(
         required=False, allow_blank=True, max_length=300, help_text=_FIELD_HELP["subject"]
     )
@@ -64,6 +78,9 @@ class TemplateInput(serializers.Serializer):
         child=serializers.CharField(allow_blank=True, trim_whitespace=False),
         required=False,
         help_text=_FIELD_HELP["content_variables"],
+    )
+    fallback_to_email = serializers.BooleanField(
+        required=False, help_text=_FIELD_HELP["fallback_to_email"]
     )
     is_active = serializers.BooleanField(required=False)
 

@@ -115,3 +115,9 @@ def test_another_tenants_message_is_not_found(api, log):
     assert api.get(f"/api/v1/messages/{other.pk}/").status_code == 404
     assert api.post(f"/api/v1/messages/{other.pk}/resend/").status_code == 404
     assert other.pk not in _ids(api.get("/api/v1/messages/?invoice_number=INV-0142"))
+
+
+def test_a_fallback_email_names_the_text_it_was_sent_instead_of(api, failed_message):
+    email = message_create(failed_message.tenant, channel="email", fallback_of=failed_message)
+    assert api.get(f"/api/v1/messages/{email.pk}/").json()["fallback_of"] == failed_message.pk
+    assert api.get(f"/api/v1/messages/{failed_message.pk}/").json()["fallback_of"] is None

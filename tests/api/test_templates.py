@@ -174,3 +174,24 @@ def test_the_preview_refuses_text_longer_than_the_channel_allows(api):
     response = api.post("/api/v1/templates/preview/", {"body": "{{ contact_name }}" + "x" * 1600})
     assert response.status_code == 400
     assert "limit 1,600" in response.json()["error"]["fields"]["body"][0]
+
+
+def test_a_template_has_a_language_and_may_fall_back_to_email(api, tenant_a):
+    created = api.post(
+        "/api/v1/templates/",
+        {**REMINDER, "language": "mi", "fallback_to_email": True,
+         "body": "Kia ora {{ first_name }}, {{ invoice_number }}"},
+    )  # fmt: skip
+    assert created.status_code == 201, created.content
+    assert (created.json()["language"], created.json()["fallback_to_email"]) == ("mi", True)
+    default_language = api.post("/api/v1/templates/", REMINDER)
+    assert default_language.json()["language"] == ""
+    unknown = api.post("/api/v1/templates/", {**REMINDER, "language": "xx"})
+    assert unknown.status_code == 400
+    assert "language" in unknown.json()["error"]["fields"]
+    email = {**REMINDER, "channel": "email", "subject": "Overdue", "fallback_to_email": True}
+    refused = api.post("/api/v1/templates/", email)
+    assert refused.status_code == 400
+    assert refused.json()["error"]["fields"]["fallback_to_email"] == [
+        "Only an SMS or WhatsApp template can fall back to email."
+    ]

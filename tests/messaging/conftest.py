@@ -19,6 +19,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
 ACCOUNT_SID = "AC00000000000000000000000000000001"
 AUTH_TOKEN = "twilio-auth-token-alpha"
 MESSAGES_URL = f"{settings.TWILIO_API_URL}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+SENDGRID_URL = f"{settings.SENDGRID_API_URL}/v3/mail/send"
 # 13:00 in Auckland: outside quiet hours for a NZ mobile.
 NOON_IN_NZ = datetime(2026, 7, 7, 1, 0, tzinfo=UTC)
 
@@ -29,6 +30,15 @@ def fixture(name: str) -> dict:
 
 def twilio_reply(rsps, name: str, status: int, method=responses.POST, url=MESSAGES_URL):
     rsps.add(method, url, json=fixture(name), status=status)
+
+
+def sendgrid_accepts(rsps):
+    """SendGrid queues every email (202, FACTS.md "Email through Twilio")."""
+    rsps.add(responses.POST, SENDGRID_URL, status=202, headers={"X-Message-Id": "sg-queued-1"})
+
+
+def sent_emails(rsps) -> list[dict]:
+    return [json.loads(c.request.body) for c in rsps.calls if c.request.url == SENDGRID_URL]
 
 
 def post_twilio(client, url: str, name: str, *, auth_token: str = AUTH_TOKEN):

@@ -174,3 +174,42 @@ def test_the_editor_page_is_accessible(staff_client, tenant_a, channel):
     assert 'data-insert="invoice_number"' in page
     assert 'hx-post="/messaging/templates/preview/"' in page
     assert_accessible(page)
+
+
+def test_a_template_in_another_language_sits_beside_the_default_one(staff_client, tenant_a):
+    page = staff_client.get("/messaging/templates/new/").text
+    assert '<option value="mi">Māori</option>' in page
+    response = staff_client.post(
+        "/messaging/templates/new/",
+        {"kind": "invoice_issued", "channel": "sms", "language": "mi", "is_active": "on",
+         "body": "Kia ora {{ first_name }}, nama {{ invoice_number }}"},
+        follow=True,
+    )  # fmt: skip
+    assert "Template saved: Invoice issued · SMS · everyone · Māori." in response.text
+    listed = staff_client.get("/messaging/templates/").text
+    assert "Everyone · Māori" in listed
+    again = staff_client.post(
+        "/messaging/templates/new/",
+        {"kind": "invoice_issued", "channel": "sms", "language": "mi", "body": "Again"},
+    )
+    assert "There is already a template for this kind, channel, contact group, stage and " in (
+        again.text
+    )
+
+
+def test_only_a_text_template_can_fall_back_to_email(staff_client, tenant_a):
+    template = tenant_a.message_templates.get(kind="invoice_issued", channel="sms")
+    page = staff_client.get(f"/messaging/templates/{template.pk}/").text
+    assert 'data-channels="sms whatsapp"' in page and 'name="fallback_to_email"' in page
+    assert_accessible(page)
+    email = {"kind": "reminder", "channel": "email", "subject": "Overdue", "body": "Overdue",
+             "reminder_stage": "30d", "fallback_to_email": "on"}  # fmt: skip
+    refused = staff_client.post("/messaging/templates/new/", email)
+    assert "Only an SMS or WhatsApp template can fall back to email." in refused.text
+    staff_client.post(
+        f"/messaging/templates/{template.pk}/",
+        {"kind": "invoice_issued", "channel": "sms", "body": template.body,
+         "fallback_to_email": "on", "is_active": "on"},
+    )  # fmt: skip
+    template.refresh_from_db()
+    assert template.fallback_to_email
