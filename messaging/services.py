@@ -43,6 +43,7 @@ from messaging.models import (
     MessageTemplate,
     OptOut,
 )
+from messaging.segments import TrackingTag
 from messaging.selectors import templates_choose
 
 logger = logging.getLogger(__name__)
@@ -224,13 +225,18 @@ def notify(
     dedup_key: str,
     invoice_id: str = "",
     channels: Sequence[str] | None = None,
+    tracking: Sequence[TrackingTag] = (),
 ) -> list[Message]:
-    """One Message per channel with an active template; a repeated call sends nothing new."""
+    """One Message per channel with an active template; a repeated call sends nothing new.
+
+    `tracking` is the invoice's line-item tracking options, for tracking segments.
+    """
     chosen = templates_choose(
         tenant=tenant,
         kind=kind,
         contact=contact,
         reminder_stage=str(context.get("reminder_stage") or ""),
+        tracking=tracking,
     )
     if channels is not None:
         chosen = {channel: t for channel, t in chosen.items() if channel in channels}

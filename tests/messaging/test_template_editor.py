@@ -127,10 +127,10 @@ def test_saving_a_valid_template_changes_it(staff_client, tenant_a):
 def test_a_template_for_a_contact_group_keeps_the_groups_name(staff_client, tenant_a):
     invoice_create(tenant_a, groups=[("g-trade", "Trade customers")])
     page = staff_client.get("/messaging/templates/new/?kind=reminder").text
-    assert '<option value="g-trade">Trade customers</option>' in page
+    assert '<option value="group:g-trade">Trade customers</option>' in page
     staff_client.post(
         "/messaging/templates/new/",
-        {"kind": "reminder", "channel": "sms", "contact_group_id": "g-trade",
+        {"kind": "reminder", "channel": "sms", "applies_to": "group:g-trade",
          "body": "Trade reminder {{ invoice_number }}", "is_active": "on"},
     )  # fmt: skip
     template = tenant_a.message_templates.get(contact_group_id="g-trade")
