@@ -155,12 +155,18 @@ def segments_refresh_if_due(*, connection, client: XeroClient, sync: Organisatio
 
 
 def segments_learn(*, connection, invoices=(), contacts=()) -> None:
-    """Store the groups fetched contacts carry (with their status) and the options fetched
-    invoices carry (new ones only: an invoice does not say whether an option was archived). An
-    option never seen before asks the next poll for the full lists."""
+    """Store the groups fetched contacts carry and the options fetched invoices carry (new ones
+    only: an invoice does not say whether an option was archived). Only the full lists decide
+    that a group is gone; a deleted group never comes back (Xero gives a new group a new id).
+    An option never seen before asks the next poll for the full lists."""
     groups = _groups_of(
         [group for contact in contacts for group in contact.get("ContactGroups") or []]
     )
+    deleted = XeroContactGroup.objects.filter(
+        xero_tenant_id=connection.xero_tenant_id, group_id__in=groups, status=_DELETED
+    ).values_list("group_id", flat=True)
+    for group_id in deleted:
+        groups[group_id]["status"] = _DELETED
     options = {
         option["option_id"]: {
             "category_id": option["category_id"],
