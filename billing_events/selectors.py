@@ -195,8 +195,10 @@ def segment_names_fill(row, *, tenant: Tenant) -> None:
     option (and the option's category) where the REST API gave ids only; given names stay."""
     names = {}
     if row.contact_group_id:
-        group = dict(contact_groups_known(tenant=tenant)).get(row.contact_group_id)
-        names["contact_group_name"] = group or ""
+        listed = XeroContactGroup.objects.filter(tenant=tenant, group_id=row.contact_group_id)
+        names["contact_group_name"] = listed.values_list("name", flat=True).first() or dict(
+            contact_groups_known(tenant=tenant)
+        ).get(row.contact_group_id, "")
     if row.tracking_option_id:
         option = XeroTrackingOption.objects.filter(
             tenant=tenant, option_id=row.tracking_option_id

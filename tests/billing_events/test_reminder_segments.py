@@ -9,6 +9,7 @@ import time_machine
 from billing_events.models import ReminderStage, XeroContactGroup
 from billing_events.reminders import reminders_preview
 from messaging.models import Message
+from tests.a11y import assert_accessible
 from tests.billing_events.helpers import API, api_json
 from tests.billing_events.reminder_helpers import import_at, local, reminders_of, sweep_at
 from tests.billing_events.standin import StandInXero
@@ -77,6 +78,7 @@ def test_the_preview_and_the_page_say_which_schedule_applies(
     assert "“Trade, 3 days over” for INV-0142" in page
     assert "Schedule for Trade customers" in page
     assert "Trade, 7 days over (+7 days)" in page
+    assert_accessible(page)
 
 
 def test_when_its_group_is_deleted_in_xero_the_default_schedule_applies(

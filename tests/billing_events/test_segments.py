@@ -17,6 +17,7 @@ from billing_events.models import (
 from billing_events.services import connection_poll
 from billing_events.tasks import events_process_task
 from messaging.models import Message, MessageTemplate
+from tests.a11y import assert_accessible
 from tests.billing_events.helpers import (
     API,
     CONTACT_ID,
@@ -142,6 +143,7 @@ def test_an_option_gone_from_xero_falls_back_and_the_template_list_says_so(
         "The tracking option Region: North was deleted in Xero; the default is used instead."
         in page
     )
+    assert_accessible(page)
 
 
 def test_a_group_deleted_in_xero_falls_back_to_the_default(
