@@ -10,12 +10,16 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         "tenant",
         "kind",
         "channel",
-        "contact_group_name",
+        "segment",
         "reminder_stage",
         "is_active",
     ]
     list_filter = ["tenant", "kind", "channel", "is_active"]
-    search_fields = ["tenant__name", "contact_group_name", "body"]
+    search_fields = ["tenant__name", "contact_group_name", "tracking_label", "country", "body"]
+
+    @admin.display(description="Applies to")
+    def segment(self, template):
+        return template.segment.label
 
 
 class MessageStatusChangeInline(admin.TabularInline):

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
+from billing_events.locations import country_code
 from billing_events.models import (
     ContactSnapshot,
     InvoiceSnapshot,
@@ -230,3 +231,12 @@ def test_failing_lists_never_fail_the_poll_and_are_tried_again_later(connection,
     assert sync.last_polled_at == _moment("2026-11-20T10:00:00")
     assert sync.last_error == ""
     assert sync.segments_refresh_due_at == _moment("2026-11-20T10:00:00") + timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [("New Zealand", "NZ"), ("nz", "NZ"), ("U.K.", "GB"), ("Scotland", "GB"), ("AUS", "AU"),
+     ("united states of america", "US"), ("Narnia", ""), ("", "")],
+)  # fmt: skip
+def test_countries_typed_in_xero_addresses_become_iso_codes(typed, code):
+    assert country_code(typed) == code
