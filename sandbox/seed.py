@@ -156,6 +156,35 @@ def _invoices(contacts: list[Contact], options: list[TrackingOption]) -> None:
     invoice_create(contact=contacts[3], total=Decimal("320.00"), due_in_days=20, **quiet)
 
 
+_DUE = (
+    "invoice {{ invoice_number }} for {{ amount_due }} is due {{ due_date }}: "
+    "{{ online_invoice_url }}"
+)
+
+
+def segment_templates_for_demo(*, tenant, organisation: Organisation) -> None:
+    """Invoice texts for Kauri Bakery's Region: North line items, and for its customers in
+    Australia and the United Kingdom, so the demo shows segments at work (idempotent)."""
+    from messaging.models import MessageTemplate
+
+    north = TrackingOption.objects.get(category__organisation=organisation, name="North")
+    common = {"tenant": tenant, "kind": "invoice_issued", "channel": "sms"}
+    MessageTemplate.objects.bulk_create(
+        [
+            MessageTemplate(
+                **common,
+                tracking_category_id=str(north.category.category_id),
+                tracking_option_id=str(north.option_id),
+                tracking_label=str(north),
+                body="Northern run: hi {{ first_name }}, " + _DUE,
+            ),
+            MessageTemplate(**common, country="AU", body="G'day {{ first_name }}, " + _DUE),
+            MessageTemplate(**common, country="GB", body="Hello {{ first_name }}, " + _DUE),
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def twilio_account_for_demo() -> TwilioAccount:
     account, _ = TwilioAccount.objects.get_or_create(
         friendly_name="Demo tenant (sandbox)",
