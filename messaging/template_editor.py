@@ -235,6 +235,7 @@ class TemplatesWhy:
     schedule_label: str
     schedule_reason: str
     schedule_stages: tuple
+    by_stage: bool  # reminders: one row per stage of the schedule and channel
     precedence: str = PRECEDENCE
 
     @property
@@ -287,4 +288,5 @@ def templates_why(*, tenant: Tenant, invoice: str, kind: str) -> TemplatesWhy | 
         schedule_label=found.schedule.label,
         schedule_reason=found.schedule_reason,
         schedule_stages=found.schedule.stages,
+        by_stage=kind == Kind.REMINDER,
     )
