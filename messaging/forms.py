@@ -199,7 +199,9 @@ class TemplateWhyForm(forms.Form):
     invoice = forms.CharField(
         label="Invoice number", max_length=255, help_text="An invoice from Xero, e.g. INV-0142."
     )
-    kind = forms.ChoiceField(label="Message kind", choices=Kind.choices, initial=Kind.INVOICE_ISSUED)
+    kind = forms.ChoiceField(
+        label="Message kind", choices=Kind.choices, initial=Kind.INVOICE_ISSUED
+    )
 
     def __init__(self, *args, **kwargs):
         # Shown beside the template form in the editor: its ids must not clash ("id_kind").
