@@ -10,8 +10,10 @@ from billing_events.models import (
     ReminderSettings,
     ReminderStage,
     SweepRun,
+    XeroContactGroup,
     XeroDelivery,
     XeroEvent,
+    XeroTrackingOption,
 )
 from billing_events.services import events_replay
 
@@ -104,8 +106,8 @@ class CreditNoteSnapshotAdmin(SnapshotAdmin):
 
 @admin.register(ContactSnapshot)
 class ContactSnapshotAdmin(SnapshotAdmin):
-    list_display = ["name", "tenant", "email", "archived", "updated_date_utc"]
-    list_filter = ["tenant", "archived"]
+    list_display = ["name", "tenant", "email", "country", "region", "archived", "updated_date_utc"]
+    list_filter = ["tenant", "archived", "country"]
     search_fields = ["name", "email", "contact_id"]
 
 
@@ -120,9 +122,27 @@ class OrganisationSyncAdmin(admin.ModelAdmin):
         "next_poll_at",
         "attempts",
         "last_error",
+        "segments_synced_at",
     ]
     list_filter = ["tenant"]
     list_select_related = ["tenant"]
+
+
+# --- segments (issue 12): what Xero last said about its groups and tracking options -----------
+
+
+@admin.register(XeroContactGroup)
+class XeroContactGroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "tenant", "xero_tenant_id", "status", "updated_at"]
+    list_filter = ["tenant", "status"]
+    search_fields = ["name", "group_id"]
+
+
+@admin.register(XeroTrackingOption)
+class XeroTrackingOptionAdmin(admin.ModelAdmin):
+    list_display = ["label", "tenant", "xero_tenant_id", "status", "updated_at"]
+    list_filter = ["tenant", "status"]
+    search_fields = ["category_name", "option_name", "option_id"]
 
 
 # --- reminders (issue 6) ---------------------------------------------------------------------
@@ -136,8 +156,12 @@ class ReminderSettingsAdmin(admin.ModelAdmin):
 
 @admin.register(ReminderStage)
 class ReminderStageAdmin(admin.ModelAdmin):
-    list_display = ["tenant", "label", "key", "offset_days", "alert_team", "is_active"]
+    list_display = ["tenant", "label", "key", "offset_days", "segment", "alert_team", "is_active"]
     list_filter = ["tenant", "is_active", "alert_team"]
+
+    @admin.display(description="Applies to")
+    def segment(self, stage):
+        return stage.segment.label
 
 
 @admin.register(ReminderPause)

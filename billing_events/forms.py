@@ -1,6 +1,7 @@
 from django import forms
 
 from billing_events.models import ReminderSettings, ReminderStage
+from messaging.forms import SegmentFormMixin
 
 
 class ReminderSettingsForm(forms.ModelForm):
@@ -30,8 +31,23 @@ class ReminderSettingsForm(forms.ModelForm):
         return super().save(commit=commit)
 
 
+class StageForm(SegmentFormMixin, forms.ModelForm):
+    """A stage of the default schedule, or (with "Applies to") of one segment's schedule."""
+
+    def __init__(self, *args, groups=(), options=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.segment_fields_add(groups=groups, options=options)
+        self.order_fields(["applies_to", "region"])
+
+    def clean(self):
+        cleaned = super().clean()
+        self.segment_apply(cleaned)
+        return cleaned
+
+
 StageFormSet = forms.modelformset_factory(
     ReminderStage,
+    form=StageForm,
     fields=[
         "label",
         "key",

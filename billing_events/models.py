@@ -1,6 +1,10 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
+
+from messaging.segments import SegmentFields
 
 
 class XeroDelivery(models.Model):
@@ -92,6 +96,14 @@ class OrganisationSync(models.Model):
     next_poll_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Tracking categories and contact groups cost a GET each: fetched by the poll every few hours,
+    # or sooner when a record names one Dunwell has not seen (billing_events/segment_sync.py).
+    segments_synced_at = models.DateTimeField(
+        null=True, blank=True, help_text="Tracking categories and contact groups last fetched."
+    )
+    segments_refresh_due_at = models.DateTimeField(
+        null=True, blank=True, help_text="Fetch them again at the first poll after this."
+    )
 
     class Meta:
         verbose_name = "organisation sync"
@@ -129,6 +141,10 @@ class InvoiceSnapshot(Snapshot):
     # must not be announced again.
     payment_ids = models.JSONField(default=list, blank=True)
     online_invoice_url = models.URLField(max_length=500, blank=True)
+    # The tracking options of its line items, once each: {category_id, option_id, category,
+    # option} (LineItems[].Tracking[] in Xero), for tracking segments. Empty on rows older than
+    # issue 12 until their next update.
+    tracking = models.JSONField(default=list, blank=True)
     # The unguessable part of Dunwell's own /pay/<token>/ link (billing_events.payment_links).
     pay_token = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
 
@@ -175,6 +191,13 @@ class ContactSnapshot(Snapshot):
     group_ids = models.JSONField(default=list, blank=True)
     group_names = models.JSONField(default=list, blank=True)
     archived = models.BooleanField(default=False)
+    # Where the contact is (billing_events/locations.py): ISO code and the address's Region;
+    # blank on rows older than issue 12 until their next update.
+    country = models.CharField(max_length=2, blank=True)
+    region = models.CharField(max_length=100, blank=True)
+    country_source = models.CharField(
+        max_length=10, blank=True, help_text="Where the country came from: address or phone."
+    )
 
     class Meta:
         constraints = [
@@ -185,6 +208,75 @@ class ContactSnapshot(Snapshot):
 
     def __str__(self):
         return self.name or self.contact_id
+
+
+# --- what Xero calls its segments (issue 12) ---------------------------------------------------
+
+
+class XeroContactGroup(models.Model):
+    """A contact group of a Xero organisation as last seen (GET /ContactGroups, or on a contact).
+
+    GET /ContactGroups lists ACTIVE groups only: one missing from it was deleted in Xero.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", "Active"
+        DELETED = "DELETED", "Deleted in Xero"
+
+    tenant = models.ForeignKey("connections.Tenant", on_delete=models.CASCADE, related_name="+")
+    xero_tenant_id = models.CharField(max_length=64)
+    group_id = models.CharField("ContactGroupID", max_length=64)
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["xero_tenant_id", "group_id"], name="xerocontactgroup_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class XeroTrackingOption(models.Model):
+    """One option of a Xero tracking category (GET /TrackingCategories?includeArchived=true).
+
+    `status` is the option's, or its category's when the category is archived or deleted;
+    options missing from the answer were deleted in Xero.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "ACTIVE", "Active"
+        ARCHIVED = "ARCHIVED", "Archived in Xero"
+        DELETED = "DELETED", "Deleted in Xero"
+
+    tenant = models.ForeignKey("connections.Tenant", on_delete=models.CASCADE, related_name="+")
+    xero_tenant_id = models.CharField(max_length=64)
+    category_id = models.CharField("TrackingCategoryID", max_length=64)
+    category_name = models.CharField(max_length=100)
+    option_id = models.CharField("TrackingOptionID", max_length=64)
+    option_name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["category_name", "option_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["xero_tenant_id", "option_id"], name="xerotrackingoption_unique"
+            )
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.category_name}: {self.option_name}"
 
 
 # --- reminders (issue 6) ---------------------------------------------------------------------
@@ -232,8 +324,13 @@ class ReminderSettings(models.Model):
         return f"Reminder settings of {self.tenant}"
 
 
-class ReminderStage(models.Model):
-    """One step of a tenant's reminder sequence, `offset_days` from the invoice's due date."""
+class ReminderStage(SegmentFields):
+    """One step of a reminder schedule, `offset_days` from the invoice's due date.
+
+    Stages without a segment are the default schedule; the stages of one segment are that
+    segment's schedule, which replaces the default one for its invoices (billing_events/
+    reminders.py). The key is unique across all schedules: it names the stage in dedup keys.
+    """
 
     tenant = models.ForeignKey(
         "connections.Tenant", on_delete=models.CASCADE, related_name="reminder_stages"
@@ -261,13 +358,24 @@ class ReminderStage(models.Model):
     is_active = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["offset_days"]
+        ordering = ["contact_group_name", "tracking_label", "country", "region", "offset_days"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "key"], name="reminderstage_unique_key"),
             models.UniqueConstraint(
-                fields=["tenant", "offset_days"], name="reminderstage_unique_offset"
+                "tenant",
+                "contact_group_id",
+                "tracking_option_id",
+                "country",
+                Lower("region"),
+                "offset_days",
+                name="reminderstage_unique_offset",
             ),
         ]
+
+    def clean(self):
+        errors = self.segment_errors()
+        if errors:
+            raise ValidationError(errors)
 
     def __str__(self):
         return f"{self.label} ({self.offset_days:+d} days)"

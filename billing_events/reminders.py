@@ -3,7 +3,9 @@
 The sweep and the preview share one decision (`reminder_plan`), so "what will the next 30 days
 send?" is answered by the very code that sends. The rules, in order:
 
-- An invoice's stages (and their repeats) fall on local days counted from its due date.
+- An invoice follows one schedule: the default one, or the one of the most specific segment
+  that applies to it (billing_events/schedules.py); its stages (and their repeats) fall on local
+  days counted from its due date.
 - On a sweep day, only the latest stage that is due and not yet sent is considered: a stage
   missed while Dunwell was down is caught up once, never once per missed day; with "skip missed
   reminders" a stage goes on its own day or not at all. A sent stage supersedes earlier ones.
@@ -41,6 +43,8 @@ from billing_events.models import (
     SweepRun,
 )
 from billing_events.payment_links import invoice_pay_url
+from billing_events.schedules import Schedule, schedule_choose
+from billing_events.selectors import invoice_tracking, reminder_schedules, segment_names_fill
 from billing_events.services import connection_poll, contact_card, invoices_apply
 from connections.models import Tenant
 from connections.selectors import connections_active
@@ -200,6 +204,7 @@ class PlanItem:
     occurrence: Occurrence
     action: str  # SEND or SKIP
     reason: str = ""
+    schedule: Schedule | None = None
 
     @property
     def days_overdue(self) -> int:
@@ -213,12 +218,13 @@ class _Book:
     tenant: Tenant
     xero_tenant_id: str
     settings: ReminderSettings
-    stages: list[ReminderStage]
     invoices: list[InvoiceSnapshot]
     contacts: dict[str, ContactSnapshot]
     pauses: list[ReminderPause]
     sent: dict[str, list[Sent]] = field(default_factory=dict)
     starts_on: date | None = None
+    schedules: list[Schedule] = field(default_factory=list)
+    gone: frozenset = frozenset()
 
 
 def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
@@ -237,9 +243,12 @@ def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
 def _book(*, connection, until: date, invoice_ids=None) -> _Book:
     tenant, xero_tenant_id = connection.tenant, connection.xero_tenant_id
     settings = reminder_defaults_create(tenant=tenant)
-    stages = list(ReminderStage.objects.filter(tenant=tenant, is_active=True))
+    schedules, gone = reminder_schedules(tenant=tenant)
     invoices = _open_invoices(
-        tenant=tenant, xero_tenant_id=xero_tenant_id, stages=stages, until=until
+        tenant=tenant,
+        xero_tenant_id=xero_tenant_id,
+        stages=[stage for schedule in schedules for stage in schedule.stages],
+        until=until,
     )
     if invoice_ids is not None:
         invoices = invoices.filter(invoice_id__in=invoice_ids)
@@ -254,7 +263,6 @@ def _book(*, connection, until: date, invoice_ids=None) -> _Book:
         tenant=tenant,
         xero_tenant_id=xero_tenant_id,
         settings=settings,
-        stages=stages,
         invoices=invoices,
         contacts={
             c.contact_id: c
@@ -269,6 +277,8 @@ def _book(*, connection, until: date, invoice_ids=None) -> _Book:
         ),
         sent=sent,
         starts_on=_import_day(connection),
+        schedules=schedules,
+        gone=gone,
     )
 
 
@@ -307,14 +317,25 @@ def _card(book: _Book, invoice: InvoiceSnapshot) -> ContactCard:
     return contact_card(snapshot=snapshot)
 
 
+def schedule_for(book: _Book, invoice: InvoiceSnapshot) -> tuple[Schedule, str]:
+    """The schedule this invoice follows, and why (billing_events/schedules.py)."""
+    return schedule_choose(
+        schedules=book.schedules,
+        contact=_card(book, invoice),
+        tracking=invoice_tracking(snapshot=invoice),
+        gone=book.gone,
+    )
+
+
 def reminder_plan(book: _Book, *, day: date) -> list[PlanItem]:
     """What the sweep of `day` does with each open invoice (those with nothing due are left out)."""
     items = []
     for invoice in book.invoices:
         if invoice.due_date is None:
             continue
+        schedule, _ = schedule_for(book, invoice)
         occurrence, held_back = occurrence_due(
-            occurrences=occurrences_for(stages=book.stages, due_date=invoice.due_date),
+            occurrences=occurrences_for(stages=schedule.stages, due_date=invoice.due_date),
             sent=book.sent.get(invoice.invoice_id, []),
             today=day,
             skip_missed=book.settings.skip_missed,
@@ -323,9 +344,8 @@ def reminder_plan(book: _Book, *, day: date) -> list[PlanItem]:
         if occurrence is None:
             continue
         reason = held_back or _skip_reason(book, invoice, occurrence.stage, day)
-        items.append(
-            PlanItem(invoice, _card(book, invoice), occurrence, SKIP if reason else SEND, reason)
-        )
+        action = SKIP if reason else SEND
+        items.append(PlanItem(invoice, _card(book, invoice), occurrence, action, reason, schedule))
     return items
 
 
@@ -424,6 +444,7 @@ def _reminder_send(*, connection, item: PlanItem, day: date) -> bool:
             | {"reminder_stage": occurrence.stage.key},
             dedup_key=f"invoice:{invoice.invoice_id}:reminder:{occurrence.key}",
             invoice_id=invoice.invoice_id,
+            tracking=invoice_tracking(snapshot=invoice),
         )
     return True
 
@@ -625,6 +646,7 @@ class PreviewItem:
     currency: str
     sends: bool
     reason: str = ""
+    schedule: str = ""  # which schedule the invoice follows (billing_events/schedules.py)
 
 
 def reminders_preview(
@@ -655,6 +677,7 @@ def reminders_preview(
                         kind="reminder",
                         contact=item.contact,
                         reminder_stage=item.occurrence.stage.key,
+                        tracking=invoice_tracking(snapshot=item.invoice),
                     )
                 elif item.occurrence.day == day:
                     reason = item.reason
@@ -673,6 +696,7 @@ def reminders_preview(
                         currency=item.invoice.currency,
                         sends=not reason,
                         reason=reason,
+                        schedule=item.schedule.label,
                     )
                 )
     return dict(sorted(by_day.items()))
@@ -717,8 +741,13 @@ def reminder_pause_add(
     )
 
 
+SCHEDULE_CONFLICT = (
+    "Two stages have the same key, or the same number of days in one schedule (the same segment)."
+)
+
+
 class ScheduleConflict(Exception):
-    """Two stages would share a key or a number of days."""
+    """Two stages would share a key, or a number of days within one schedule."""
 
 
 def reminder_schedule_replace(
@@ -737,6 +766,7 @@ def reminder_schedule_replace(
     settings.full_clean(exclude=["tenant"])
     rows = [ReminderStage(tenant=tenant, **stage) for stage in stages]
     for row in rows:
+        segment_names_fill(row, tenant=tenant)
         row.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
@@ -744,5 +774,5 @@ def reminder_schedule_replace(
             ReminderStage.objects.filter(tenant=tenant).delete()
             ReminderStage.objects.bulk_create(rows)
     except IntegrityError:
-        raise ScheduleConflict("Two stages have the same key or the same number of days.") from None
+        raise ScheduleConflict(SCHEDULE_CONFLICT) from None
     return settings

@@ -1,3 +1,4 @@
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -6,9 +7,18 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot, XeroEvent
+from billing_events.models import (
+    ContactSnapshot,
+    InvoiceSnapshot,
+    ReminderStage,
+    XeroContactGroup,
+    XeroEvent,
+    XeroTrackingOption,
+)
+from billing_events.schedules import Schedule, schedule_choose, schedules_of
 from connections.models import Tenant, XeroConnection
 from messaging.contacts import ContactCard
+from messaging.segments import GROUP, TRACKING, TrackingTag, segment_gone_note
 
 
 def events_oldest_pending_age() -> timedelta | None:
@@ -30,6 +40,9 @@ def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
         phones=tuple(snapshot.phones),
         group_ids=tuple(snapshot.group_ids),
         group_names=tuple(snapshot.group_names),
+        country=snapshot.country,
+        region=snapshot.region,
+        country_source=snapshot.country_source,
     )
 
 
@@ -49,6 +62,41 @@ def contact_cards_named(*, tenant: Tenant, name: str, limit: int = 50) -> list[C
     return [contact_card(snapshot=s) for s in snapshots.order_by("name", "pk")[:limit]]
 
 
+def invoice_tracking(*, snapshot: InvoiceSnapshot) -> tuple[TrackingTag, ...]:
+    """The tracking options on an invoice's line items, for tracking segments."""
+    return tuple(
+        TrackingTag(
+            category_id=option["category_id"],
+            option_id=option["option_id"],
+            label=f"{option['category']}: {option['option']}",
+        )
+        for option in snapshot.tracking
+        if option.get("option_id")
+    )
+
+
+def segments_gone(*, tenant: Tenant, refs) -> frozenset[tuple[str, str]]:
+    """Of these (kind, id) refs (messaging.segments.Segment.xero_ref; None for a segment that
+    names nothing in Xero), the contact groups and tracking options that no organisation of the
+    tenant has active any more: deleted or archived in Xero. An id Dunwell never saw is not
+    gone (the first sync may be to come)."""
+    refs = {ref for ref in refs if ref is not None}
+    gone = set()
+    for kind, model, id_field in (
+        (GROUP, XeroContactGroup, "group_id"),
+        (TRACKING, XeroTrackingOption, "option_id"),
+    ):
+        ids = {ref_id for ref_kind, ref_id in refs if ref_kind == kind}
+        if not ids:
+            continue
+        statuses = defaultdict(set)
+        rows = model.objects.filter(tenant=tenant, **{f"{id_field}__in": ids})
+        for ref_id, status in rows.values_list(id_field, "status"):
+            statuses[ref_id].add(status)
+        gone |= {(kind, ref_id) for ref_id, seen in statuses.items() if "ACTIVE" not in seen}
+    return frozenset(gone)
+
+
 # --- for the browser app (issue 7): the template editor and the send log ------------------------
 
 
@@ -59,6 +107,7 @@ class InvoiceSample:
     contact: ContactCard
     context: dict
     invoice_number: str
+    tracking: tuple[TrackingTag, ...] = ()
 
 
 # The shape of Dunwell's /pay/<token>/ link (payment_links.invoice_pay_url): a preview shows a
@@ -104,18 +153,41 @@ def invoice_preview_sample(
     if invoice.due_date and invoice.due_date < today:
         context["days_overdue"] = (today - invoice.due_date).days
     return InvoiceSample(
-        contact=contact_card(snapshot=snapshot), context=context, invoice_number=invoice.number
+        contact=contact_card(snapshot=snapshot),
+        context=context,
+        invoice_number=invoice.number,
+        tracking=invoice_tracking(snapshot=invoice),
     )
 
 
 def contact_groups_known(*, tenant: Tenant) -> list[tuple[str, str]]:
-    """(ContactGroupID, name) of every Xero contact group seen on the tenant's contacts."""
+    """(ContactGroupID, name) of every Xero contact group the tenant has: those Xero listed
+    (GET /ContactGroups) and those seen on contacts, less the ones deleted in Xero."""
     groups: dict[str, str] = {}
+    cached = XeroContactGroup.objects.filter(tenant=tenant)
+    deleted = set(
+        cached.exclude(status=XeroContactGroup.Status.ACTIVE).values_list("group_id", flat=True)
+    )
+    for group_id, name in cached.filter(status=XeroContactGroup.Status.ACTIVE).values_list(
+        "group_id", "name"
+    ):
+        groups[group_id] = name
+        deleted.discard(group_id)
     rows = ContactSnapshot.objects.filter(tenant=tenant)
     for ids, names in rows.values_list("group_ids", "group_names"):
         for group_id, name in zip(ids, names, strict=False):
-            groups.setdefault(group_id, name)
+            if group_id not in deleted:
+                groups.setdefault(group_id, name)
     return sorted(groups.items(), key=lambda item: item[1].lower())
+
+
+def tracking_options_known(*, tenant: Tenant) -> list[TrackingTag]:
+    """The tenant's active tracking options in Xero, by label."""
+    rows = XeroTrackingOption.objects.filter(tenant=tenant, status=XeroTrackingOption.Status.ACTIVE)
+    options = {
+        row.option_id: TrackingTag(row.category_id, row.option_id, row.label) for row in rows
+    }
+    return sorted(options.values(), key=lambda tag: tag.label.lower())
 
 
 def invoice_ids_numbered(*, tenant: Tenant, number: str) -> QuerySet:
@@ -132,3 +204,75 @@ def invoice_numbers(*, tenant: Tenant, invoice_ids) -> dict[str, str]:
         return {}
     rows = InvoiceSnapshot.objects.filter(tenant=tenant, invoice_id__in=ids)
     return dict(rows.values_list("invoice_id", "number"))
+
+
+def segment_names_fill(row, *, tenant: Tenant) -> None:
+    """Give an unsaved template or stage the names Xero gave its contact group and tracking
+    option (and the option's category) where the REST API gave ids only; given names stay."""
+    names = {}
+    if row.contact_group_id:
+        listed = XeroContactGroup.objects.filter(tenant=tenant, group_id=row.contact_group_id)
+        names["contact_group_name"] = listed.values_list("name", flat=True).first() or dict(
+            contact_groups_known(tenant=tenant)
+        ).get(row.contact_group_id, "")
+    if row.tracking_option_id:
+        option = XeroTrackingOption.objects.filter(
+            tenant=tenant, option_id=row.tracking_option_id
+        ).first()
+        if option:
+            names["tracking_category_id"] = option.category_id
+            names["tracking_label"] = option.label
+    for name, value in names.items():
+        if value and not getattr(row, name):
+            setattr(row, name, value)
+
+
+@dataclass(frozen=True)
+class InvoiceSegments:
+    """What decides an invoice's templates and reminder schedule, for the editor's "why"."""
+
+    sample: InvoiceSample
+    schedule: Schedule
+    schedule_reason: str
+
+
+def invoice_segments(*, tenant: Tenant, number: str, today: date) -> InvoiceSegments | None:
+    """The tenant's sales invoice with this number (any case): its contact and tracking options,
+    and the reminder schedule it follows and why; None if there is no such invoice."""
+    invoice_id = (
+        InvoiceSnapshot.objects.filter(tenant=tenant, type="ACCREC", number__iexact=number.strip())
+        .order_by("-pk")
+        .values_list("invoice_id", flat=True)
+        .first()
+    )
+    if invoice_id is None:
+        return None
+    sample = invoice_preview_sample(tenant=tenant, today=today, invoice_id=invoice_id)
+    schedules, gone = reminder_schedules(tenant=tenant)
+    schedule, reason = schedule_choose(
+        schedules=schedules, contact=sample.contact, tracking=sample.tracking, gone=gone
+    )
+    return InvoiceSegments(sample=sample, schedule=schedule, schedule_reason=reason)
+
+
+def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
+    """The tenant's schedules of active stages, and the xero_refs among their segments that
+    were deleted in Xero (those schedules match nothing)."""
+    schedules = schedules_of(ReminderStage.objects.filter(tenant=tenant, is_active=True))
+    return schedules, segments_gone(tenant=tenant, refs={s.segment.xero_ref for s in schedules})
+
+
+@dataclass(frozen=True)
+class ScheduleListed:
+    schedule: Schedule
+    note: str  # set when its contact group or tracking option was deleted in Xero
+
+
+def reminder_schedules_listed(*, tenant: Tenant) -> list[ScheduleListed]:
+    """The schedules, most specific first, for the reminders page."""
+    schedules, gone = reminder_schedules(tenant=tenant)
+    ordered = sorted(schedules, key=lambda s: (-s.segment.rank, s.segment.label.casefold()))
+    return [
+        ScheduleListed(s, segment_gone_note(s.segment) if s.segment.xero_ref in gone else "")
+        for s in ordered
+    ]

@@ -29,7 +29,8 @@ from billing_events.models import (
     XeroEvent,
 )
 from billing_events.payment_links import invoice_pay_url
-from billing_events.selectors import contact_card
+from billing_events.segment_sync import segments_learn, segments_refresh_if_due
+from billing_events.selectors import contact_card, invoice_tracking
 from billing_events.transitions import (
     Notification,
     contact_fields,
@@ -335,6 +336,8 @@ class _Organisation:
         self.quiet = quiet
         self.notify_since = sync.imported_at.date() if sync.imported_at else None
         self.embedded_contacts: dict[str, dict] = {}
+        # Reads local phone numbers, to place contacts without an address (FACTS.md "Contact").
+        self.default_country = connection.country_code or self.tenant.default_country
 
     def lookup(self, **ids) -> dict:
         return {"tenant": self.tenant, "xero_tenant_id": self.xero_tenant_id, **ids}
@@ -349,12 +352,14 @@ class _Organisation:
         ).first()
         if snapshot is None:
             # The contact could not be fetched: the summary embedded in the invoice will do.
+            embedded = self.embedded_contacts.get(contact_id, {})
             snapshot = ContactSnapshot(
-                contact_id=contact_id, **contact_fields(self.embedded_contacts.get(contact_id, {}))
+                contact_id=contact_id,
+                **contact_fields(embedded, default_country=self.default_country),
             )
         return contact_card(snapshot=snapshot)
 
-    def send(self, notification: Notification, **extra_context) -> None:
+    def send(self, notification: Notification, *, tracking=(), **extra_context) -> None:
         notify(
             tenant=self.tenant,
             kind=notification.kind,
@@ -366,6 +371,7 @@ class _Organisation:
             },
             dedup_key=notification.dedup_key,
             invoice_id=notification.invoice_id,
+            tracking=tracking,
         )
 
 
@@ -377,7 +383,11 @@ def _contact_apply(organisation: _Organisation, xero_contact: dict) -> None:
             .filter(xero_tenant_id=organisation.xero_tenant_id, contact_id=contact_id)
             .first()
         )
-        outcome = contact_transitions(previous=previous, xero_contact=xero_contact)
+        outcome = contact_transitions(
+            previous=previous,
+            xero_contact=xero_contact,
+            default_country=organisation.default_country,
+        )
         if not outcome.stale:
             lookup = organisation.lookup(contact_id=contact_id)
             _snapshot_save(ContactSnapshot, previous, lookup, outcome.fields)
@@ -411,8 +421,9 @@ def _invoice_apply(organisation: _Organisation, xero_invoice: dict) -> None:
             )
         if outcome.notifications:
             pay_url = invoice_pay_url(snapshot=snapshot)
+            tracking = invoice_tracking(snapshot=snapshot)
         for notification in outcome.notifications:
-            organisation.send(notification, online_invoice_url=pay_url)
+            organisation.send(notification, tracking=tracking, online_invoice_url=pay_url)
 
 
 def _credit_note_apply(organisation: _Organisation, xero_credit_note: dict) -> None:
@@ -497,6 +508,9 @@ def _records_apply(
         _invoice_apply(organisation, invoice)
     for credit_note in credit_notes:
         _credit_note_apply(organisation, credit_note)
+    segments_learn(
+        connection=connection, invoices=invoices, contacts=(*contacts, *fetched_contacts)
+    )
 
 
 # --- initial import and reconciliation poll --------------------------------------------------
@@ -571,6 +585,8 @@ def connection_poll(*, connection) -> None:
             credit_notes=credit_notes,
             contacts=contacts,
         )
+        sync.refresh_from_db()
+        segments_refresh_if_due(connection=connection, client=client, sync=sync)
     except Exception as error:
         logger.warning(
             "xero poll failed tenant=%s xero_tenant_id=%s error=%s",

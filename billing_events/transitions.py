@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
+from billing_events.locations import contact_location
 from connections.xero_format import parse_money, parse_xero_date
 
 SALES_INVOICE = "ACCREC"
@@ -77,8 +78,25 @@ def invoice_fields(xero_invoice: dict) -> dict:
         "amount_due": parse_money(xero_invoice.get("AmountDue")),
         "amount_paid": parse_money(xero_invoice.get("AmountPaid")),
         "due_date": _date(xero_invoice.get("DueDate")),
+        "tracking": invoice_tracking_options(xero_invoice),
         "updated_date_utc": parse_xero_date(xero_invoice.get("UpdatedDateUTC")),
     }
+
+
+def invoice_tracking_options(xero_invoice: dict) -> list[dict]:
+    """Each tracking option on the invoice's line items once, in a stable order."""
+    options = {}
+    for line in xero_invoice.get("LineItems") or []:
+        for tag in (line or {}).get("Tracking") or []:
+            option_id = str((tag or {}).get("TrackingOptionID") or "")
+            if option_id:
+                options[option_id] = {
+                    "category_id": str(tag.get("TrackingCategoryID") or ""),
+                    "option_id": option_id,
+                    "category": str(tag.get("Name") or ""),
+                    "option": str(tag.get("Option") or ""),
+                }
+    return sorted(options.values(), key=lambda o: (o["category"], o["option"], o["option_id"]))
 
 
 def _invoice_context(fields: dict) -> dict:
@@ -198,26 +216,37 @@ def credit_note_transitions(
     return Outcome(fields=fields, notifications=(notification,), issued=True)
 
 
-def contact_fields(xero_contact: dict) -> dict:
+def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
+    """`default_country` (the organisation's) reads local phone numbers, to place a contact
+    that has no address."""
     groups = xero_contact.get("ContactGroups") or []
+    phones = [
+        {
+            key: phone.get(key, "")
+            for key in ("PhoneType", "PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
+        }
+        for phone in xero_contact.get("Phones") or []
+    ]
+    country, region, source = contact_location(
+        addresses=xero_contact.get("Addresses") or [],
+        phones=phones,
+        default_country=default_country,
+    )
     return {
         "name": xero_contact.get("Name") or "",
         "first_name": xero_contact.get("FirstName") or "",
         "email": xero_contact.get("EmailAddress") or "",
-        "phones": [
-            {
-                key: phone.get(key, "")
-                for key in ("PhoneType", "PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
-            }
-            for phone in xero_contact.get("Phones") or []
-        ],
+        "phones": phones,
         "group_ids": [group["ContactGroupID"] for group in groups if group.get("ContactGroupID")],
         "group_names": [group["Name"] for group in groups if group.get("Name")],
         "archived": xero_contact.get("ContactStatus") == "ARCHIVED",
+        "country": country,
+        "region": region,
+        "country_source": source,
         "updated_date_utc": parse_xero_date(xero_contact.get("UpdatedDateUTC")),
     }
 
 
-def contact_transitions(*, previous, xero_contact: dict) -> Outcome:
-    fields = contact_fields(xero_contact)
+def contact_transitions(*, previous, xero_contact: dict, default_country: str = "") -> Outcome:
+    fields = contact_fields(xero_contact, default_country=default_country)
     return STALE if _is_stale(previous, fields["updated_date_utc"]) else Outcome(fields=fields)

@@ -12,14 +12,21 @@ from billing_events.forms import PauseForm, ReminderSettingsForm, StageFormSet
 from billing_events.models import InvoiceSnapshot, ReminderPause, ReminderStage
 from billing_events.payment_links import invoice_pay_target
 from billing_events.reminders import (
+    SCHEDULE_CONFLICT,
     reminder_defaults_create,
     reminder_pause_add,
     reminder_schedule_save,
     reminders_preview,
 )
+from billing_events.selectors import (
+    contact_groups_known,
+    reminder_schedules_listed,
+    tracking_options_known,
+)
 from billing_events.services import MalformedDelivery, events_store
 from billing_events.webhooks import verify_xero_signature
 from connections.tenancy import get_for_tenant, tenant_required
+from messaging.segments import PRECEDENCE
 
 
 def _empty(status: int) -> HttpResponse:
@@ -73,14 +80,21 @@ def reminders(request):
     if posted is not None and not request.membership.is_owner:
         raise PermissionDenied("Only an owner can change the reminder schedule.")
     settings_form = ReminderSettingsForm(posted, instance=settings_row)
-    stages = StageFormSet(posted, queryset=ReminderStage.objects.filter(tenant=request.tenant))
+    stages = StageFormSet(
+        posted,
+        queryset=ReminderStage.objects.filter(tenant=request.tenant),
+        form_kwargs={
+            "groups": contact_groups_known(tenant=request.tenant),
+            "options": tracking_options_known(tenant=request.tenant),
+        },
+    )
     if posted is not None and settings_form.is_valid() and stages.is_valid():
         try:
             reminder_schedule_save(
                 tenant=request.tenant, settings_form=settings_form, stage_formset=stages
             )
         except IntegrityError:
-            flash.error(request, "Two stages have the same key or the same number of days.")
+            flash.error(request, SCHEDULE_CONFLICT)
         else:
             flash.success(request, "Reminder schedule saved.")
             return redirect("reminders")
@@ -93,6 +107,8 @@ def reminders(request):
             "pause_form": PauseForm(),
             "pauses": ReminderPause.objects.filter(tenant=request.tenant),
             "preview": reminders_preview(tenant=request.tenant, as_of=timezone.now()),
+            "schedules": reminder_schedules_listed(tenant=request.tenant),
+            "precedence": PRECEDENCE,
         },
     )
 

@@ -118,7 +118,14 @@ class XeroClient:
         return self._pages("Payments", {}, modified_since=modified_since)
 
     def get_contact_groups(self) -> list[dict]:
+        """ACTIVE groups only: Xero does not list deleted ones (specs: ContactGroup.Status)."""
         return self._get("ContactGroups").get("ContactGroups", [])
+
+    def get_tracking_categories(self, *, include_archived: bool = True) -> list[dict]:
+        """Tracking categories with their Options; archived ones too when asked (their Status
+        says so). Deleted categories and options are never listed."""
+        params = {"includeArchived": "true"} if include_archived else None
+        return self._get("TrackingCategories", params).get("TrackingCategories", [])
 
     def get_online_invoice_url(self, invoice_id: str) -> str | None:
         """The customer-facing link; None for invoices that have none (drafts, bills)."""

@@ -17,14 +17,18 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         "tenant",
         "kind",
         "channel",
-        "contact_group_name",
+        "segment",
         "reminder_stage",
         "language",
         "fallback_to_email",
         "is_active",
     ]
     list_filter = ["tenant", "kind", "channel", "language", "fallback_to_email", "is_active"]
-    search_fields = ["tenant__name", "contact_group_name", "body"]
+    search_fields = ["tenant__name", "contact_group_name", "tracking_label", "country", "body"]
+
+    @admin.display(description="Applies to")
+    def segment(self, template):
+        return template.segment.label
 
 
 class MessageStatusChangeInline(admin.TabularInline):

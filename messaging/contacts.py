@@ -23,6 +23,11 @@ class ContactCard:
     phones: tuple[dict, ...] = ()
     group_ids: tuple[str, ...] = ()
     group_names: tuple[str, ...] = ()
+    # ISO 3166 code and the address's Region, for country segments (messaging/segments.py);
+    # country_source says where the country came from: "address" or "phone".
+    country: str = ""
+    region: str = ""
+    country_source: str = ""
 
 
 def contact_card_stored(contact: ContactCard) -> dict:
@@ -98,6 +103,16 @@ def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
     return PhoneChoice(
         None, "invalid_phone", f"The {kinds} phone number in Xero is not a valid number."
     )
+
+
+def phone_country(contact: ContactCard, *, default_country: str) -> str:
+    """The ISO country of the number phone_choose() would text; "" when there is none."""
+    choice = phone_choose(contact, default_country=default_country)
+    if choice.e164 is None:
+        return ""
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(choice.e164, None))
+    # "001" is a non-geographic number (satellite, global services): no country.
+    return region if region and region.isalpha() and region != phonenumbers.UNKNOWN_REGION else ""
 
 
 def phones_e164(contact: ContactCard, *, default_country: str) -> set[str]:

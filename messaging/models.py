@@ -5,11 +5,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from connections.models import Tenant
 from messaging import rendering
 from messaging.languages import language_name, language_validate
+from messaging.segments import SegmentFields
 
 
 class Kind(models.TextChoices):
@@ -46,20 +48,14 @@ def channel_labels(channels) -> list[str]:
 _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 
-class MessageTemplate(models.Model):
-    """What to say for one kind of event on one channel, optionally for one Xero contact group
-    and in one language."""
+class MessageTemplate(SegmentFields):
+    """What to say for one kind of event on one channel, optionally for one segment (a Xero
+    contact group, a tracking option, a country) and in one language: messaging/segments.py and
+    messaging/languages.py pick among them."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="message_templates")
     kind = models.CharField(max_length=30, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices[:3])
-    contact_group_id = models.CharField(
-        "Xero contact group ID",
-        max_length=64,
-        blank=True,
-        help_text="Blank: the default for every contact not in a group with its own template.",
-    )
-    contact_group_name = models.CharField(max_length=200, blank=True)
     reminder_stage = models.CharField(
         max_length=40, blank=True, help_text="Reminders only. Blank: any stage."
     )
@@ -96,23 +92,30 @@ class MessageTemplate(models.Model):
         ordering = ["kind", "channel", "contact_group_name", "reminder_stage", "language"]
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "kind", "channel", "contact_group_id", "reminder_stage",
-                        "language"],
+                "tenant",
+                "kind",
+                "channel",
+                "contact_group_id",
+                "tracking_option_id",
+                "country",
+                Lower("region"),
+                "reminder_stage",
+                "language",
                 name="messagetemplate_unique_rule",
             )
-        ]  # fmt: skip
+        ]
 
     def __str__(self):
-        group = self.contact_group_name or self.contact_group_id or "everyone"
         language = f" · {self.language_name}" if self.language else ""
-        return f"{self.get_kind_display()} · {self.get_channel_display()} · {group}{language}"
+        kind, channel = self.get_kind_display(), self.get_channel_display()
+        return f"{kind} · {channel} · {self.segment.label}{language}"
 
     @property
     def language_name(self) -> str:
         return language_name(self.language)
 
     def clean(self):
-        errors = {}
+        errors = self.segment_errors()
         for field in ("subject", "body"):
             problems = rendering.template_errors(getattr(self, field))
             if problems:

@@ -1,5 +1,6 @@
 """Reads of the messaging app."""
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -8,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from billing_events.selectors import contact_card_find, invoice_ids_numbered
+from billing_events.selectors import contact_card_find, invoice_ids_numbered, segments_gone
 from connections.models import MessagingSettings, Tenant
 from messaging.contacts import ContactCard, PhoneChoice, phone_choose
 from messaging.languages import language_name
@@ -22,8 +23,56 @@ from messaging.models import (
     OptOut,
     channel_labels,
 )
+from messaging.segments import Match, TrackingTag, segment_gone_note, segments_rank
 
 PHONE_PROBLEMS = ("no_phone", "invalid_phone")
+
+
+def templates_ranked(
+    *,
+    tenant: Tenant,
+    kind: str,
+    contact: ContactCard,
+    reminder_stage: str = "",
+    tracking: Sequence[TrackingTag] = (),
+    language: str = "",
+) -> dict[str, list[Match]]:
+    """Per channel, the active templates that apply to this contact (and invoice), best first
+    in the one order of messaging/segments.py; groups and options deleted in Xero match none.
+    With a `language`, a channel that has templates in it uses only those; a channel that has
+    none uses the default-language ones."""
+    candidates = MessageTemplate.objects.filter(
+        tenant=tenant,
+        kind=kind,
+        is_active=True,
+        reminder_stage__in=["", reminder_stage],
+        language__in=["", language],
+        contact_group_id__in=["", *contact.group_ids],
+        tracking_option_id__in=["", *(tag.option_id for tag in tracking)],
+        country__in=["", contact.country],
+    )
+    by_channel: dict[str, list[MessageTemplate]] = defaultdict(list)
+    for template in _in_language(list(candidates)):
+        by_channel[template.channel].append(template)
+    refs = {t.segment.xero_ref for templates in by_channel.values() for t in templates}
+    gone = segments_gone(tenant=tenant, refs=refs)
+    ranked = {
+        channel: segments_rank(
+            templates,
+            contact=contact,
+            tracking=tracking,
+            gone=gone,
+            stage_specific=lambda template: bool(template.reminder_stage),
+        )
+        for channel, templates in by_channel.items()
+    }
+    return {channel: matches for channel, matches in ranked.items() if matches}
+
+
+def _in_language(candidates: list[MessageTemplate]) -> list[MessageTemplate]:
+    # A message in the reader's language matters more than a closer match of segment or stage.
+    translated = {t.channel for t in candidates if t.language}
+    return [t for t in candidates if bool(t.language) == (t.channel in translated)]
 
 
 def templates_choose(
@@ -32,39 +81,19 @@ def templates_choose(
     kind: str,
     contact: ContactCard,
     reminder_stage: str = "",
+    tracking: Sequence[TrackingTag] = (),
     language: str = "",
 ) -> dict[str, MessageTemplate]:
-    """The most specific active template per channel.
-
-    A template for one of the contact's Xero groups beats the default (blank group); then one for
-    this reminder stage beats "any stage". Between two of the contact's groups, the group name
-    decides, so the choice is stable. With a `language`, a channel that has a template in it
-    uses only those; a channel that has none uses the default-language ones.
-    """
-    candidates = MessageTemplate.objects.filter(
+    """The most specific active template per channel (templates_ranked's first)."""
+    ranked = templates_ranked(
         tenant=tenant,
         kind=kind,
-        is_active=True,
-        contact_group_id__in=["", *contact.group_ids],
-        reminder_stage__in=["", reminder_stage],
-        language__in=["", language],
-    ).order_by("contact_group_name", "pk")
-    chosen: dict[str, MessageTemplate] = {}
-    for template in _in_language(list(candidates)):
-        best = chosen.get(template.channel)
-        if best is None or _specificity(template) > _specificity(best):
-            chosen[template.channel] = template
-    return chosen
-
-
-def _in_language(candidates: list[MessageTemplate]) -> list[MessageTemplate]:
-    # A message in the reader's language matters more than a closer match of group or stage.
-    translated = {t.channel for t in candidates if t.language}
-    return [t for t in candidates if bool(t.language) == (t.channel in translated)]
-
-
-def _specificity(template: MessageTemplate) -> tuple[bool, bool]:
-    return (bool(template.contact_group_id), bool(template.reminder_stage))
+        contact=contact,
+        reminder_stage=reminder_stage,
+        tracking=tracking,
+        language=language,
+    )
+    return {channel: matches[0].item for channel, matches in ranked.items()}
 
 
 # --- per-contact channels and language (issue 12) -----------------------------------------------
@@ -122,6 +151,7 @@ def templates_for_notification(
     kind: str,
     contact: ContactCard,
     reminder_stage: str = "",
+    tracking: Sequence[TrackingTag] = (),
     channels: Sequence[str] | None = None,
 ) -> TemplateChoice:
     """What notify() sends on: the active templates in the contact's language (else the default)
@@ -132,6 +162,7 @@ def templates_for_notification(
         kind=kind,
         contact=contact,
         reminder_stage=reminder_stage,
+        tracking=tracking,
         language=delivery.language,
     )
     wanted = delivery.channels if channels is None else channels
@@ -257,10 +288,22 @@ def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
 
 
 def templates_for_editor(*, tenant: Tenant) -> QuerySet[MessageTemplate]:
-    """Every template, in kind × channel × contact group × stage order."""
+    """Every template, in kind × channel × segment × stage order."""
     return MessageTemplate.objects.filter(tenant=tenant).order_by(
-        "kind", "channel", "contact_group_name", "reminder_stage", "pk"
-    )
+        "kind", "channel", "contact_group_name", "tracking_label", "country", "region",
+        "reminder_stage", "pk",
+    )  # fmt: skip
+
+
+def templates_noted(*, tenant: Tenant, templates) -> list[MessageTemplate]:
+    """The templates, each with `segment_note`: what to say when its contact group or tracking
+    option was deleted in Xero (it matches nothing, so the default is used)."""
+    templates = list(templates)
+    gone = segments_gone(tenant=tenant, refs={t.segment.xero_ref for t in templates})
+    for template in templates:
+        is_gone = template.segment.xero_ref in gone
+        template.segment_note = segment_gone_note(template.segment) if is_gone else ""
+    return templates
 
 
 # --- dashboard figures (issue 7): one query each -------------------------------------------
@@ -391,14 +434,19 @@ def contacts_needing_phone(*, tenant: Tenant) -> list[Message]:
 
 
 def contact_unreachable_reason(
-    *, tenant: Tenant, kind: str, contact: ContactCard, reminder_stage: str = ""
+    *,
+    tenant: Tenant,
+    kind: str,
+    contact: ContactCard,
+    reminder_stage: str = "",
+    tracking: Sequence[TrackingTag] = (),
 ) -> str:
     """Why notify() would send this contact nothing on any channel; "" when something goes.
 
     Mirrors notify()'s own checks (template, phone or email, opt-out), for previews.
     """
     choice = templates_for_notification(
-        tenant=tenant, kind=kind, contact=contact, reminder_stage=reminder_stage
+        tenant=tenant, kind=kind, contact=contact, reminder_stage=reminder_stage, tracking=tracking
     )
     if choice.problem == "no_template":
         return "No active template"

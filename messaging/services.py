@@ -9,6 +9,7 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -51,6 +52,7 @@ from messaging.models import (
     MessageTemplate,
     OptOut,
 )
+from messaging.segments import TrackingTag
 from messaging.selectors import (
     delivery_for,
     messaging_channels_configured,
@@ -237,14 +239,19 @@ def notify(
     dedup_key: str,
     invoice_id: str = "",
     channels: Sequence[str] | None = None,
+    tracking: Sequence[TrackingTag] = (),
 ) -> list[Message]:
     """One Message per channel the contact gets (their own, else the tenant's default; exactly
-    `channels` when given) that has an active template; a repeated call sends nothing new."""
+    `channels` when given) that has an active template; a repeated call sends nothing new.
+
+    `tracking` is the invoice's line-item tracking options, for tracking segments.
+    """
     choice = templates_for_notification(
         tenant=tenant,
         kind=kind,
         contact=contact,
         reminder_stage=str(context.get("reminder_stage") or ""),
+        tracking=tracking,
         channels=channels,
     )
     values = rendering.template_values(
@@ -262,7 +269,12 @@ def notify(
             contact_name=contact.name,
             invoice_id=invoice_id,
             template_values=values,
-            contact_card=contact_card_stored(contact),
+            # The invoice's tracking rides with the card, so a fallback email picks its template
+            # by the same segments as the text it replaces.
+            contact_card={
+                **contact_card_stored(contact),
+                "tracking": [asdict(tag) for tag in tracking],
+            },
         )
 
     if not choice.templates:
@@ -779,6 +791,7 @@ def _fallback_draft(email: Message, *, contact: ContactCard) -> Message:
         kind=email.kind,
         contact=contact,
         reminder_stage=email.template_values.get("reminder_stage", ""),
+        tracking=[TrackingTag(**tag) for tag in email.contact_card.get("tracking", ())],
         language=delivery.language,
     ).get(Channel.EMAIL)
     if template is None:

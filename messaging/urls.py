@@ -15,6 +15,7 @@ app_urls = (
         path("templates/new/", views.template_create, name="template-create"),
         path("templates/<int:template_id>/", views.template_edit, name="template-edit"),
         path("templates/preview/", views.template_preview, name="template-preview"),
+        path("templates/why/", views.template_why, name="template-why"),
         path(
             "contacts-needing-phone/", views.contacts_needing_phone, name="contacts-needing-phone"
         ),

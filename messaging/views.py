@@ -16,7 +16,13 @@ from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from billing_events.selectors import contact_cards_named, contact_groups_known, invoice_numbers
+from billing_events.selectors import (
+    contact_cards_named,
+    contact_groups_known,
+    invoice_numbers,
+    tracking_options_known,
+)
+from connections.htmx import is_htmx
 from connections.models import MessagingSettings
 from connections.tenancy import get_for_tenant, tenant_required
 from messaging import replies, selectors, services, template_editor
@@ -28,10 +34,12 @@ from messaging.forms import (
     MessageFilterForm,
     MessageTemplateForm,
     MessagingSettingsForm,
+    TemplateWhyForm,
     TestMessageForm,
 )
 from messaging.models import Channel, ContactPreference, Kind, Message, MessageTemplate
 from messaging.rendering import VARIABLES
+from messaging.segments import PRECEDENCE
 
 
 def _filtered(request, form_class=MessageFilterForm, data=None):
@@ -289,8 +297,11 @@ def twilio_status(request, token):
 
 @tenant_required
 def template_list(request):
-    templates = selectors.templates_for_editor(tenant=request.tenant)
-    return render(request, "messaging/template_list.html", {"templates": templates})
+    templates = selectors.templates_noted(
+        tenant=request.tenant, templates=selectors.templates_for_editor(tenant=request.tenant)
+    )
+    context = {"templates": templates, "precedence": PRECEDENCE}
+    return render(request, "messaging/template_list.html", context)
 
 
 @tenant_required
@@ -307,8 +318,12 @@ def template_edit(request, template_id):
 
 
 def _template_edit(request, template: MessageTemplate):
-    groups = contact_groups_known(tenant=request.tenant)
-    form = MessageTemplateForm(request.POST or None, instance=template, groups=groups)
+    form = MessageTemplateForm(
+        request.POST or None,
+        instance=template,
+        groups=contact_groups_known(tenant=request.tenant),
+        options=tracking_options_known(tenant=request.tenant),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             saved = template_editor.template_save(template=form.instance)
@@ -324,7 +339,13 @@ def _template_edit(request, template: MessageTemplate):
         body=form["body"].value() or "",
         content_variables=_variables_text(form["content_variables"].value()),
     )
-    context = {"form": form, "template": template, "preview": preview, "variables": VARIABLES}
+    context = {
+        "form": form,
+        "template": template,
+        "preview": preview,
+        "variables": VARIABLES,
+        "why_form": TemplateWhyForm(initial={"kind": template.kind}),
+    }
     return render(request, "messaging/template_edit.html", context)
 
 
@@ -344,6 +365,22 @@ def template_preview(request):
         content_variables=request.POST.get("content_variables", ""),
     )
     return render(request, "messaging/_template_preview.html", {"preview": preview})
+
+
+@tenant_required
+def template_why(request):
+    """For one invoice: which template each channel uses and which reminder schedule applies,
+    and why (htmx swaps the answer into the editor; without it, a page of its own)."""
+    form = TemplateWhyForm(request.GET or None)
+    why = None
+    if form.is_valid():
+        why = template_editor.templates_why(tenant=request.tenant, **form.cleaned_data)
+        if why is None:
+            form.add_error("invoice", "No invoice with this number has come from Xero.")
+    context = {"form": form, "why": why}
+    if is_htmx(request):
+        return render(request, "messaging/_template_why.html", context)
+    return render(request, "messaging/template_why.html", context)
 
 
 # --- contacts: channels and language per contact (issue 12) ----------------------------------

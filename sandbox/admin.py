@@ -23,7 +23,21 @@ class InvoiceAdmin(admin.ModelAdmin):
     list_filter = ["organisation", "status"]
 
 
-@admin.register(models.Payment, models.CreditNote, models.ContactGroup, models.Connection)
+@admin.register(models.TrackingOption)
+class TrackingOptionAdmin(admin.ModelAdmin):
+    """Archive or delete an option here to watch Dunwell fall back to the default template."""
+
+    list_display = ["__str__", "category", "status"]
+    list_editable = ["status"]
+
+
+@admin.register(
+    models.Payment,
+    models.CreditNote,
+    models.ContactGroup,
+    models.Connection,
+    models.TrackingCategory,
+)
 class OrganisationRowAdmin(admin.ModelAdmin):
     pass
 

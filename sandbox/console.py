@@ -29,6 +29,7 @@ from sandbox.models import (
     OutboundHook,
     Payment,
     Sequence,
+    TrackingOption,
 )
 
 
@@ -140,6 +141,7 @@ def invoice_create(
     description: str = "Services",
     reference: str = "",
     approve: bool = False,
+    tracking_option: TrackingOption | None = None,
     send_webhook: bool = True,
 ) -> Invoice:
     organisation = contact.organisation
@@ -156,6 +158,10 @@ def invoice_create(
         status=Invoice.Status.AUTHORISED if approve else Invoice.Status.DRAFT,
         online_token=secrets.token_urlsafe(24),
     )
+    if tracking_option is not None:
+        if tracking_option.category.organisation_id != organisation.pk:
+            raise ConsoleError(f"{tracking_option} is not a tracking option of {organisation}.")
+        invoice.tracking_options.add(tracking_option)
     if send_webhook:
         xero_events_send(
             organisation=organisation, events=[Event("INVOICE", "CREATE", invoice.invoice_id)]
@@ -260,11 +266,14 @@ def contact_update(
     phones: list[dict],
     groups: list[ContactGroup],
     unreachable: bool,
+    addresses: list[dict] | None = None,
 ) -> Contact:
     contact.name = name
     contact.first_name, _, contact.last_name = name.partition(" ")
     contact.email = email
     contact.phones = phones
+    if addresses is not None:
+        contact.addresses = addresses
     contact.unreachable = unreachable
     _touch(contact)
     contact.save()

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from sandbox.models import Contact, ContactGroup, TwilioFault
+from sandbox.models import Contact, ContactGroup, TrackingOption, TwilioFault
 
 
 class ReplyForm(forms.Form):
@@ -29,6 +29,14 @@ class InvoiceCreateForm(forms.Form):
     )
     due_in_days = forms.IntegerField(label="Due in (days, negative = overdue)", initial=14)
     description = forms.CharField(max_length=200, initial="Services")
+    tracking_option = forms.ModelChoiceField(
+        label="Tracking option on the line item",
+        queryset=TrackingOption.objects.filter(
+            status="ACTIVE", category__status="ACTIVE"
+        ).select_related("category__organisation"),
+        required=False,
+        help_text="One of the contact's organisation's options.",
+    )
     approve = forms.BooleanField(label="Approve straight away", required=False)
 
 
@@ -45,6 +53,11 @@ class ContactForm(forms.Form):
     default_country = forms.CharField(label="Phone country code", required=False, max_length=10)
     default_area = forms.CharField(label="Phone area code", required=False, max_length=10)
     default_number = forms.CharField(label="Phone number", required=False, max_length=50)
+    street_city = forms.CharField(label="Street address: city", required=False, max_length=255)
+    street_region = forms.CharField(label="Street address: region", required=False, max_length=255)
+    street_country = forms.CharField(
+        label="Street address: country", required=False, max_length=50, help_text="Free text."
+    )
     groups = forms.ModelMultipleChoiceField(
         queryset=ContactGroup.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -66,6 +79,11 @@ class ContactForm(forms.Form):
             "groups": list(contact.groups.all()),
             "unreachable": contact.unreachable,
         }
+        for address in contact.addresses:
+            if address.get("AddressType") == "STREET":
+                initial["street_city"] = address.get("City", "")
+                initial["street_region"] = address.get("Region", "")
+                initial["street_country"] = address.get("Country", "")
         for phone in contact.phones:
             prefix = {"MOBILE": "mobile", "DEFAULT": "default"}.get(phone.get("PhoneType"))
             if prefix:
@@ -73,6 +91,16 @@ class ContactForm(forms.Form):
                 initial[f"{prefix}_area"] = phone.get("PhoneAreaCode", "")
                 initial[f"{prefix}_number"] = phone.get("PhoneNumber", "")
         return initial
+
+    def addresses(self, contact: Contact) -> list[dict]:
+        """The contact's addresses with its STREET address as typed (others kept)."""
+        kept = [a for a in contact.addresses if a.get("AddressType") != "STREET"]
+        street = {
+            "City": self.cleaned_data["street_city"],
+            "Region": self.cleaned_data["street_region"],
+            "Country": self.cleaned_data["street_country"],
+        }
+        return [{"AddressType": "STREET", **street}, *kept] if any(street.values()) else kept
 
     def phones(self) -> list[dict]:
         phones = []

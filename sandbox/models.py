@@ -47,6 +47,39 @@ class ContactGroup(models.Model):
         return self.name
 
 
+class TrackingCategory(models.Model):
+    """A Xero tracking category (e.g. Region): Status ACTIVE, ARCHIVED or DELETED."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="tracking_categories"
+    )
+    category_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, default="ACTIVE")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "tracking categories"
+
+    def __str__(self):
+        return self.name
+
+
+class TrackingOption(models.Model):
+    """An option of a tracking category (e.g. North), put on invoice line items."""
+
+    category = models.ForeignKey(TrackingCategory, on_delete=models.CASCADE, related_name="options")
+    option_id = models.UUIDField(unique=True, default=uuid.uuid4)
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, default="ACTIVE")
+
+    class Meta:
+        ordering = ["category__name", "name"]
+
+    def __str__(self):
+        return f"{self.category.name}: {self.name}"
+
+
 class Contact(models.Model):
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="contacts"
@@ -58,6 +91,9 @@ class Contact(models.Model):
     email = models.EmailField(blank=True)
     # Xero Phones[] entries as Xero stores them: free text, often partial (FACTS.md).
     phones = models.JSONField(default=list, blank=True)
+    # Xero Addresses[] entries (AddressType STREET or POBOX, City, Region, PostalCode, Country
+    # as free text).
+    addresses = models.JSONField(default=list, blank=True)
     groups = models.ManyToManyField(ContactGroup, blank=True, related_name="contacts")
     unreachable = models.BooleanField(
         default=False, help_text="Texts to this contact's numbers end undelivered (30003)."
@@ -98,6 +134,8 @@ class Invoice(models.Model):
     amount_credited = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
     fully_paid_on = models.DateField(null=True, blank=True)
     online_token = models.CharField(max_length=40, default="")
+    # On its (single) line item: LineItems[].Tracking[] in Xero.
+    tracking_options = models.ManyToManyField(TrackingOption, blank=True, related_name="invoices")
     updated_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -4,11 +4,13 @@ from sandbox.models import Connection, Invoice, Organisation, OutboundHook
 
 
 def console_overview() -> dict:
-    organisations = Organisation.objects.prefetch_related("contacts__groups", "groups").order_by(
-        "name"
-    )
-    invoices = Invoice.objects.select_related("contact", "organisation").order_by(
-        "organisation__name", "-invoice_number"
+    organisations = Organisation.objects.prefetch_related(
+        "contacts__groups", "groups", "tracking_categories__options"
+    ).order_by("name")
+    invoices = (
+        Invoice.objects.select_related("contact", "organisation")
+        .prefetch_related("tracking_options__category")
+        .order_by("organisation__name", "-invoice_number")
     )
     return {
         "organisations": organisations,

@@ -46,6 +46,11 @@ urlpatterns = [
     path(f"{ACCOUNTING}Contacts", xero.contacts, name="xero-contacts"),
     path(f"{ACCOUNTING}ContactGroups", xero.contact_groups, name="xero-contact-groups"),
     path(f"{ACCOUNTING}CreditNotes", xero.credit_notes, name="xero-credit-notes"),
+    path(
+        f"{ACCOUNTING}TrackingCategories",
+        xero.tracking_categories,
+        name="xero-tracking-categories",
+    ),
     path(f"{ACCOUNTING}Payments", xero.payments, name="xero-payments"),
     path(f"{ACCOUNTING}Organisation", xero.organisation, name="xero-organisation"),
     path(

@@ -20,6 +20,7 @@ from sandbox.models import (
     Invoice,
     Organisation,
     Payment,
+    TrackingCategory,
 )
 from sandbox.xero_where import WhereError, where_matches, where_parse
 
@@ -219,7 +220,9 @@ def invoices_list(*, organisation: Organisation, query, since: datetime | None) 
     if order and order[0].lower() == "updateddateutc":
         invoices = invoices.order_by("updated_at" if order[-1].upper() != "DESC" else "-updated_at")
     rows = _where(
-        query, list(invoices.prefetch_related("payments", "credit_notes")), INVOICE_FIELDS
+        query,
+        list(invoices.prefetch_related("payments", "credit_notes", "tracking_options__category")),
+        INVOICE_FIELDS,
     )
     return _page(query, rows, "Invoices", xero_json.invoice_json)
 
@@ -260,6 +263,23 @@ def contact_groups_list(*, organisation: Organisation) -> dict:
     groups = ContactGroup.objects.filter(organisation=organisation)
     return xero_json.envelope(
         "ContactGroups", [xero_json.group_json(group, with_contacts=True) for group in groups]
+    )
+
+
+def tracking_categories_list(*, organisation: Organisation, query) -> dict:
+    """ACTIVE categories and options; ARCHIVED ones too with includeArchived=true. Deleted ones
+    are never listed (specs/xero: getTrackingCategories)."""
+    shown = (
+        ("ACTIVE", "ARCHIVED")
+        if query.get("includeArchived", "").lower() == "true"
+        else ("ACTIVE",)
+    )
+    categories = TrackingCategory.objects.filter(
+        organisation=organisation, status__in=shown
+    ).prefetch_related("options")
+    return xero_json.envelope(
+        "TrackingCategories",
+        [xero_json.tracking_category_json(category, shown=shown) for category in categories],
     )
 
 

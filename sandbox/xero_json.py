@@ -12,9 +12,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from sandbox.models import Contact, CreditNote, Invoice, Organisation, Payment
+from sandbox.models import Contact, CreditNote, Invoice, Organisation, Payment, TrackingCategory
 
 PHONE_TYPES = ("DEFAULT", "DDI", "FAX", "MOBILE")
+ADDRESS_TYPES = ("POBOX", "STREET")
+ADDRESS_FIELDS = ("AddressLine1", "City", "Region", "PostalCode", "Country")
 
 
 def ms_date(value: date | datetime | None) -> str | None:
@@ -60,6 +62,18 @@ def contact_phones(contact: Contact) -> list[dict]:
     ]
 
 
+def contact_addresses(contact: Contact) -> list[dict]:
+    """Xero lists a POBOX and a STREET address for every contact, blank where unset."""
+    stored = {address.get("AddressType"): address for address in contact.addresses}
+    return [
+        {
+            "AddressType": address_type,
+            **{name: stored.get(address_type, {}).get(name, "") for name in ADDRESS_FIELDS},
+        }
+        for address_type in ADDRESS_TYPES
+    ]
+
+
 def contact_summary(contact: Contact) -> dict:
     """The contact embedded in an invoice: a summary, not the full record (FACTS.md)."""
     return {
@@ -95,7 +109,7 @@ def contact_json(contact: Contact) -> dict:
         "EmailAddress": contact.email,
         "BankAccountDetails": "",
         "ContactPersons": [],
-        "Addresses": [],
+        "Addresses": contact_addresses(contact),
         "Phones": contact_phones(contact),
         "UpdatedDateUTC": ms_date(contact.updated_at),
         "ContactGroups": [group_json(group) for group in contact.groups.all()],
@@ -107,7 +121,7 @@ def contact_json(contact: Contact) -> dict:
     }
 
 
-def _line_items(description: str, amount: Decimal) -> list[dict]:
+def _line_items(description: str, amount: Decimal, tracking=()) -> list[dict]:
     return [
         {
             "LineItemID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{description}:{amount}")),
@@ -118,9 +132,35 @@ def _line_items(description: str, amount: Decimal) -> list[dict]:
             "TaxAmount": 0.0,
             "LineAmount": money(amount),
             "AccountCode": "200",
-            "Tracking": [],
+            "Tracking": [
+                {
+                    "TrackingCategoryID": str(option.category.category_id),
+                    "TrackingOptionID": str(option.option_id),
+                    "Name": option.category.name,
+                    "Option": option.name,
+                }
+                for option in tracking
+            ],
         }
     ]
+
+
+def tracking_category_json(category: TrackingCategory, *, shown: tuple[str, ...]) -> dict:
+    """The category with those of its options whose Status is `shown`."""
+    return {
+        "Name": category.name,
+        "Status": category.status,
+        "TrackingCategoryID": str(category.category_id),
+        "Options": [
+            {
+                "TrackingOptionID": str(option.option_id),
+                "Name": option.name,
+                "Status": option.status,
+            }
+            for option in category.options.all()
+            if option.status in shown
+        ],
+    }
 
 
 def payment_summary(payment: Payment) -> dict:
@@ -172,7 +212,11 @@ def invoice_json(invoice: Invoice) -> dict:
         "DueDate": ms_date(invoice.due_date),
         "Status": invoice.status,
         "LineAmountTypes": "Exclusive",
-        "LineItems": _line_items(invoice.description, invoice.total - invoice.total_tax),
+        "LineItems": _line_items(
+            invoice.description,
+            invoice.total - invoice.total_tax,
+            invoice.tracking_options.all(),
+        ),
         "SubTotal": money(invoice.total - invoice.total_tax),
         "TotalTax": money(invoice.total_tax),
         "Total": money(invoice.total),

@@ -269,6 +269,23 @@ def _b_contact_preferences(tenant_b) -> list[str]:
     return ["Zebedee Prefers Email 7731"]
 
 
+def _b_segments(tenant_b) -> list[str]:
+    from billing_events.models import ReminderStage, XeroContactGroup, XeroTrackingOption
+
+    XeroTrackingOption.objects.create(
+        tenant=tenant_b, xero_tenant_id="b-xt-77", category_id="b-cat", option_id="b-opt",
+        category_name="Bravo Quokka Category", option_name="Quokkaville",
+    )  # fmt: skip
+    XeroContactGroup.objects.create(
+        tenant=tenant_b, xero_tenant_id="b-xt-77", group_id="b-grp", name="Bravo Quokka Group"
+    )
+    ReminderStage.objects.create(
+        tenant=tenant_b, key="b_quokka", label="Bravo quokka nudge", offset_days=3,
+        contact_group_id="b-grp", contact_group_name="Bravo Quokka Group",
+    )  # fmt: skip
+    return ["Bravo Quokka Category", "Quokkaville", "Bravo Quokka Group", "Bravo quokka nudge"]
+
+
 OTHER_TENANT_DATA: list[Callable] = [
     _b_team,
     _b_replies_and_pauses,
@@ -278,6 +295,7 @@ OTHER_TENANT_DATA: list[Callable] = [
     _b_messaging_settings,
     _b_snapshots,
     _b_contact_preferences,
+    _b_segments,
 ]
 
 

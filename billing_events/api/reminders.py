@@ -15,6 +15,7 @@ from billing_events.reminders import (
     reminders_preview,
 )
 from config.api import Conflict, TenantAPIView
+from messaging.api.templates import SegmentInput, SegmentOutput
 
 
 @extend_schema_field(
@@ -29,8 +30,14 @@ class LocalTimeField(serializers.TimeField):
     an offset (RFC 3339 full-time), which this time deliberately has not."""
 
 
-class StageSerializer(serializers.Serializer):
-    key = serializers.SlugField(max_length=30, help_text="Names the stage in reminder templates")
+class StageSerializer(SegmentInput):
+    """A stage with a segment belongs to that segment's schedule, which replaces the default
+    schedule (the stages without one) for the invoices it applies to."""
+
+    key = serializers.SlugField(
+        max_length=30,
+        help_text="Names the stage in reminder templates; unique across all schedules",
+    )
     label = serializers.CharField(max_length=100)
     offset_days = serializers.IntegerField(
         min_value=-365, max_value=365, help_text="Days after the due date; negative is before"
@@ -63,11 +70,23 @@ class ScheduleSerializer(serializers.Serializer):
 
     def validate_stages(self, stages):
         # Said per field here for a clear 400; the database constraints still decide (409).
-        for name in ("key", "offset_days"):
-            values = [stage[name] for stage in stages]
-            if len(values) != len(set(values)):
-                raise serializers.ValidationError(f"Two stages have the same {name}.")
+        keys = [stage["key"] for stage in stages]
+        if len(keys) != len(set(keys)):
+            raise serializers.ValidationError("Two stages have the same key.")
+        offsets = [(ReminderStage(**stage).segment.key, stage["offset_days"]) for stage in stages]
+        if len(offsets) != len(set(offsets)):
+            raise serializers.ValidationError(
+                "Two stages of one schedule (the same segment) have the same offset_days."
+            )
         return stages
+
+
+class StageOutput(SegmentOutput, StageSerializer):
+    pass
+
+
+class ScheduleOutput(ScheduleSerializer):
+    stages = StageOutput(many=True)
 
 
 def _lines(text: str) -> list[str]:
@@ -90,15 +109,15 @@ def _schedule(tenant) -> dict:
 class ReminderScheduleApi(TenantAPIView):
     permission_classes = [IsOwnerToWrite]
 
-    @extend_schema(operation_id="reminder_schedule_retrieve", responses=ScheduleSerializer)
+    @extend_schema(operation_id="reminder_schedule_retrieve", responses=ScheduleOutput)
     def get(self, request):
-        return Response(ScheduleSerializer(_schedule(request.tenant)).data)
+        return Response(ScheduleOutput(_schedule(request.tenant)).data)
 
     @extend_schema(
         operation_id="reminder_schedule_update",
         request=ScheduleSerializer,
         responses={
-            200: ScheduleSerializer,
+            200: ScheduleOutput,
             409: OpenApiResponse(description="Two stages share a key or a number of days."),
         },
         description="Replace the schedule and its whole list of stages (owners only).",
@@ -114,7 +133,7 @@ class ReminderScheduleApi(TenantAPIView):
             reminder_schedule_replace(tenant=request.tenant, values=values, stages=stages)
         except ScheduleConflict as exc:
             raise Conflict(str(exc), code="duplicate_stage") from None
-        return Response(ScheduleSerializer(_schedule(request.tenant)).data)
+        return Response(ScheduleOutput(_schedule(request.tenant)).data)
 
 
 class RemindersPreviewApi(TenantAPIView):
@@ -133,6 +152,9 @@ class RemindersPreviewApi(TenantAPIView):
             currency = serializers.CharField()
             sends = serializers.BooleanField()
             reason = serializers.CharField(help_text="Why it will not be sent, if it will not")
+            schedule = serializers.CharField(
+                help_text="The schedule the invoice follows: the default, or a segment's"
+            )
 
         day = serializers.DateField(help_text="The organisation's local day")
         reminders = PreviewReminder(many=True)

@@ -13,13 +13,14 @@ from connections.tenancy import for_tenant, get_for_tenant
 from messaging import rendering, template_editor
 from messaging.languages import language_choices
 from messaging.models import SENDING_CHANNELS, Kind, MessageTemplate
+from messaging.segments import PRECEDENCE
+from messaging.selectors import templates_noted
 
 # The channels a template can be for (not the send log's "none" pseudo-channel).
 TEMPLATE_CHANNELS = [(channel.value, channel.label) for channel in SENDING_CHANNELS]
 
 DUPLICATE = OpenApiResponse(
-    description="Another template already has this kind, channel, contact group, stage and "
-    "language."
+    description="Another template already has this kind, channel, segment, stage and language."
 )
 
 _FIELD_HELP = {
@@ -33,15 +34,56 @@ _FIELD_HELP = {
     "blank for your default language.",
     "fallback_to_email": "SMS and WhatsApp only: when the text ends undelivered or failed, the "
     "same notification goes once by email, with the active email template.",
+    "segment": "At most one of: contact_group_id, tracking_option_id, country (with an optional "
+    f"region). When several templates apply, the most specific wins: {PRECEDENCE}.",
 }
 
 
-class TemplateOutput(serializers.Serializer):
+class SegmentInput(serializers.Serializer):
+    """Whom a template (or a reminder stage) is for; names are filled in from Xero when left
+    out."""
+
+    contact_group_id = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text=_FIELD_HELP["segment"]
+    )
+    contact_group_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    tracking_category_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
+    tracking_option_id = serializers.CharField(
+        required=False, allow_blank=True, max_length=64, help_text="Xero TrackingOptionID"
+    )
+    tracking_label = serializers.CharField(
+        required=False, allow_blank=True, max_length=210, help_text="e.g. “Region: North”"
+    )
+    country = serializers.CharField(
+        required=False, allow_blank=True, max_length=2, help_text="ISO 3166 code, e.g. AU"
+    )
+    region = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="State or region as in Xero addresses, e.g. NSW; needs a country",
+    )
+
+
+class SegmentOutput(serializers.Serializer):
+    contact_group_id = serializers.CharField()
+    contact_group_name = serializers.CharField()
+    tracking_category_id = serializers.CharField()
+    tracking_option_id = serializers.CharField()
+    tracking_label = serializers.CharField()
+    country = serializers.CharField()
+    region = serializers.CharField()
+    segment = serializers.CharField(source="segment.label", help_text="Whom it is for, in words")
+
+
+class TemplateOutput(SegmentOutput):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Kind.choices)
     channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS)
-    contact_group_id = serializers.CharField()
-    contact_group_name = serializers.CharField()
+    segment_note = serializers.CharField(
+        help_text="Set when the contact group or tracking option was deleted in Xero: the "
+        "template then matches nobody and the default is used instead",
+    )
     reminder_stage = serializers.CharField()
     language = serializers.CharField(help_text=_FIELD_HELP["language"])
     subject = serializers.CharField()
@@ -53,13 +95,12 @@ class TemplateOutput(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class TemplateInput(serializers.Serializer):
-    """Field shapes only; the rules (variables, per-channel needs) are MessageTemplate.clean's."""
+class TemplateInput(SegmentInput):
+    """Field shapes only; the rules (variables, per-channel needs, one segment at most) are
+    MessageTemplate.clean's."""
 
     kind = serializers.ChoiceField(choices=Kind.choices)
     channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS)
-    contact_group_id = serializers.CharField(required=False, allow_blank=True, max_length=64)
-    contact_group_name = serializers.CharField(required=False, allow_blank=True, max_length=200)
     reminder_stage = serializers.CharField(required=False, allow_blank=True, max_length=40)
     language = serializers.ChoiceField(
         choices=language_choices(),
@@ -90,6 +131,10 @@ class TemplatePatch(TemplateInput):
     channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS, required=False)
 
 
+def _output(template: MessageTemplate) -> dict:
+    return TemplateOutput(templates_noted(tenant=template.tenant, templates=[template])[0]).data
+
+
 def _save(template: MessageTemplate, values: dict) -> MessageTemplate:
     for name, value in values.items():
         setattr(template, name, value)
@@ -115,7 +160,8 @@ class TemplateListApi(TenantAPIView):
         templates = for_tenant(MessageTemplate.objects.all(), request.tenant).filter(
             **filters.validated_data
         )
-        return Response(TemplateOutput(templates, many=True).data)
+        noted = templates_noted(tenant=request.tenant, templates=templates)
+        return Response(TemplateOutput(noted, many=True).data)
 
     @extend_schema(
         operation_id="templates_create",
@@ -126,7 +172,7 @@ class TemplateListApi(TenantAPIView):
         values = TemplateInput(data=request.data)
         values.is_valid(raise_exception=True)
         template = _save(MessageTemplate(tenant=request.tenant), values.validated_data)
-        return Response(TemplateOutput(template).data, status=status.HTTP_201_CREATED)
+        return Response(_output(template), status=status.HTTP_201_CREATED)
 
 
 class TemplateDetailApi(TenantAPIView):
@@ -135,7 +181,7 @@ class TemplateDetailApi(TenantAPIView):
 
     @extend_schema(operation_id="templates_retrieve", responses=TemplateOutput)
     def get(self, request, template_id):
-        return Response(TemplateOutput(self._template(request, template_id)).data)
+        return Response(_output(self._template(request, template_id)))
 
     @extend_schema(
         operation_id="templates_update",
@@ -150,7 +196,7 @@ class TemplateDetailApi(TenantAPIView):
         blank = MessageTemplate()
         defaults = {name: getattr(blank, name) for name in TemplateInput().fields}
         saved = _save(template, {**defaults, **values.validated_data})
-        return Response(TemplateOutput(saved).data)
+        return Response(_output(saved))
 
     @extend_schema(
         operation_id="templates_partial_update",
@@ -161,7 +207,7 @@ class TemplateDetailApi(TenantAPIView):
         template = self._template(request, template_id)
         values = TemplatePatch(data=request.data, partial=True)
         values.is_valid(raise_exception=True)
-        return Response(TemplateOutput(_save(template, values.validated_data)).data)
+        return Response(_output(_save(template, values.validated_data)))
 
     @extend_schema(operation_id="templates_destroy", responses={204: None})
     def delete(self, request, template_id):

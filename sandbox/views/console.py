@@ -30,7 +30,11 @@ def invoice_create(request):
     if not form.is_valid():
         messages.error(request, f"Invoice not created: {form.errors.as_text()}")
         return redirect("sandbox:console")
-    invoice = console.invoice_create(**form.cleaned_data)
+    try:
+        invoice = console.invoice_create(**form.cleaned_data)
+    except console.ConsoleError as error:
+        messages.error(request, f"Invoice not created: {error}")
+        return redirect("sandbox:console")
     return _done(request, f"{invoice} created for {invoice.contact}.")
 
 
@@ -72,6 +76,7 @@ def contact_edit(request, contact_id):
             phones=form.phones(),
             groups=list(data["groups"]),
             unreachable=data["unreachable"],
+            addresses=form.addresses(contact),
         )
         return _done(request, f"{contact} saved.")
     return render(request, "sandbox/contact_edit.html", {"contact": contact, "form": form})

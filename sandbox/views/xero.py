@@ -171,6 +171,11 @@ def contact_groups(request, *, organisation, since):
 
 
 @accounting
+def tracking_categories(request, *, organisation, since):
+    return xero_api.tracking_categories_list(organisation=organisation, query=request.GET)
+
+
+@accounting
 def credit_notes(request, *, organisation, since):
     return xero_api.credit_notes_list(organisation=organisation, query=request.GET, since=since)
 

@@ -70,7 +70,7 @@ def test_two_stages_on_the_same_day_are_refused(owner_api, tenant_a):
     response = owner_api.put("/api/v1/reminder-schedule/", clash)
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {
-        "stages": ["Two stages have the same offset_days."]
+        "stages": ["Two stages of one schedule (the same segment) have the same offset_days."]
     }
     assert ReminderStage.objects.filter(tenant=tenant_a).count() == 6
 

@@ -46,9 +46,16 @@ API = "https://api.xero.com/api.xro/2.0"
 ONLINE_INVOICE = re.compile(re.escape(API) + r"/Invoices/[0-9a-f-]+/OnlineInvoice")
 
 
+# What the poll fetches every few hours (billing_events/segment_sync.py), unless a test says.
+SEGMENT_LISTS = {
+    "TrackingCategories": "tracking_categories__region",
+    "ContactGroups": "contact_groups__trade_and_cash",
+}
+
+
 def mock_xero(xero_api, **resources: str) -> None:
     """Answer GET /{Resource} with a fixture: mock_xero(api, Invoices="invoices__authorised")."""
-    for resource, fixture in resources.items():
+    for resource, fixture in {**SEGMENT_LISTS, **resources}.items():
         xero_api.upsert("GET", f"{API}/{resource}", json=api_json(fixture))
     xero_api.upsert("GET", ONLINE_INVOICE, json=api_json("online_invoice"))
 

@@ -1,14 +1,15 @@
 """A stand-in Xero organisation for the reminder tests: invoices the test can move and pay.
 
-Serves GET /Invoices (by IDs= or the whole list), /Contacts, /CreditNotes, /Payments and
-/Invoices/{id}/OnlineInvoice through `responses`, shaped like the recorded fixtures.
+Serves GET /Invoices (by IDs= or the whole list), /Contacts, /CreditNotes, /Payments,
+/Invoices/{id}/OnlineInvoice, /TrackingCategories and /ContactGroups through `responses`, shaped
+like the recorded fixtures.
 """
 
 import json
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from tests.billing_events.helpers import API, ONLINE_INVOICE, api_json
+from tests.billing_events.helpers import API, ONLINE_INVOICE, SEGMENT_LISTS, api_json
 
 
 def xero_date(day: date) -> str:
@@ -26,6 +27,8 @@ class StandInXero:
         mock.add("GET", f"{API}/CreditNotes", json=api_json("creditnotes__empty"))
         mock.add("GET", f"{API}/Payments", json=api_json("payments__empty"))
         mock.add("GET", ONLINE_INVOICE, json=api_json("online_invoice"))
+        for resource, fixture in SEGMENT_LISTS.items():
+            mock.add("GET", f"{API}/{resource}", json=api_json(fixture))
         self.mock = mock
 
     def _invoices(self, request):

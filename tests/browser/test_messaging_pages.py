@@ -148,3 +148,33 @@ def test_a_staff_member_of_one_team_cannot_open_anothers_pages(page, staff_a, te
     expect(page.get_by_text("Bravo Customer")).to_have_count(0)
     page.goto("/dashboard/")
     expect(page.get_by_text("Bravo Customer")).to_have_count(0)
+
+
+def test_the_editor_says_which_template_an_invoice_gets_without_leaving_the_page(
+    logged_in_page, tenant_a, screenshot, console_errors
+):
+    from billing_events.models import ContactSnapshot, InvoiceSnapshot
+
+    ContactSnapshot.objects.create(
+        tenant=tenant_a, xero_tenant_id="org-a", contact_id="c-1", name="Koala Cafe Pty",
+        country="AU", region="NSW", country_source="address",
+    )  # fmt: skip
+    InvoiceSnapshot.objects.create(
+        tenant=tenant_a, xero_tenant_id="org-a", invoice_id="i-1", type="ACCREC",
+        status="AUTHORISED", number="INV-0007", contact_id="c-1",
+    )  # fmt: skip
+    tenant_a.message_templates.create(
+        kind="invoice_issued", channel="sms", country="AU", body="G'day {{ first_name }}"
+    )
+    page = logged_in_page
+    page.goto("/messaging/templates/")
+    page.get_by_role("link", name="SMS template for Invoice issued, Everyone").click()
+    editor_url = page.url
+    page.get_by_label("Invoice number").fill("INV-0007")
+    page.get_by_role("button", name="Show").click()
+    answer = page.locator("#why")
+    expect(answer).to_contain_text("Koala Cafe Pty is in Australia (from the address)")
+    expect(answer).to_contain_text("Default schedule")
+    assert page.url == editor_url  # answered in place by htmx
+    screenshot("template-why")
+    assert console_errors == []

@@ -287,6 +287,16 @@ def test_the_other_resources(xero, connection, sleeps):
     assert client.get_invoice_reminder_settings() == {"Enabled": True}
 
 
+def test_tracking_categories_come_with_archived_ones_unless_told_not_to(xero, connection, sleeps):
+    xero.get(api_url("TrackingCategories"), json=xero_json("tracking_categories__region"))
+    client = _client(connection, sleeps)
+    categories = client.get_tracking_categories()
+    assert [c["Name"] for c in categories] == ["Region", "Sales channel"]
+    assert [o["Name"] for o in categories[0]["Options"]] == ["North", "South", "Central"]
+    client.get_tracking_categories(include_archived=False)
+    assert [call.request.params for call in xero.calls] == [{"includeArchived": "true"}, {}]
+
+
 def test_xero_dates_and_money_are_read_exactly():
     assert parse_xero_date("/Date(1546128000000+0000)/") == datetime(2018, 12, 30, tzinfo=UTC)
     assert parse_xero_date("/Date(1546128000000+1300)/") == datetime(2018, 12, 30, tzinfo=UTC)

@@ -127,10 +127,10 @@ def test_saving_a_valid_template_changes_it(staff_client, tenant_a):
 def test_a_template_for_a_contact_group_keeps_the_groups_name(staff_client, tenant_a):
     invoice_create(tenant_a, groups=[("g-trade", "Trade customers")])
     page = staff_client.get("/messaging/templates/new/?kind=reminder").text
-    assert '<option value="g-trade">Trade customers</option>' in page
+    assert '<option value="group:g-trade">Trade customers</option>' in page
     staff_client.post(
         "/messaging/templates/new/",
-        {"kind": "reminder", "channel": "sms", "contact_group_id": "g-trade",
+        {"kind": "reminder", "channel": "sms", "applies_to": "group:g-trade",
          "body": "Trade reminder {{ invoice_number }}", "is_active": "on"},
     )  # fmt: skip
     template = tenant_a.message_templates.get(contact_group_id="g-trade")
@@ -185,14 +185,14 @@ def test_a_template_in_another_language_sits_beside_the_default_one(staff_client
          "body": "Kia ora {{ first_name }}, nama {{ invoice_number }}"},
         follow=True,
     )  # fmt: skip
-    assert "Template saved: Invoice issued · SMS · everyone · Māori." in response.text
+    assert "Template saved: Invoice issued · SMS · Everyone · Māori." in response.text
     listed = staff_client.get("/messaging/templates/").text
     assert "Everyone · Māori" in listed
     again = staff_client.post(
         "/messaging/templates/new/",
         {"kind": "invoice_issued", "channel": "sms", "language": "mi", "body": "Again"},
     )
-    assert "There is already a template for this kind, channel, contact group, stage and " in (
+    assert "There is already a template for this kind, channel, segment, stage and language" in (
         again.text
     )
 

@@ -176,3 +176,34 @@ def test_the_console_lists_organisations_contacts_and_invoices(client, organisat
     for text in ("Kauri Bakery Ltd", "Wattle Catering Pty Ltd", "Fern Harris", "INV-0002"):
         assert text in page
     assert "Retail" in page and "Corporate" in page
+
+
+def test_an_invoice_takes_a_tracking_option_of_its_own_organisation_only(
+    client, organisations, receiver
+):
+    from sandbox.models import TrackingOption
+
+    contact = Contact.objects.get(name="Aroha Ngata")
+    south = TrackingOption.objects.get(name="South")
+    sydney = TrackingOption.objects.get(name="Sydney")  # Wattle Catering's
+    form = {"contact": contact.pk, "total": "50.00", "due_in_days": "7", "description": "Pies"}
+    client.post("/sandbox/xero/invoices/", {**form, "tracking_option": south.pk})
+    refused = client.post(
+        "/sandbox/xero/invoices/", {**form, "tracking_option": sydney.pk}, follow=True
+    )
+    assert b"is not a tracking option of Kauri Bakery Ltd" in refused.content
+    [invoice] = Invoice.objects.filter(contact=contact, description="Pies")
+    assert list(invoice.tracking_options.all()) == [south]
+
+
+def test_editing_a_contacts_street_address_keeps_its_po_box(client, organisations, receiver):
+    contact = Contact.objects.get(name="Dev Patel Ltd")  # has a POBOX address
+    client.post(
+        f"/sandbox/xero/contacts/{contact.contact_id}/",
+        {"name": "Dev Patel Ltd", "street_city": "Perth", "street_region": "WA",
+         "street_country": "Australia"},
+    )  # fmt: skip
+    contact.refresh_from_db()
+    assert [(a["AddressType"], a["City"]) for a in contact.addresses] == [
+        ("STREET", "Perth"), ("POBOX", "Wellington"),
+    ]  # fmt: skip

@@ -96,6 +96,12 @@ def test_seed_demo_wires_the_demo_tenant_to_the_sandbox_and_prints_the_urls(db):
     assert messaging.twilio_account_sid.startswith("AC")
     assert messaging.twilio_auth_token
     assert messaging.sendgrid_api_key.startswith("SG.")
+    segments = tenant.message_templates.exclude(tracking_option_id="", country="")
+    assert sorted(t.segment.label for t in segments) == [
+        "Australia", "Region: North", "United Kingdom"
+    ]  # fmt: skip
+    for template in segments:
+        template.full_clean()
     assert "http://dunwell.test/sandbox/" in out.getvalue()
     assert "http://dunwell.test/sandbox/twilio/phones/" in out.getvalue()
 

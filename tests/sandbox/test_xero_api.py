@@ -184,3 +184,27 @@ def test_invoice_reminder_settings_and_organisation(xero_get, organisations):
         "NZ",
         "NEWZEALANDSTANDARDTIME",
     )
+
+
+def test_tracking_categories_list_archived_options_only_when_asked(xero_get, organisations):
+    active = xero_get("TrackingCategories").json()["TrackingCategories"]
+    assert [(c["Name"], [o["Name"] for o in c["Options"]]) for c in active] == [
+        ("Region", ["North", "South"])
+    ]
+    everything = xero_get("TrackingCategories?includeArchived=true").json()
+    options = everything["TrackingCategories"][0]["Options"]
+    assert [(o["Name"], o["Status"]) for o in options] == [
+        ("Central", "ARCHIVED"), ("North", "ACTIVE"), ("South", "ACTIVE"),
+    ]  # fmt: skip
+
+
+def test_invoice_line_items_carry_their_tracking_and_contacts_their_addresses(xero_get):
+    invoice = xero_get("Invoices?InvoiceNumbers=INV-0001&page=1").json()["Invoices"][0]
+    [tag] = invoice["LineItems"][0]["Tracking"]
+    assert (tag["Name"], tag["Option"]) == ("Region", "North")
+    assert {"TrackingCategoryID", "TrackingOptionID"} <= set(tag)
+    contacts = xero_get("Contacts").json()["Contacts"]
+    thistle = next(c for c in contacts if c["Name"] == "Thistle and Rose Ltd")
+    street = next(a for a in thistle["Addresses"] if a["AddressType"] == "STREET")
+    assert (street["City"], street["Country"]) == ("Edinburgh", "United Kingdom")
+    assert [a["AddressType"] for a in thistle["Addresses"]] == ["POBOX", "STREET"]

@@ -31,6 +31,7 @@ def busy_organisation(organisations):
         ("Invoices?page=1", "Invoices", "Invoices"),
         ("Contacts", "Contacts", "Contacts"),
         ("ContactGroups", "ContactGroups", "ContactGroups"),
+        ("TrackingCategories?includeArchived=true", "TrackingCategories", "TrackingCategories"),
         ("CreditNotes", "CreditNotes", "CreditNotes"),
         ("Payments", "Payments", "Payments"),
         ("Organisation", "Organisations", "Organisations"),

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from connections.models import MessagingSettings, Tenant
-from sandbox.seed import sandbox_seed, twilio_account_for_demo
+from sandbox.seed import sandbox_seed, segment_templates_for_demo, twilio_account_for_demo
 
 DEMO_TENANT_SLUG = "demo-bakery"
 
@@ -27,6 +27,7 @@ class Command(BaseCommand):
                     "sendgrid_from_email": "accounts@demo-bakery.test",
                 },
             )
+            segment_templates_for_demo(tenant=tenant, organisation=organisations[0])
         base = f"{settings.PUBLIC_BASE_URL}/sandbox"
         names = ", ".join(organisation.name for organisation in organisations)
         self.stdout.write(
