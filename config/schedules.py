@@ -10,6 +10,8 @@ SCHEDULES: dict[str, tuple[str, str, int | None]] = {
     # connections (issue 3): keep refresh tokens from reaching 60 days; trim the call log.
     "xero-grant-keep-alive": ("connections.tasks.grants_keep_alive", "H", None),
     "xero-call-log-prune": ("connections.tasks.xero_calls_prune", "D", None),
+    # An organisation that removed the app drops out of GET /connections (FACTS.md).
+    "xero-connections-check": ("connections.tasks.grants_connections_check", "D", None),
 }
 
 # messaging: kick due / lost sends and reconcile stale `sending` rows; poll unfinished statuses.
