@@ -40,6 +40,15 @@ SCHEDULES["dashboard.xero-invoice-reminders"] = (
     None,
 )
 
+# alerts (issue 12): raise and clear alerts from the state above (no Xero or Twilio calls), and
+# send each tenant's weekly summary on Monday morning, its own time.
+SCHEDULES["alerts.check"] = ("alerts.tasks.alerts_check_task", Schedule.MINUTES, 5)
+SCHEDULES["alerts.weekly-summaries"] = (
+    "alerts.tasks.weekly_summaries_due_task",
+    Schedule.HOURLY,
+    None,
+)
+
 
 def sync_schedules(**kwargs):
     for name, (func, schedule_type, minutes) in SCHEDULES.items():

@@ -249,6 +249,17 @@ def _b_replies_and_pauses(tenant_b) -> list[str]:
     return ["+64270004455", "Bravo inbound text 8812", "Bravo pause 6061"]
 
 
+def _b_alerts(tenant_b) -> list[str]:
+    from alerts.models import Alert, AlertSettings
+
+    Alert.objects.create(
+        tenant=tenant_b, kind="twilio_sender", subject="+6498887777",
+        title="Twilio refuses Bravo sender 5150", detail="Bravo alert detail 5150",
+    )  # fmt: skip
+    AlertSettings.objects.create(tenant=tenant_b, sms_phone="+64270005150")
+    return ["Twilio refuses Bravo sender 5150", "Bravo alert detail 5150", "+64270005150"]
+
+
 OTHER_TENANT_DATA: list[Callable] = [
     _b_team,
     _b_replies_and_pauses,
@@ -257,6 +268,7 @@ OTHER_TENANT_DATA: list[Callable] = [
     _b_templates,
     _b_messaging_settings,
     _b_snapshots,
+    _b_alerts,
 ]
 
 
