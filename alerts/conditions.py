@@ -113,6 +113,7 @@ def webhooks_silent_findings(*, now: datetime, thresholds: dict) -> list[Finding
         .annotate(
             last_webhook_at=Subquery(last_webhook.values("received_at")[:1]),
             newest_change_at=Subquery(newest_change.values("newest_change_at")[:1]),
+            poll_minutes=Subquery(newest_change.values("poll_interval_minutes")[:1]),
         )
         .filter(newest_change_at__isnull=False)
         .values(
@@ -122,6 +123,7 @@ def webhooks_silent_findings(*, now: datetime, thresholds: dict) -> list[Finding
             "connected_at",
             "last_webhook_at",
             "newest_change_at",
+            "poll_minutes",
         )
     )
     found = []
@@ -144,8 +146,9 @@ def webhooks_silent_findings(*, now: datetime, thresholds: dict) -> list[Finding
                 detail=(
                     f"No webhook has come from Xero for {connection['name']} for {silent_hours} "
                     "hours, yet Dunwell's regular check finds invoices and contacts changed in "
-                    "that time. Messages still go out, but only when the check runs (every 15 "
-                    "minutes), not at once. Xero turns a webhook off after 24 hours of failed "
+                    "that time. Messages still go out, but only when that check runs (every "
+                    f"{connection['poll_minutes']} minutes), not at once. Xero turns a webhook "
+                    "off after 24 hours of failed "
                     "deliveries: ask whoever runs Dunwell for you to look at the Xero app's "
                     f"Webhooks tab (delivery URL {settings.PUBLIC_BASE_URL}/webhooks/xero/) and "
                     "re-enable it there."
@@ -184,8 +187,9 @@ def failure_rate_findings(*, now: datetime, thresholds: dict) -> list[Finding]:
                 subject="",
                 title="Many messages are failing",
                 detail=(
-                    f"{failed} of the {attempted} messages sent in the last hour failed or were "
-                    f"not delivered ({round(100 * failed / attempted)}%). The send log shows "
+                    f"{failed} of the {attempted} messages Dunwell sent or tried to send in the "
+                    "last hour failed or were not delivered "
+                    f"({round(100 * failed / attempted)}%). The send log shows "
                     "each one's reason; fix what it names (often the Twilio settings or the "
                     "phone numbers in Xero), then resend them from there."
                 ),

@@ -34,6 +34,9 @@ def owners_email(
     recipients = owner_addresses(tenant=tenant)
     if not recipients:
         return 0
+    # Names from Xero and from tenants end up in the subject: a line break there is refused by
+    # Django's mail (BadHeaderError), and would lose the email.
+    subject = " ".join(subject.split())
     context = {"tenant": tenant, "dashboard_url": absolute_url("dashboard"), **context}
     send_mail(
         subject=subject,

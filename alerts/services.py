@@ -41,6 +41,8 @@ RESOLUTION_NOTE_WITHIN = timedelta(days=1)
 # Texting an alert about the tenant's Twilio would go through that same failing Twilio.
 NOT_TEXTED = (Kind.TWILIO_SENDER, Kind.TWILIO_AUTH)
 NOTIFY_BATCH = 200
+# Titles carry names from Xero (up to 200 characters themselves).
+TITLE_LENGTH = Alert._meta.get_field("title").max_length
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def alerts_check(*, now: datetime | None = None) -> CheckResult:
                     tenant_id=finding.tenant_id,
                     kind=finding.kind,
                     subject=finding.subject,
-                    title=finding.title,
+                    title=finding.title[:TITLE_LENGTH],
                     detail=finding.detail,
                     opened_at=now,
                     last_seen_at=now,
@@ -83,7 +85,8 @@ def alerts_check(*, now: datetime | None = None) -> CheckResult:
                     )
                 continue
             opened += alert.opened_at == now
-            alert.last_seen_at, alert.title, alert.detail = now, finding.title, finding.detail
+            alert.last_seen_at, alert.detail = now, finding.detail
+            alert.title = finding.title[:TITLE_LENGTH]
             still_open.append(alert)
         Alert.objects.bulk_update(still_open, ["last_seen_at", "title", "detail"])
     alerts_notify_due(now=now)

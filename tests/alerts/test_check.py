@@ -8,12 +8,14 @@ import pytest
 import responses
 from django.conf import settings
 from django.core import mail
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from alerts.conditions import findings
 from alerts.models import Alert, AlertSettings
-from connections.models import XeroConnection, XeroGrant
-from connections.services import grants_connections_check, grants_keep_alive
+from connections.models import MessagingSettings, XeroConnection, XeroGrant
+from connections.services import grants_connections_check, grants_keep_alive, tenant_create
 from connections.xero import XeroClient, XeroError, XeroReconnectRequired
 from messaging.services import messaging_settings_save
 from tests.alerts.conftest import (
@@ -51,8 +53,8 @@ def test_a_failure_rate_alert_opens_once_then_clears_after_the_hour_and_can_open
     [opened] = emails_to(OWNER_A)
     assert opened.subject == "[Dunwell] Alpha Plumbing: Many messages are failing"
     assert (
-        "5 of the 20 messages sent in the last hour failed or were not delivered (25%)"
-        in opened.body
+        "5 of the 20 messages Dunwell sent or tried to send in the last hour failed or were not "
+        "delivered (25%)" in opened.body
     )
     assert "See the send log: http://127.0.0.1:8000/messaging/" in opened.body
     every_five_minutes(noon, check, minutes=55)  # still one alert, still one email
@@ -356,3 +358,45 @@ def test_only_one_alert_per_subject_can_be_open(tenant_a):
         Alert.objects.create(**fields)
     Alert.objects.filter(pk=first.pk).update(resolved_at=timezone.now())
     Alert.objects.create(**fields)  # a new incident once the old one is resolved
+
+
+def _troubled_tenant(n: int):
+    tenant, _ = tenant_create(name=f"Tenant {n}", owner_email=f"owner{n}@example.test")
+    twilio_settings(tenant)
+    MessagingSettings.objects.filter(tenant=tenant).update(
+        updated_at=timezone.now() - timedelta(hours=1)
+    )
+    connection = xero_connection_create(tenant=tenant, name=f"Organisation {n}")
+    XeroConnection.objects.filter(pk=connection.pk).update(
+        day_limit_remaining=10, last_success_at=timezone.now()
+    )
+    other = xero_connection_create(tenant=tenant, name=f"Gone {n}", xero_tenant_id=f"gone-{n}")
+    XeroConnection.objects.filter(pk=other.pk).update(status="needs_reconnect")
+    finished(tenant, "undelivered", error_code="30007", n=3, minutes_ago=1)
+    finished(tenant, "failed", error_code="20003", n=3, minutes_ago=1)
+    return tenant
+
+
+def test_the_check_reads_every_tenant_in_the_same_few_queries(db, noon):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            found = findings()
+        return len(captured), {finding.kind for finding in found}
+
+    _troubled_tenant(1)
+    one, kinds = queries()
+    assert kinds == {"reconnect", "failure_rate", "twilio_sender", "twilio_auth", "api_budget"}
+    for n in range(2, 6):
+        _troubled_tenant(n)
+    assert queries()[0] == one <= 8
+
+
+def test_names_too_long_or_on_two_lines_still_make_one_alert_and_one_email(check, noon, tenant_a):
+    organisation = xero_connection_create(tenant=tenant_a, name="Very\nLong " + "N" * 190)
+    XeroConnection.objects.filter(pk=organisation.pk).update(status="needs_reconnect")
+    check()
+    check()
+    [alert] = Alert.objects.all()
+    assert len(alert.title) == 200
+    [email] = emails_to(OWNER_A)
+    assert "\n" not in email.subject and email.subject.startswith("[Dunwell] Alpha Plumbing: Re")

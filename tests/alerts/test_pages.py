@@ -34,7 +34,7 @@ def test_the_dashboard_lists_open_alerts_with_what_to_do(owner_client, raised):
     assert "Needs attention (2)" in section
     assert "Reconnect Xero for Alpha Plumbing (NZ)" in section
     assert "Many messages are failing" in section
-    assert "5 of the 5 messages sent in the last hour failed" in section
+    assert "5 of the 5 messages Dunwell sent or tried to send in the last hour failed" in section
     assert '<a href="/connections/">Reconnect Xero</a>' in section
     assert '<a href="/messaging/">See the send log</a>' in section
     assert "Bravo Quokka" not in html
