@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 
 from alerts.models import Alert, AlertSettings
@@ -150,7 +151,8 @@ def webhooks_silent_findings(*, now: datetime, thresholds: dict) -> list[Finding
                     f"{connection['poll_minutes']} minutes), not at once. Xero turns a webhook "
                     "off after 24 hours of failed "
                     "deliveries: ask whoever runs Dunwell for you to look at the Xero app's "
-                    f"Webhooks tab (delivery URL {settings.PUBLIC_BASE_URL}/webhooks/xero/) and "
+                    f"Webhooks tab (delivery URL {settings.PUBLIC_BASE_URL}"
+                    f"{reverse('xero-webhook')}) and "
                     "re-enable it there."
                 ),
             )

@@ -187,6 +187,12 @@ def test_refused_credentials_are_alerted_once_and_cleared_by_working_ones(check,
     check()
     assert open_alerts() == []
 
+    noon.shift(timedelta(minutes=10))
+    finished(tenant_a, "failed", error_code="20003", minutes_ago=1)  # refused again
+    check()
+    assert open_alerts() == [("twilio_auth", "")]
+    assert Alert.objects.count() == 2 and len(emails_to(OWNER_A)) == 3
+
 
 # --- Xero: reconnect, silent webhooks, call budget -----------------------------------------
 
@@ -233,6 +239,12 @@ def test_a_connection_xero_refuses_asks_for_reconnecting_until_it_is(
     check()
     assert open_alerts() == []
     assert emails_to(OWNER_A)[1].subject.startswith("[Dunwell] Alpha Plumbing: resolved")
+
+    noon.shift(timedelta(days=1))
+    cause(providers, organisation)  # the same trouble again, later: a new incident
+    check()
+    assert Alert.objects.filter(kind="reconnect").count() == 2
+    assert len(emails_to(OWNER_A)) == 3
 
 
 def _day_limit_left(xero, connection, remaining: int):
