@@ -65,6 +65,8 @@ class XeroEvent(models.Model):
                 name="xeroevent_pending",
             ),
             models.Index(fields=["claim_token"], name="xeroevent_claim"),
+            # The newest webhook per organisation (alerts: has Xero gone quiet?).
+            models.Index(fields=["xero_tenant_id", "received_at"], name="xeroevent_received"),
         ]
 
     def __str__(self):
@@ -94,6 +96,12 @@ class OrganisationSync(models.Model):
         null=True, blank=True, help_text="Start of the last successful reconciliation poll."
     )
     next_poll_at = models.DateTimeField(default=timezone.now)
+    newest_change_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The newest UpdatedDateUTC among the records polls have found: a change in "
+        "Xero that a working webhook would have announced.",
+    )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     # Tracking categories and contact groups cost a GET each: fetched by the poll every few hours,

@@ -1,15 +1,16 @@
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
 from billing_events.models import (
     ContactSnapshot,
     InvoiceSnapshot,
+    ReminderSent,
     ReminderStage,
     XeroContactGroup,
     XeroEvent,
@@ -275,4 +276,49 @@ def reminder_schedules_listed(*, tenant: Tenant) -> list[ScheduleListed]:
     return [
         ScheduleListed(s, segment_gone_note(s.segment) if s.segment.xero_ref in gone else "")
         for s in ordered
+    ]
+
+
+# --- for the weekly summary (issue 12) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaidAfterReminder:
+    invoice_number: str
+    reminded_at: datetime
+    paid_at: datetime
+
+
+def invoices_paid_after_reminder(
+    *, tenant: Tenant, paid_from: datetime, paid_until: datetime
+) -> list[PaidAfterReminder]:
+    """Sales invoices paid in [paid_from, paid_until) after a reminder, with the last reminder
+    sent before the payment, in one query.
+
+    Paid at: the UpdatedDateUTC of the snapshot that says PAID — Xero's time for the change that
+    paid it (snapshots keep no payment times).
+    """
+    last_reminder = ReminderSent.objects.filter(
+        tenant=tenant,
+        xero_tenant_id=OuterRef("xero_tenant_id"),
+        invoice_id=OuterRef("invoice_id"),
+        created_at__lte=OuterRef("updated_date_utc"),
+    ).order_by("-created_at")
+    paid = (
+        InvoiceSnapshot.objects.filter(
+            tenant=tenant,
+            type="ACCREC",
+            status="PAID",
+            updated_date_utc__gte=paid_from,
+            updated_date_utc__lt=paid_until,
+        )
+        .annotate(reminded_at=Subquery(last_reminder.values("created_at")[:1]))
+        .filter(reminded_at__isnull=False)
+        .order_by("updated_date_utc", "number")
+    )
+    return [
+        PaidAfterReminder(invoice_number=number, reminded_at=reminded_at, paid_at=paid_at)
+        for number, reminded_at, paid_at in paid.values_list(
+            "number", "reminded_at", "updated_date_utc"
+        )
     ]

@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
@@ -557,6 +557,19 @@ def _invoice_ids_of_payments(payments) -> set[str]:
     }
 
 
+def _newest_change(records) -> datetime | None:
+    """The latest UpdatedDateUTC among fetched records (a malformed date is no evidence)."""
+    newest = None
+    for record in records:
+        try:
+            updated = parse_xero_date(record.get("UpdatedDateUTC"))
+        except ValueError:
+            continue
+        if updated and (newest is None or updated > newest):
+            newest = updated
+    return newest
+
+
 def connection_poll(*, connection) -> None:
     """Ask Xero for everything changed since the last successful poll: missed webhooks lose
     nothing. There is no payment webhook (FACTS.md), so GET /Payments is the safety net, and a
@@ -601,11 +614,16 @@ def connection_poll(*, connection) -> None:
             next_poll_at=timezone.now() + _retry_delay(sync.attempts + 1),
         )
         return
+    # Kept so alerts can tell "Xero changed things and no webhook came" from a quiet organisation.
+    newest = _newest_change([*contacts, *invoices, *credit_notes])
+    if sync.newest_change_at and (newest is None or newest < sync.newest_change_at):
+        newest = sync.newest_change_at
     OrganisationSync.objects.filter(pk=sync.pk).update(
         last_polled_at=started,
         attempts=0,
         last_error="",
         next_poll_at=started + timedelta(minutes=sync.poll_interval_minutes),
+        newest_change_at=newest,
     )
 
 

@@ -9,6 +9,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django_q.brokers import get_broker
 
+from alerts.selectors import alerts_open_by_kind
 from billing_events.selectors import events_oldest_pending_age
 
 logger = logging.getLogger(__name__)
@@ -22,12 +23,15 @@ def healthz(request):
         "queue": "ok",
         "queue_depth": None,
         "oldest_pending_event_age": None,
+        # Counts only: this page is public, so no tenant, organisation or sender is named.
+        "open_alerts": None,
     }
     healthy = True
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         age = events_oldest_pending_age()
+        report["open_alerts"] = alerts_open_by_kind()
     except Exception as error:  # any database failure is "unhealthy", never a 500
         logger.warning("healthz database check failed: %s", type(error).__name__)
         report["database"] = "error"

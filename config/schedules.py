@@ -10,6 +10,8 @@ SCHEDULES: dict[str, tuple[str, str, int | None]] = {
     # connections (issue 3): keep refresh tokens from reaching 60 days; trim the call log.
     "xero-grant-keep-alive": ("connections.tasks.grants_keep_alive", "H", None),
     "xero-call-log-prune": ("connections.tasks.xero_calls_prune", "D", None),
+    # An organisation that removed the app drops out of GET /connections (FACTS.md).
+    "xero-connections-check": ("connections.tasks.grants_connections_check", "D", None),
 }
 
 # messaging: kick due / lost sends and reconcile stale `sending` rows; poll unfinished statuses.
@@ -34,6 +36,15 @@ SCHEDULES["billing_events.reminders"] = (
 # (new organisations within the hour), so the dashboard can warn without calling Xero itself.
 SCHEDULES["dashboard.xero-invoice-reminders"] = (
     "dashboard.tasks.invoice_reminders_check_due_task",
+    Schedule.HOURLY,
+    None,
+)
+
+# alerts (issue 12): raise and clear alerts from the state above (no Xero or Twilio calls), and
+# send each tenant's weekly summary on Monday morning, its own time.
+SCHEDULES["alerts.check"] = ("alerts.tasks.alerts_check_task", Schedule.MINUTES, 5)
+SCHEDULES["alerts.weekly-summaries"] = (
+    "alerts.tasks.weekly_summaries_due_task",
     Schedule.HOURLY,
     None,
 )

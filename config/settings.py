@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "billing_events",
     "messaging",
     "dashboard",
+    "alerts",
     "api_tokens",
 ]
 if DUNWELL_SANDBOX:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("billing_events.urls")),
     path("", include("messaging.urls")),
     path("", include("dashboard.urls")),
+    path("", include("alerts.urls")),
     path("", include("api_tokens.urls")),
     path("", include("config.api_urls")),
 ]

@@ -31,5 +31,6 @@ MAIN_NAV: list[NavEntry] = [
     NavEntry("API tokens", "api-tokens", group="Settings"),
     NavEntry("Xero", "xero-connections", owner_only=True, group="Settings"),
     NavEntry("Twilio & email", "messaging:settings", owner_only=True, group="Settings"),
+    NavEntry("Alerts", "alert-settings", owner_only=True, group="Settings"),
     NavEntry("Account", "tenant-settings", owner_only=True, group="Settings"),
 ]

@@ -65,3 +65,12 @@ def grants_due_keep_alive(*, older_than: timedelta) -> QuerySet[XeroGrant]:
         last_refreshed_at__lt=timezone.now() - older_than,
         connections__status=XeroConnection.Status.ACTIVE,
     ).distinct()
+
+
+def grants_with_live_connections() -> QuerySet[XeroGrant]:
+    """Active grants through which at least one organisation is active."""
+    return XeroGrant.objects.filter(
+        status=XeroGrant.Status.ACTIVE,
+        connections__status=XeroConnection.Status.ACTIVE,
+        tenant__is_active=True,
+    ).distinct()

@@ -20,8 +20,15 @@ from connections.selectors import (
     connection_attached_elsewhere,
     connections_for_tenant,
     grants_due_keep_alive,
+    grants_with_live_connections,
 )
-from connections.xero import XeroClient, XeroError, XeroReconnectRequired, connections_list
+from connections.xero import (
+    REFRESH_AHEAD,
+    XeroClient,
+    XeroError,
+    XeroReconnectRequired,
+    connections_list,
+)
 from connections.xero_format import iana_timezone
 
 logger = logging.getLogger(__name__)
@@ -98,6 +105,9 @@ def grant_refresh(*, grant: XeroGrant) -> XeroGrant:
                 locked.status = XeroGrant.Status.NEEDS_RECONNECT
                 locked.last_error = revoked
                 locked.save(update_fields=["status", "last_error"])
+                # Every organisation reached through a dead grant is dead with it: saying so on
+                # the connections keeps them out of polls and makes their status the one truth.
+                _connections_need_reconnect(locked.connections.all(), reason=revoked)
             else:
                 locked.access_token = tokens.access_token
                 locked.refresh_token = tokens.refresh_token or locked.refresh_token
@@ -111,6 +121,12 @@ def grant_refresh(*, grant: XeroGrant) -> XeroGrant:
     return locked
 
 
+def _connections_need_reconnect(connections, *, reason: str) -> int:
+    return connections.filter(status=XeroConnection.Status.ACTIVE).update(
+        status=XeroConnection.Status.NEEDS_RECONNECT, last_error=reason[:500]
+    )
+
+
 def grants_keep_alive() -> int:
     """Refresh every grant quiet for XERO_KEEPALIVE_DAYS, so no refresh token reaches 60 days."""
     refreshed = 0
@@ -122,6 +138,37 @@ def grants_keep_alive() -> int:
         else:
             refreshed += 1
     return refreshed
+
+
+MISSING_FROM_CONNECTIONS = (
+    "Xero no longer lists this organisation among Dunwell's connections "
+    "(the app was disconnected in Xero)."
+)
+
+
+def grant_connections_check(*, grant: XeroGrant) -> int:
+    """Ask Xero which organisations the grant still reaches (GET /connections); any it no longer
+    lists must be reconnected (FACTS.md "Xero: OAuth 2.0" — there is no disconnect webhook).
+    Returns how many organisations were marked."""
+    if grant.expires_at - timezone.now() < REFRESH_AHEAD:
+        grant = grant_refresh(grant=grant)
+    listed = {reached["tenantId"] for reached in connections_list(access_token=grant.access_token)}
+    return _connections_need_reconnect(
+        grant.connections.exclude(xero_tenant_id__in=listed), reason=MISSING_FROM_CONNECTIONS
+    )
+
+
+def grants_connections_check() -> int:
+    """Daily: one GET /connections per grant still backing an organisation."""
+    marked = 0
+    for grant in grants_with_live_connections():
+        try:
+            marked += grant_connections_check(grant=grant)
+        except XeroError as error:
+            logger.warning(
+                "xero connections check failed grant=%s status=%s", grant.pk, error.status
+            )
+    return marked
 
 
 def xero_calls_prune() -> int:

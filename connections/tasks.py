@@ -9,3 +9,7 @@ def grants_keep_alive() -> int:
 
 def xero_calls_prune() -> int:
     return services.xero_calls_prune()
+
+
+def grants_connections_check() -> int:
+    return services.grants_connections_check()

@@ -6,6 +6,8 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import QuerySet
 
+from alerts.models import Alert
+from alerts.selectors import alerts_open
 from connections.models import Tenant, XeroConnection, XeroGrant
 from connections.selectors import connections_for_tenant
 from dashboard.chart import Chart, daily_chart
@@ -41,6 +43,7 @@ class XeroHealth:
 
 @dataclass(frozen=True)
 class Dashboard:
+    alerts: list[Alert]
     has_messages: bool
     outcomes: dict[int, Outcomes]
     chart: Chart
@@ -77,6 +80,7 @@ def _xero_health(connections: QuerySet[XeroConnection]) -> list[XeroHealth]:
 def dashboard_figures(*, tenant: Tenant, now: datetime) -> Dashboard:
     attention = messages_needing_attention(tenant=tenant)
     return Dashboard(
+        alerts=list(alerts_open(tenant=tenant)),
         has_messages=messages_exist(tenant=tenant),
         outcomes=message_outcomes(tenant=tenant, now=now),
         chart=daily_chart(message_daily_outcomes(tenant=tenant, now=now)),

@@ -54,6 +54,13 @@ class PhoneChoice:
     reason: str = ""
 
 
+def mobile_card(phone: str) -> ContactCard:
+    """A card for a number someone typed into Dunwell (their own mobile), not one from Xero."""
+    return ContactCard(
+        contact_id="", name="", phones=({"PhoneType": "MOBILE", "PhoneNumber": phone},)
+    )
+
+
 # Xero phones are free text and often partial (FACTS.md "Contact"): prefer MOBILE, else DEFAULT.
 PHONE_PREFERENCE = ("MOBILE", "DEFAULT")
 

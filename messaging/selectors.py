@@ -480,6 +480,10 @@ def messaging_settings_for_inbound(
 ) -> MessagingSettings | None:
     """Whose number a customer texted: the Messaging Service, else the number, else the account
     — each only when exactly one active tenant has it. The signature is checked after."""
+    # PostgreSQL text cannot hold NUL: no stored value matches one, and asking would be a 500.
+    account_sid, messaging_service_sid, to = (
+        "" if "\x00" in value else value for value in (account_sid, messaging_service_sid, to)
+    )
     number = to.removeprefix("whatsapp:")
     lookups = [
         {"twilio_messaging_service_sid": messaging_service_sid} if messaging_service_sid else None,

@@ -38,6 +38,7 @@ from messaging.contacts import (
     ContactCard,
     contact_card_restored,
     contact_card_stored,
+    mobile_card,
     phone_choose,
     phone_timezone_name,
 )
@@ -912,22 +913,31 @@ def twilio_settings_verify_save(*, tenant: Tenant, values: dict) -> tuple[bool, 
     return True, f"Twilio accepted these credentials for the account “{account_name}”."
 
 
-def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
-    """Text `phone` through the tenant's Twilio account and say what Twilio answered."""
-    card = ContactCard(
-        contact_id="", name="", phones=({"PhoneType": "MOBILE", "PhoneNumber": phone},)
-    )
-    choice = phone_choose(card, default_country=tenant.default_country)
-    if choice.e164 is None:
-        return False, f"“{phone}” is not a phone number we can text."
+def text_now(*, tenant: Tenant, phone: str, body: str) -> SendResult:
+    """Text an E.164 number through the tenant's Twilio SMS sender at once, outside the send log.
+
+    Only for texts to the tenant's own people (a test message, an alert), never to a customer:
+    those go through notify() so that they are logged, deduplicated and kept out of quiet hours.
+    Raises SendError.
+    """
     messaging = MessagingSettings.objects.filter(tenant=tenant).first()
     if messaging is None:
+        raise SendError("config", explain("config"), permanent=True)
+    return Sms(messaging).send(to=phone, body=body, status_callback=None)
+
+
+def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
+    """Text `phone` through the tenant's Twilio account and say what Twilio answered."""
+    choice = phone_choose(mobile_card(phone), default_country=tenant.default_country)
+    if choice.e164 is None:
+        return False, f"“{phone}” is not a phone number we can text."
+    if not MessagingSettings.objects.filter(tenant=tenant).exists():
         return False, "Save your Twilio settings first."
     try:
-        result = Sms(messaging).send(
-            to=choice.e164,
+        result = text_now(
+            tenant=tenant,
+            phone=choice.e164,
             body=f"Dunwell test message for {tenant.name}: your Twilio settings work.",
-            status_callback=None,
         )
     except SendError as error:
         return False, f"Twilio did not accept the message (error {error.code}): {error.text}"

@@ -286,6 +286,17 @@ def _b_segments(tenant_b) -> list[str]:
     return ["Bravo Quokka Category", "Quokkaville", "Bravo Quokka Group", "Bravo quokka nudge"]
 
 
+def _b_alerts(tenant_b) -> list[str]:
+    from alerts.models import Alert, AlertSettings
+
+    Alert.objects.create(
+        tenant=tenant_b, kind="twilio_sender", subject="+6498887777",
+        title="Twilio refuses Bravo sender 5150", detail="Bravo alert detail 5150",
+    )  # fmt: skip
+    AlertSettings.objects.create(tenant=tenant_b, sms_phone="+64270005150")
+    return ["Twilio refuses Bravo sender 5150", "Bravo alert detail 5150", "+64270005150"]
+
+
 OTHER_TENANT_DATA: list[Callable] = [
     _b_team,
     _b_replies_and_pauses,
@@ -296,6 +307,7 @@ OTHER_TENANT_DATA: list[Callable] = [
     _b_snapshots,
     _b_contact_preferences,
     _b_segments,
+    _b_alerts,
 ]
 
 

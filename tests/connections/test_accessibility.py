@@ -24,6 +24,7 @@ OWNER_PAGES = [
     "/messaging/",
     "/messaging/contacts-needing-phone/",
     "/messaging/settings/",
+    "/settings/alerts/",
     "/no-such-page/",
 ]
 

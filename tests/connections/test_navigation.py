@@ -25,6 +25,7 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
         ("/api-tokens/", "API tokens"),
         ("/connections/", "Xero"),
         ("/messaging/settings/", "Twilio & email"),
+        ("/settings/alerts/", "Alerts"),
         ("/settings/", "Account"),
     ]
     assert [label for _, current, label in links if current] == ["Members"]

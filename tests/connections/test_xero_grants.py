@@ -13,7 +13,7 @@ from django_q.models import Schedule
 
 from config.schedules import sync_schedules
 from connections.models import XeroCall, XeroConnection, XeroGrant
-from connections.services import grants_keep_alive, xero_calls_prune
+from connections.services import grants_connections_check, grants_keep_alive, xero_calls_prune
 from connections.xero_format import WINDOWS_TO_IANA, iana_timezone
 from tests.xero_api import ACCESS_TOKEN, REFRESH_TOKEN, token_url, xero_connection_create, xero_json
 
@@ -71,6 +71,10 @@ def test_a_revoked_grant_found_by_the_keep_alive_is_marked_not_raised(xero, tena
     assert grants_keep_alive() == 0
     grant.refresh_from_db()
     assert grant.status == XeroGrant.Status.NEEDS_RECONNECT
+    # The organisations behind it say so too, so polls stop and every reader sees one status.
+    connection = grant.connections.get()
+    assert connection.status == XeroConnection.Status.NEEDS_RECONNECT
+    assert connection.last_error == "Xero revoked the grant (invalid_grant)"
 
 
 def test_the_keep_alive_and_log_pruning_are_scheduled(db):
@@ -78,6 +82,45 @@ def test_the_keep_alive_and_log_pruning_are_scheduled(db):
     scheduled = dict(Schedule.objects.values_list("name", "func"))
     assert scheduled["xero-grant-keep-alive"] == "connections.tasks.grants_keep_alive"
     assert scheduled["xero-call-log-prune"] == "connections.tasks.xero_calls_prune"
+    assert scheduled["xero-connections-check"] == "connections.tasks.grants_connections_check"
+
+
+def _connections_listed(xero, access_token: str, listing: list):
+    return xero.get(
+        f"{settings.XERO_API_URL}/connections",
+        json=listing,
+        match=[responses.matchers.header_matcher({"Authorization": f"Bearer {access_token}"})],
+    )
+
+
+def test_an_organisation_xero_no_longer_lists_needs_reconnecting(xero, tenant_a, tenant_b):
+    listed = xero_json("connections__one_org")[0]["tenantId"]
+    kept = xero_connection_create(tenant=tenant_a, xero_tenant_id=listed)
+    dropped = xero_connection_create(
+        tenant=tenant_a, name="Alpha Plumbing (AU)", grant=kept.grant, xero_tenant_id="au-org"
+    )
+    elsewhere = xero_connection_create(tenant=tenant_b, name="Bravo Bakery", xero_tenant_id="b")
+    elsewhere.grant.access_token = "bravo-access-token"
+    elsewhere.grant.save()
+    listing = _connections_listed(xero, ACCESS_TOKEN, xero_json("connections__one_org"))
+    _connections_listed(xero, "bravo-access-token", [{**xero_json("connections__one_org")[0],
+                                                      "tenantId": "b"}])  # fmt: skip
+
+    assert grants_connections_check() == 1
+
+    assert listing.call_count == 1
+    statuses = dict(XeroConnection.objects.values_list("pk", "status"))
+    assert statuses == {kept.pk: "active", dropped.pk: "needs_reconnect", elsewhere.pk: "active"}
+    dropped.refresh_from_db()
+    assert "no longer lists this organisation" in dropped.last_error
+
+
+def test_a_failing_connections_check_changes_nothing(xero, tenant_a):
+    connection = xero_connection_create(tenant=tenant_a)
+    xero.get(f"{settings.XERO_API_URL}/connections", status=503, body="maintenance")
+    assert grants_connections_check() == 0
+    connection.refresh_from_db()
+    assert connection.status == XeroConnection.Status.ACTIVE
 
 
 def test_old_calls_are_pruned_from_the_log(db):

@@ -232,6 +232,8 @@ inbound_forms = st.fixed_dictionaries(
     },
     valid=True,
 )
+@example(params={"AccountSid": "AC" + "0" * 32, "To": "+6498880000", "MessagingServiceSid": "\x00"},
+         valid=True)  # fmt: skip
 def test_any_signed_inbound_text_is_answered_never_a_500(client, sent_message, params, valid):
     from connections.models import MessagingSettings
 
