@@ -87,6 +87,7 @@ if DUNWELL_SANDBOX:
     INSTALLED_APPS += ["sandbox"]
 
 MIDDLEWARE = [
+    "config.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
