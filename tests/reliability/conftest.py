@@ -1,12 +1,17 @@
 import pytest
 import responses
 import time_machine
-from django.db import connection
+from django.db import connection, connections
 
 from connections.xero import XeroClient
 from tests.reliability.faults import SEED, FaultPlan
 from tests.reliability.internet import BASE, Internet
-from tests.reliability.live import Processes, StandInTwilio
+from tests.reliability.live import (
+    PrivatePostgres,
+    Processes,
+    StandInTwilio,
+    postgres_restartable,
+)
 from tests.reliability.world import OFFICES, World, office_time
 from tests.sandbox.conftest import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY
 
@@ -27,6 +32,28 @@ def live(tmp_path, persistent_connection):
     yield twilio, processes
     processes.stop()
     twilio.close()
+
+
+@pytest.fixture
+def private_postgres(transactional_db):
+    """The test database copied to a PostgreSQL server of its own, which this process (and the
+    processes it starts) use for the rest of the test; the test may stop and start it."""
+    reason = postgres_restartable()
+    if reason:
+        pytest.skip(reason)
+    server = PrivatePostgres()
+    database = connection.settings_dict
+    shared = {key: database[key] for key in ("HOST", "PORT", "NAME")}
+    try:
+        copy = {"HOST": "127.0.0.1", "PORT": str(server.port), "NAME": server.clone(database)}
+        connections.close_all()
+        database.update(copy)
+        yield server
+    finally:
+        # Back to the shared server before pytest-django empties the test database there.
+        connections.close_all()
+        database.update(shared)
+        server.remove()
 
 
 @pytest.fixture

@@ -11,14 +11,18 @@ can run with its clock moved on (`qcluster_at.py`): a claim a dead worker left b
 stale after SENDING_STALE_AFTER (5 minutes), and the test does not wait 5 real minutes.
 """
 
+import contextlib
+import glob
 import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -41,6 +45,7 @@ from sandbox.twilio_fake import message_json
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_SID = "AC" + "f" * 32
 AUTH_TOKEN = "stand-in-twilio-auth-token-0001"
+WEBHOOK_KEY = "stand-in-xero-webhook-key-0001"
 NOT_FINAL = ("pending", "scheduled", "sending")
 RESTART_AHEAD = SENDING_STALE_AFTER + timedelta(minutes=1)
 
@@ -184,6 +189,72 @@ def database_url() -> str:
     return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+class PrivatePostgres:
+    """A PostgreSQL server of this test's own, to stop and start mid-run.
+
+    Restarting the machine's shared server (pg_ctlcluster 15 main restart) would kill every
+    other test run's connections too. This one is initdb'ed into a temporary directory, runs the
+    same binaries, and holds a copy of the test database (pg_dump | psql, a second or two).
+    """
+
+    def __init__(self):
+        self.bin = _postgres_bin()
+        self.home = Path(tempfile.mkdtemp(prefix="dunwell-pg-"))
+        self.port = free_port()
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_postgres:
+            shutil.chown(self.home, "postgres")
+        self._run("initdb", "-D", self.home / "data", "-A", "trust", "-U", "postgres",
+                  "--no-sync", "-E", "UTF8", "--locale=C")  # fmt: skip
+        self.start()
+
+    def _run(self, tool: str, *args, **kwargs):
+        command = [*self.as_postgres, str(self.bin / tool), *map(str, args)]
+        return subprocess.run(command, check=True, capture_output=True, timeout=60, **kwargs)
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.home} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run("pg_ctl", "-D", self.home / "data", "-o", options, "-l", self.home / "log",
+                  "-w", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        """Down, as a restart takes it down: every connection is cut."""
+        self._run("pg_ctl", "-D", self.home / "data", "-m", "fast", "-w", "stop")
+
+    def clone(self, db: dict) -> str:
+        """Copy the test database here; return the copy's name."""
+        psql = [str(self.bin / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        subprocess.run([*psql, "-q", "-c", "CREATE DATABASE dunwell"], check=True, timeout=60)
+        dump = subprocess.run(
+            [str(self.bin / "pg_dump"), "-h", db["HOST"], "-p", str(db["PORT"]), "-U", db["USER"],
+             "--no-owner", "--no-privileges", db["NAME"]],
+            check=True, capture_output=True, timeout=120,
+            env=os.environ | {"PGPASSWORD": db.get("PASSWORD") or ""},
+        )  # fmt: skip
+        subprocess.run([*psql, "-q", "-d", "dunwell"], input=dump.stdout, check=True,
+                       capture_output=True, timeout=120)  # fmt: skip
+        return "dunwell"
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run("pg_ctl", "-D", self.home / "data", "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _postgres_bin() -> Path:
+    found = shutil.which("pg_ctl") or max(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), default="")
+    return Path(found).resolve().parent if found else Path()
+
+
+def postgres_restartable() -> str:
+    """Why a PostgreSQL restart cannot be tested here ("" when it can)."""
+    if connection.vendor != "postgresql":
+        return "needs PostgreSQL (DATABASE_URL=postgres://…): SQLite has no server to restart"
+    if not (_postgres_bin() / "initdb").exists():
+        return "needs PostgreSQL's server binaries (initdb, pg_ctl) to run a server of its own"
+    return ""
+
+
 # --- processes ----------------------------------------------------------------------------------
 
 
@@ -203,7 +274,6 @@ class Processes:
             for key, value in os.environ.items()
             if not key.startswith(("DATABASE_URL", "REDIS_URL", "PYTEST", "DJANGO_SETTINGS"))
         } | {
-            "DATABASE_URL": database_url(),
             "DEBUG": "1",
             "DUNWELL_SANDBOX": "0",
             "SECRET_KEY": settings.SECRET_KEY,
@@ -211,14 +281,16 @@ class Processes:
             "TWILIO_API_URL": twilio.url,
             "Q_WORKERS": "2",
             "LOG_LEVEL": "WARNING",
+            "XERO_WEBHOOK_KEY": WEBHOOK_KEY,
         }
         if settings.REDIS_URL:
             self.env["REDIS_URL"] = settings.REDIS_URL
 
     def _start(self, args: list[str], log: Path) -> subprocess.Popen:
+        env = self.env | {"DATABASE_URL": database_url()}
         with log.open("a") as out:
             return subprocess.Popen(
-                [sys.executable, *args], cwd=ROOT, env=self.env, stdout=out,
+                [sys.executable, *args], cwd=ROOT, env=env, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
 
@@ -242,7 +314,7 @@ class Processes:
         port = free_port()
         self.web_url = f"http://127.0.0.1:{port}"
         self.web = self._start(
-            ["-m", "gunicorn", "config.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+            ["-m", "gunicorn", "config.wsgi", "--workers", "3", "--bind", f"127.0.0.1:{port}"],
             self.web_log,
         )
         until(self._web_answers, seconds=60, what="the web server", log=self.web_log)
@@ -290,9 +362,9 @@ def texts_queue(*, tenant, count: int) -> None:
         )  # fmt: skip
 
 
-def unfinished() -> int:
-    connections.close_all()  # the worker may have replaced the rows under a dead connection
-    return Message.objects.filter(status__in=NOT_FINAL).count()
+def unfinished(statuses=NOT_FINAL) -> int:
+    connections.close_all()  # a fresh read, whatever happened to the last connection
+    return Message.objects.filter(status__in=statuses).count()
 
 
 def each_text_sent_once(twilio: StandInTwilio, *, count: int) -> None:
