@@ -17,11 +17,16 @@ from tests.sandbox.conftest import CLIENT_ID, CLIENT_SECRET, WEBHOOK_KEY
 
 
 @pytest.fixture
-def persistent_connection(monkeypatch, transactional_db):
+def persistent_connection(transactional_db):
     """SQLite's default closes the connection after every query outside a transaction
     (CONN_MAX_AGE 0), and the task broker runs one per task: keep it, as a worker would."""
-    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", None)
+    database = connection.settings_dict
+    kept = database["CONN_MAX_AGE"]
     connection.close()
+    database["CONN_MAX_AGE"] = None
+    yield
+    connection.close()
+    database["CONN_MAX_AGE"] = kept
 
 
 @pytest.fixture

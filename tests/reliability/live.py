@@ -104,6 +104,14 @@ class StandInTwilio:
         with self.lock:
             return len(self.received)
 
+    def _is_held(self) -> tuple[int, bool] | None:
+        """Count this request; the hold if it is the one to hold."""
+        with self.lock:
+            self.requests_seen += 1
+            if self.hold_at and self.hold_at[0] == self.requests_seen:
+                return self.hold_at
+        return None
+
     def _accept(self, form: dict) -> dict:
         sent = {
             "sid": "SM" + secrets.token_hex(16),
@@ -145,12 +153,9 @@ class StandInTwilio:
                     pass  # the worker that asked was killed meanwhile
 
             def do_POST(self):
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(
-                    int(self.headers.get("Content-Length", 0))).decode()).items()}  # fmt: skip
-                with twilio.lock:
-                    twilio.requests_seen += 1
-                    hold = twilio.hold_at if twilio.hold_at and twilio.hold_at[0] == (
-                        twilio.requests_seen) else None  # fmt: skip
+                length = int(self.headers.get("Content-Length", 0))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                hold = twilio._is_held()
                 if hold and not hold[1]:  # in flight, never accepted: the worker dies first
                     twilio.held.set()
                     twilio.release.wait(60)

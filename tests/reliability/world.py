@@ -127,7 +127,6 @@ class World:
     traveller: object  # time_machine's traveller: the virtual clock
     actions: list[tuple[datetime, Callable[[], None]]] = field(default_factory=list)
     task_errors: list[str] = field(default_factory=list)
-    tasks_run: Counter = field(default_factory=Counter)
     _schedules_next: dict[str, datetime] = field(default_factory=dict)
 
     # --- the virtual clock ---------------------------------------------------------------------
@@ -151,51 +150,8 @@ class World:
             name=office.organisation, owner_email=f"owner@{organisation.short_code[1:]}.test"
         )
         ReminderStage.objects.filter(tenant=tenant).exclude(key__in=STAGES).update(is_active=False)
-        account = TwilioAccount.objects.create(
-            account_sid="AC" + secrets.token_hex(16),
-            auth_token=secrets.token_hex(16),
-            from_number="+15005550006",
-            friendly_name=office.organisation,
-        )
-        messaging_settings_save(
-            tenant=tenant,
-            values={
-                "twilio_account_sid": account.account_sid,
-                "twilio_auth_token": account.auth_token,
-                "twilio_from_number": account.from_number,
-            },
-        )
-        refused = Contact.objects.get(organisation=organisation, name=office.refused)
-        for number in contact_numbers(refused):
-            if office.refusal == "21610":
-                TwilioOptOut.objects.create(account=account, number=number)
-            elif office.refusal == "21408":
-                TwilioFault.objects.create(
-                    to_number=number, http_status=400, error_code=21408,
-                    message="Permission to send an SMS has not been enabled for the region",
-                )  # fmt: skip
-        # "Connect to Xero": consent in the sandbox, then Dunwell's own code exchange and attach.
-        verifier, challenge = pkce_pair()
-        state = secrets.token_urlsafe(16)
-        redirect = authorize(
-            Client(), organisations=[organisation], challenge=challenge, state=state
-        )
-        pending = consent_complete(
-            tenant=tenant,
-            query={"code": redirect["code"], "state": state},
-            started={"state": state, "code_verifier": verifier, "tenant_id": tenant.pk},
-        )
-        connections_attach(
-            tenant=tenant,
-            user=membership.user,
-            pending=pending,
-            xero_tenant_ids=[str(organisation.tenant_id)],
-        )
-        OrganisationSync.objects.create(
-            tenant=tenant,
-            xero_tenant_id=str(organisation.tenant_id),
-            poll_interval_minutes=POLL_INTERVAL_MINUTES,
-        )
+        _twilio_set_up(tenant, office, organisation)
+        _xero_connect(tenant, membership.user, organisation)
 
     # --- the bookkeepers' timetable ----------------------------------------------------------
 
@@ -257,7 +213,6 @@ class World:
                 return
             for ack_id, package in broker.dequeue() or []:
                 task = SignedPackage.loads(package)
-                self.tasks_run[task["func"]] += 1
                 try:
                     pydoc.locate(task["func"])(*task["args"], **task["kwargs"])
                 except Exception as error:  # the test asserts there were none
@@ -302,6 +257,56 @@ class World:
                 ]
                 wanted += [Expected(tenant_id, key, reaches) for key in keys]
         return wanted
+
+
+def _twilio_set_up(tenant, office: Office, organisation: Organisation) -> None:
+    """The tenant's own sandbox Twilio account, refusing texts to the office's `refused`."""
+    account = TwilioAccount.objects.create(
+        account_sid="AC" + secrets.token_hex(16),
+        auth_token=secrets.token_hex(16),
+        from_number="+15005550006",
+        friendly_name=office.organisation,
+    )
+    messaging_settings_save(
+        tenant=tenant,
+        values={
+            "twilio_account_sid": account.account_sid,
+            "twilio_auth_token": account.auth_token,
+            "twilio_from_number": account.from_number,
+        },
+    )
+    refused = Contact.objects.get(organisation=organisation, name=office.refused)
+    for number in contact_numbers(refused):
+        if office.refusal == "21610":
+            TwilioOptOut.objects.create(account=account, number=number)
+        elif office.refusal == "21408":
+            TwilioFault.objects.create(
+                to_number=number, http_status=400, error_code=21408,
+                message="Permission to send an SMS has not been enabled for the region",
+            )  # fmt: skip
+
+
+def _xero_connect(tenant, user, organisation: Organisation) -> None:
+    """Connect to Xero: consent in the sandbox, then Dunwell's own code exchange and attach."""
+    verifier, challenge = pkce_pair()
+    state = secrets.token_urlsafe(16)
+    redirect = authorize(Client(), organisations=[organisation], challenge=challenge, state=state)
+    pending = consent_complete(
+        tenant=tenant,
+        query={"code": redirect["code"], "state": state},
+        started={"state": state, "code_verifier": verifier, "tenant_id": tenant.pk},
+    )
+    connections_attach(
+        tenant=tenant,
+        user=user,
+        pending=pending,
+        xero_tenant_ids=[str(organisation.tenant_id)],
+    )
+    OrganisationSync.objects.create(
+        tenant=tenant,
+        xero_tenant_id=str(organisation.tenant_id),
+        poll_interval_minutes=POLL_INTERVAL_MINUTES,
+    )
 
 
 def _open_rows() -> dict:
