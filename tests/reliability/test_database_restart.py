@@ -75,7 +75,6 @@ def test_postgresql_restarted_mid_run_loses_nothing_sends_nothing_twice_and_neve
           log=processes.worker_log)  # fmt: skip
 
     warm = _pages(processes.web_url)  # each web worker holds a connection (CONN_MAX_AGE)
-    sent_before = twilio.count()
     private_postgres.stop()
     during = [_webhook(processes.web_url)]
     health_during = requests.get(f"{processes.web_url}/healthz", timeout=30).status_code
@@ -91,8 +90,7 @@ def test_postgresql_restarted_mid_run_loses_nothing_sends_nothing_twice_and_neve
     assert XeroDelivery.objects.count() == 4  # Xero's retries, stored
 
     log = processes.worker_log
-    until(lambda: twilio.count() > sent_before + 20, seconds=120, what="the worker sending again",
-          log=log)  # fmt: skip
+    # The worker outlived the outage: it sends the rest by itself.
     until(lambda: not unfinished(("pending", "scheduled")), seconds=120, what="the rest sent",
           log=log)  # fmt: skip
     # Claims cut off by the restart go stale after 5 minutes: a worker started later finds them.
