@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
-from twilio.base.exceptions import TwilioRestException, TwilioServiceException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
@@ -125,6 +125,18 @@ def _twilio_error(exc: TwilioRestException | TwilioServiceException) -> SendErro
     return SendError(code, explain(code, str(provider_text)), permanent=True)
 
 
+def _page_error(exc: TwilioException) -> SendError:
+    """A list page that is not a 200 raises the SDK's base class, not TwilioRestException
+    (twilio 9.13 base/page.py: TwilioException("Unable to fetch page", response))."""
+    response = exc.args[1] if len(exc.args) > 1 else None
+    status = getattr(response, "status_code", None)
+    return SendError(
+        str(status or "list"),
+        f"Twilio could not list messages (HTTP {status}); it will be asked again.",
+        permanent=False,
+    )
+
+
 class TwilioChannel:
     """Shared by Sms and WhatsApp: one authenticated client per tenant's settings."""
 
@@ -198,6 +210,8 @@ class TwilioChannel:
             raise _twilio_error(exc) from None
         except requests.RequestException as exc:
             raise _connection_error(exc) from None
+        except TwilioException as exc:
+            raise _page_error(exc) from None
         return [
             FoundMessage(
                 sid=m.sid,

@@ -16,7 +16,7 @@ import responses
 from django.db import connections
 from django.utils import timezone
 
-from connections.models import XeroCall, XeroGrant
+from connections.models import XeroCall, XeroConnection, XeroGrant
 from connections.ratelimit import RedisBudget, call_slot
 from connections.xero import XeroClient
 from tests.xero_api import api_url, token_url, xero_connection_create, xero_json
@@ -46,7 +46,7 @@ def _in_threads(count: int, work) -> list:
     return results
 
 
-def test_two_workers_needing_a_refresh_make_one_token_request_and_both_succeed(tenant_a):
+def test_four_workers_needing_a_refresh_make_one_token_request_and_all_succeed(tenant_a):
     first = xero_connection_create(tenant=tenant_a, expires_in=timedelta(minutes=1))
     second = xero_connection_create(tenant=tenant_a, name="Alpha AU", grant=first.grant)
     refreshed = xero_json("token__refreshed")
@@ -58,13 +58,17 @@ def test_two_workers_needing_a_refresh_make_one_token_request_and_both_succeed(t
     with responses.RequestsMock() as xero:
         token = xero.add_callback(responses.POST, token_url(), callback=slow_token)
         xero.get(api_url("Organisation"), json=xero_json("organisation__nz"))
-        workers = [XeroClient(c) for c in (first, second)]
-        results = _in_threads(2, lambda i: workers[i].get_organisation()["Name"])
+        # Two workers per organisation, each with the grant as it read it before the refresh.
+        workers = [
+            XeroClient(XeroConnection.objects.get(pk=c.pk)) for c in (first, second, first, second)
+        ]
+        results = _in_threads(4, lambda i: workers[i].get_organisation()["Name"])
         used = {call.request.headers.get("Authorization") for call in xero.calls[1:]}
 
-    assert results == ["Alpha Plumbing (NZ)", "Alpha Plumbing (NZ)"]
-    assert token.call_count == 1
-    assert XeroGrant.objects.get().refresh_token == refreshed["refresh_token"]
+    assert results == ["Alpha Plumbing (NZ)"] * 4
+    assert token.call_count == 1  # the old refresh token was used once: never revoked
+    grant = XeroGrant.objects.get()
+    assert (grant.status, grant.refresh_token) == ("active", refreshed["refresh_token"])
     assert used == {f"Bearer {refreshed['access_token']}"}
 
 

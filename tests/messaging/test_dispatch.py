@@ -118,6 +118,26 @@ def test_a_5xx_when_twilio_did_create_the_message_sends_no_second_text(
 
 
 @responses.activate
+def test_a_message_list_that_fails_is_asked_again_later_and_nothing_is_sent_twice(
+    send, noon, django_capture_on_commit_callbacks
+):
+    twilio_reply(responses, "error__500", 500)
+    message = send()
+    twilio_reply(responses, "error__500", 500, method=responses.GET)
+    twilio_reply(responses, "message_list__one_match", 200, method=responses.GET)
+    noon.shift(timedelta(minutes=3))
+    _run_due(django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert (message.status, message.is_ambiguous) == (Message.Status.SENDING, True)
+    assert message.last_error.startswith("reconcile 500: Twilio could not list messages")
+    noon.shift(timedelta(minutes=1))
+    _run_due(django_capture_on_commit_callbacks)
+    message.refresh_from_db()
+    assert message.status == Message.Status.DELIVERED
+    assert len(_creates(responses)) == 1
+
+
+@responses.activate
 def test_a_5xx_when_twilio_did_not_create_it_is_sent_once(
     send, noon, django_capture_on_commit_callbacks
 ):

@@ -2,21 +2,28 @@
 
 Real threads, each with its own database connection, against committed data
 (transaction=True): 50 simultaneous deliveries of one webhook, four workers processing the same
-organisation, ten notify() calls racing on one dedup key.
+organisation, ten notify() calls racing on one dedup key, two reminder runs of one day
+overlapping.
 """
 
 import threading
+from datetime import timedelta
 
 import pytest
 import responses
+import time_machine
 from django.db import connections
 from django.test import Client
 from django_q import tasks as q_tasks
 
+from billing_events.models import ReminderSent, SweepRun
+from billing_events.reminders import sweep_run
 from billing_events.services import events_process
 from messaging.models import Message
 from messaging.services import notify
-from tests.billing_events.helpers import INVOICE_ID, mock_xero, post_xero_webhook
+from tests.billing_events.helpers import API, INVOICE_ID, mock_xero, post_xero_webhook
+from tests.billing_events.reminder_helpers import import_at, local
+from tests.billing_events.standin import StandInXero
 from tests.messaging.conftest import MESSAGES_URL
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,3 +90,38 @@ def test_ten_racing_notifies_of_one_key_make_one_message_and_one_twilio_call(
     assert {r[0].pk for r in results} == {message.pk}
     assert len(posts) == 1
     assert message.status == "sent" and message.provider_id == "SM" + "a" * 32
+
+
+def test_two_overlapping_reminder_runs_of_one_day_send_each_reminder_once(new_connection, xero_api):
+    xero = StandInXero(xero_api)
+    import_at(new_connection, "2026-12-10 08:00")
+    first_recheck, go_on = threading.Event(), threading.Event()
+
+    def recheck_held(request):
+        # The first run's re-check of its invoices hangs until the second run is over.
+        if "IDs=" in request.url and not first_recheck.is_set():
+            first_recheck.set()
+            go_on.wait(30)
+        return xero._invoices(request)
+
+    xero_api.remove("GET", f"{API}/Invoices")
+    xero_api.add_callback("GET", f"{API}/Invoices", callback=recheck_held)
+    moment = local("Pacific/Auckland", "2026-12-10 09:05")
+
+    def run(i):
+        if i == 1:  # the first run looks dead by now: its lease has passed
+            first_recheck.wait(30)
+            SweepRun.objects.update(started_at=moment - timedelta(minutes=30))
+        try:
+            return sweep_run(connection=new_connection, as_of=moment)
+        finally:
+            go_on.set()
+
+    with time_machine.travel(moment, tick=False):
+        runs = _in_threads(2, run)
+
+    assert not [r for r in runs if isinstance(r, Exception)], runs
+    assert all(r is not None for r in runs)  # both really ran, one over the other
+    keys = list(Message.objects.filter(kind="reminder").values_list("dedup_key", flat=True))
+    assert len(keys) == len(set(keys)) == ReminderSent.objects.count() == 3
+    assert SweepRun.objects.get().status == "done"
