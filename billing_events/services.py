@@ -562,7 +562,8 @@ def _records_apply(
 
 
 def connection_initial_import(*, connection) -> int:
-    """Snapshot the open sales invoices of a newly connected organisation, announcing nothing.
+    """Snapshot the contacts and open sales invoices of a newly connected organisation,
+    announcing nothing.
 
     Called by the connections code after attaching an organisation (and by the first poll or
     event batch if it was not). Payments and credit notes dated before today are then treated
@@ -575,6 +576,10 @@ def connection_initial_import(*, connection) -> int:
     client = XeroClient(connection)
     # Open = AUTHORISED (there is no OVERDUE status, FACTS.md "Xero: accounting API").
     invoices = client.get_invoices(statuses=["AUTHORISED"], where='Type=="ACCREC"')
+    # Every contact, 100 a page, once: event batches then find their customers snapshotted and
+    # spend their one call on the invoices alone (a GET /Contacts?IDs= per batch was half the
+    # calls, bench/RESULTS.md); CONTACT webhooks and the poll's If-Modified-Since keep them fresh.
+    contacts = client.get_contacts()
     # An invoice changed after the organisation was connected is news, not the past: the import
     # may run minutes later (lazily, from the first event batch or poll), and must not swallow
     # an approval that happened in between. Those are left to the first poll, which starts from
@@ -585,7 +590,14 @@ def connection_initial_import(*, connection) -> int:
         for invoice in invoices
         if (parse_xero_date(invoice.get("UpdatedDateUTC")) or started) < connected_at
     ]
-    _records_apply(connection=connection, client=client, sync=sync, invoices=past, quiet=True)
+    _records_apply(
+        connection=connection,
+        client=client,
+        sync=sync,
+        invoices=past,
+        contacts=contacts,
+        quiet=True,
+    )
     OrganisationSync.objects.filter(pk=sync.pk).update(
         imported_at=started,
         last_polled_at=min(started, connected_at),
@@ -657,7 +669,7 @@ def invoices_apply(
 ) -> None:
     """Feed invoices fetched elsewhere (the reminder sweep's re-check) through the transitions:
     snapshots are updated, a payment is announced and a paid invoice's reminders cancelled.
-    `contact_ids` are fetched and snapshotted too (the initial import does not fetch contacts)."""
+    `contact_ids` are fetched and snapshotted too (contacts the snapshots lack)."""
     _records_apply(
         connection=connection,
         client=client,
