@@ -32,8 +32,8 @@ def invoice_pay_url(*, snapshot: InvoiceSnapshot) -> str:
         InvoiceSnapshot.objects.filter(pk=snapshot.pk, pay_token__isnull=True).update(
             pay_token=token
         )
-        snapshot.pay_token = (
-            InvoiceSnapshot.objects.values_list("pay_token", flat=True).get(pk=snapshot.pk)
+        snapshot.pay_token = InvoiceSnapshot.objects.values_list("pay_token", flat=True).get(
+            pk=snapshot.pk
         )
     return settings.PUBLIC_BASE_URL + reverse("invoice-pay", args=[snapshot.pay_token])
 
