@@ -147,6 +147,29 @@ def test_the_first_import_snapshots_every_contact_a_page_at_a_time_so_batches_ne
     ]
 
 
+def test_the_first_import_of_a_hundred_invoices_and_contacts_costs_a_few_queries_not_one_each(
+    new_connection, xero_api, django_assert_max_num_queries
+):
+    for page in (1, 2):
+        xero_api.get(
+            f"{API}/Invoices",
+            json=api_json(f"invoices__page_{page}_of_2"),
+            match=[query_param_matcher({"page": str(page)}, strict_match=False)],
+        )
+        xero_api.get(
+            f"{API}/Contacts",
+            json=api_json(f"contacts__page_{page}_of_2"),
+            match=[query_param_matcher({"page": str(page)})],
+        )
+    # Four Xero calls (each takes its place in the call budget) and one insert per kind: a
+    # transaction per record was ~800 queries, ~20 ms each under load (bench/RESULTS.md).
+    with django_assert_max_num_queries(60):
+        assert connection_initial_import(connection=new_connection) == 103
+    assert InvoiceSnapshot.objects.filter(status="AUTHORISED").count() == 103
+    assert ContactSnapshot.objects.count() == 103
+    assert Message.objects.count() == 0
+
+
 def test_a_payment_dated_before_the_import_is_not_announced(client, new_connection, xero_api):
     mock_xero(xero_api, Invoices="invoices__authorised", Contacts="contacts__mobile")
     with time_machine.travel(datetime.fromisoformat("2026-11-20T12:00:00+00:00")):
