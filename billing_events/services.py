@@ -402,6 +402,16 @@ class _Organisation:
         rows = model.objects.filter(xero_tenant_id=self.xero_tenant_id, **{f"{id_field}__in": ids})
         return {getattr(row, id_field): row for row in rows}
 
+    # What a fetched record means against its snapshot (None: never seen), for the row-locked
+    # path and the import's bulk insert alike.
+    def contact_outcome(self, previous, xero_contact: dict):
+        return contact_transitions(previous=previous, xero_contact=xero_contact)
+
+    def invoice_outcome(self, previous, xero_invoice: dict):
+        return invoice_transitions(
+            previous=previous, xero_invoice=xero_invoice, notify_since=self.notify_since
+        )
+
     def card(self, contact_id: str) -> ContactCard:
         snapshot = ContactSnapshot.objects.filter(
             xero_tenant_id=self.xero_tenant_id, contact_id=contact_id
@@ -436,7 +446,7 @@ def _contact_apply(organisation: _Organisation, xero_contact: dict) -> None:
             .filter(xero_tenant_id=organisation.xero_tenant_id, contact_id=contact_id)
             .first()
         )
-        outcome = contact_transitions(previous=previous, xero_contact=xero_contact)
+        outcome = organisation.contact_outcome(previous, xero_contact)
         if not outcome.stale:
             lookup = organisation.lookup(contact_id=contact_id)
             _snapshot_save(ContactSnapshot, previous, lookup, outcome.fields)
@@ -452,9 +462,7 @@ def _invoice_apply(organisation: _Organisation, xero_invoice: dict) -> None:
             .filter(xero_tenant_id=organisation.xero_tenant_id, invoice_id=invoice_id)
             .first()
         )
-        outcome = invoice_transitions(
-            previous=previous, xero_invoice=xero_invoice, notify_since=organisation.notify_since
-        )
+        outcome = organisation.invoice_outcome(previous, xero_invoice)
         if outcome.stale:
             return
         snapshot = _snapshot_save(
@@ -496,6 +504,35 @@ def _credit_note_apply(organisation: _Organisation, xero_credit_note: dict) -> N
                 organisation.send(notification)
 
 
+def _snapshots_insert_new(
+    organisation: _Organisation, model, id_field: str, records: dict[str, dict], outcome_of
+) -> list[dict]:
+    """Insert together the snapshots of records Dunwell has never seen — the import's usual case,
+    where a row-locked transaction per record (~20 ms each, bench/RESULTS.md) made a few thousand
+    open invoices outlast the task's 60 s timeout. Returns the records that have a snapshot, for
+    the row-locked path. One inserted meanwhile by a webhook batch is kept (unique constraint)."""
+    known = set(
+        model.objects.filter(xero_tenant_id=organisation.xero_tenant_id).values_list(
+            id_field, flat=True
+        )
+    )
+    now = timezone.now()
+    model.objects.bulk_create(
+        [
+            model(
+                **organisation.lookup(**{id_field: record_id}),
+                **outcome_of(None, record).fields,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            for record_id, record in records.items()
+            if record_id not in known
+        ],
+        ignore_conflicts=True,
+    )
+    return [record for record_id, record in records.items() if record_id in known]
+
+
 def _records_apply(
     *,
     connection,
@@ -511,7 +548,8 @@ def _records_apply(
 
     A first pass against the current snapshots (no lock) tells which contacts the notifications
     will need, so they are fetched in one call, outside any transaction; each record is then
-    decided again under its row lock.
+    decided again under its row lock. Quietly (the import), records never seen are inserted
+    together instead: nothing is announced, so there is nothing to decide under a lock.
     """
     organisation = _Organisation(connection=connection, sync=sync, quiet=quiet)
     for record in (*invoices, *credit_notes):
@@ -550,42 +588,31 @@ def _records_apply(
     contact_ids = set(contact_ids) - {contact["ContactID"] for contact in contacts}
     fetched_contacts = client.get_contacts(ids=sorted(contact_ids)) if contact_ids else []
 
-    for contact in (*contacts, *fetched_contacts):
+    contacts_to_apply, invoices_to_apply = (*contacts, *fetched_contacts), invoices
+    if quiet:
+        contacts_to_apply = _snapshots_insert_new(
+            organisation,
+            ContactSnapshot,
+            "contact_id",
+            {contact["ContactID"]: contact for contact in contacts_to_apply},
+            organisation.contact_outcome,
+        )
+        invoices_to_apply = _snapshots_insert_new(
+            organisation,
+            InvoiceSnapshot,
+            "invoice_id",
+            {invoice["InvoiceID"]: invoice for invoice in invoices},
+            organisation.invoice_outcome,
+        )
+    for contact in contacts_to_apply:
         _contact_apply(organisation, contact)
-    for invoice in invoices:
+    for invoice in invoices_to_apply:
         _invoice_apply(organisation, invoice)
     for credit_note in credit_notes:
         _credit_note_apply(organisation, credit_note)
 
 
 # --- initial import and reconciliation poll --------------------------------------------------
-
-
-def _snapshots_insert_new(organisation: _Organisation, model, id_field: str, records, fields_of):
-    """Insert together the snapshots of records Dunwell has never seen — the import's usual case,
-    where a row-locked transaction per record (~20 ms each, bench/RESULTS.md) made a few thousand
-    open invoices outlast the task's 60 s timeout. Returns the records that have a snapshot, for
-    the row-locked path. One inserted meanwhile by a webhook batch is kept (unique constraint)."""
-    known = set(
-        model.objects.filter(xero_tenant_id=organisation.xero_tenant_id).values_list(
-            id_field, flat=True
-        )
-    )
-    now = timezone.now()
-    model.objects.bulk_create(
-        [
-            model(
-                **organisation.lookup(**{id_field: record_id}),
-                **fields_of(record),
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            for record_id, record in records.items()
-            if record_id not in known
-        ],
-        ignore_conflicts=True,
-    )
-    return [record for record_id, record in records.items() if record_id in known]
 
 
 def connection_initial_import(*, connection) -> int:
@@ -617,29 +644,12 @@ def connection_initial_import(*, connection) -> int:
         for invoice in invoices
         if (parse_xero_date(invoice.get("UpdatedDateUTC")) or started) < connected_at
     ]
-    organisation = _Organisation(connection=connection, sync=sync, quiet=True)
     _records_apply(
         connection=connection,
         client=client,
         sync=sync,
-        invoices=_snapshots_insert_new(
-            organisation,
-            InvoiceSnapshot,
-            "invoice_id",
-            {invoice["InvoiceID"]: invoice for invoice in past},
-            lambda invoice: (
-                invoice_transitions(
-                    previous=None, xero_invoice=invoice, notify_since=organisation.notify_since
-                ).fields
-            ),
-        ),
-        contacts=_snapshots_insert_new(
-            organisation,
-            ContactSnapshot,
-            "contact_id",
-            {contact["ContactID"]: contact for contact in contacts},
-            contact_fields,
-        ),
+        invoices=past,
+        contacts=contacts,
         quiet=True,
     )
     OrganisationSync.objects.filter(pk=sync.pk).update(
