@@ -56,18 +56,25 @@ clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
 
 # --- Benchmarks (bench/RESULTS.md; not part of `make test`; needs PostgreSQL, Redis and wrk) ---
-.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep
-bench: bench-ingest bench-calls bench-e2e bench-sweep
+# Each writes bench/out/<name>.json; bench-report renders the tables of bench/RESULTS.md from them.
+.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep bench-report
+bench: bench-ingest bench-calls bench-e2e bench-sweep bench-report
 
-bench-ingest: $(VENV)/.installed
-	$(PY) -m bench.ingest --threads 1 --profile --repeat 3
-	$(PY) -m bench.ingest --threads 4
+$(VENV)/.installed-bench: bench/requirements.txt | $(VENV)/.installed
+	$(PIP) install --quiet -r bench/requirements.txt
+	touch $@
 
-bench-calls: $(VENV)/.installed
+bench-ingest: $(VENV)/.installed-bench
+	$(PY) -m bench.ingest --threads 4 --rates 50,100,200 --seconds 10 --repeat 3 --profile
+
+bench-calls: $(VENV)/.installed-bench
 	$(PY) -m bench.calls --profile
 
-bench-e2e: $(VENV)/.installed
-	$(PY) -m bench.e2e --events 150 --organisations 30 --rate 10
+bench-e2e: $(VENV)/.installed-bench
+	$(PY) -m bench.e2e --events 300 --organisations 50 --rate 20
 
-bench-sweep: $(VENV)/.installed
-	$(PY) -m bench.sweep --sizes 5x50,20x50,50x200
+bench-sweep: $(VENV)/.installed-bench
+	$(PY) -m bench.sweep --sizes 20x50,200x50,200x500
+
+bench-report:
+	$(PY) -m bench.report

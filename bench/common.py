@@ -11,6 +11,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import uuid
@@ -144,6 +145,27 @@ def seed(*, organisations: int, quiet_hours: bool = False) -> None:
             )
 
 
+def import_organisations() -> dict:
+    """The real initial import of every seeded organisation, against the stand-in (its open
+    invoices and contacts). Counted apart: it runs once per organisation, when it is connected."""
+    from billing_events.models import OrganisationSync
+    from billing_events.services import connection_initial_import
+    from connections.selectors import connections_active
+
+    OrganisationSync.objects.update(imported_at=None)
+    standin_reset()
+    started = time.monotonic()
+    for connection in connections_active():
+        connection_initial_import(connection=connection)
+    stats = standin_get("/_stats")
+    return {
+        "seconds": round(time.monotonic() - started, 1),
+        "xero_calls": stats["xero_calls"],
+        "xero_calls_by_kind": stats["xero_calls_by_kind"],
+        "xero_429": stats["xero_429_total"],
+    }
+
+
 # --- processes -------------------------------------------------------------------------------
 
 
@@ -247,14 +269,66 @@ def median(values):
 
 
 def record(name: str, result: dict) -> None:
-    """Write the figures to bench/out/<name>.json and print them."""
+    """Write the figures to bench/out/<name>.json, with the machine and its load, and print them."""
     OUT.mkdir(exist_ok=True)
+    command = " ".join([f"python -m bench.{Path(sys.argv[0]).stem}", *sys.argv[1:]])
+    load = _load_during()
+    result = {"command": command, "machine": machine(), "load_1min_during": load, **result}
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result, indent=2, default=str))
 
 
 def load_average() -> list[str]:
     return Path("/proc/loadavg").read_text().split()[:3]
+
+
+_LOAD = []  # the 1-minute load average, every 5 s while a benchmark runs
+
+
+def _watch_load() -> None:
+    while True:
+        _LOAD.append(float(load_average()[0]))
+        time.sleep(5)
+
+
+threading.Thread(target=_watch_load, daemon=True).start()
+
+
+def _load_during() -> dict:
+    return {"min": min(_LOAD), "mean": round(statistics.mean(_LOAD), 2), "max": max(_LOAD)}
+
+
+def _version(command: list[str]) -> str:
+    try:
+        out = subprocess.run(command, capture_output=True, text=True, timeout=10)
+        return (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, IndexError, subprocess.TimeoutExpired):
+        return "not found"
+
+
+def machine() -> dict:
+    """What the figures were measured on: they mean little without it."""
+    from importlib.metadata import version
+
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), "unknown",
+    )  # fmt: skip
+    memory = Path("/proc/meminfo").read_text().splitlines()[0].split()[1]
+    psql = ["psql", "-U", "postgres", "-h", "127.0.0.1", "-tAc"]
+    return {
+        "date_utc": time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "cpu_model": cpu,
+        "memory_gb": round(int(memory) / 1024 / 1024, 1),
+        "python": sys.version.split()[0],
+        **{package: version(package)
+           for package in ("django", "django-q2", "gunicorn", "psycopg", "redis", "twilio")},
+        "postgresql": _version([*psql, "SHOW server_version"]),
+        "postgresql_synchronous_commit": _version([*psql, "SHOW synchronous_commit"]),
+        "redis_server": _version(["redis-server", "--version"]),
+        "wrk": _version(["wrk", "--version"]),
+    }  # fmt: skip
 
 
 def have(tool: str) -> bool:

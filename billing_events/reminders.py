@@ -391,8 +391,9 @@ def _snapshots_refresh_if_stale(*, connection) -> None:
 
 
 def _contacts_fetch_missing(*, connection, until: date) -> None:
-    """Snapshot the contacts of invoices reminded soon that were never fetched (the initial
-    import stores invoices only), so sends and previews know their phones and groups."""
+    """Snapshot the contacts of invoices reminded soon that were never fetched (e.g. an
+    organisation imported before the import took its contacts too), so sends and previews know
+    their phones and groups."""
     wanted = set(
         _open_invoices(
             tenant=connection.tenant,

@@ -16,7 +16,7 @@ from functools import partial
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -57,6 +57,8 @@ CLAIM_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
+# How long one task keeps taking batches of an organisation that keeps receiving events.
+DRAIN_FOR = timedelta(seconds=20)
 
 PROCESS_TASK = "billing_events.tasks.events_process_task"
 NO_CONNECTION = "No active connection for this tenantId."
@@ -104,11 +106,46 @@ def _kicks(xero_tenant_ids: list[str]) -> None:
             events_kick(xero_tenant_id=xero_tenant_id)
 
 
-def _kick_on_commit(xero_tenant_ids) -> None:
+def _organisations_with_a_kick_pending(xero_tenant_ids, *, stored_at) -> set[str]:
+    """Organisations that have due, unclaimed events stored before `stored_at`.
+
+    A kick is on its way for those events (their own delivery's, or the minute requeue's), and
+    the task it starts claims every due event of the organisation, ours included: a claim that
+    was already running when ours committed is followed by another (events_drain). The order is
+    strict, so of deliveries racing each other the earliest always kicks.
+    """
+    waiting = XeroEvent.objects.filter(
+        status=XeroEvent.Status.PENDING,
+        xero_tenant_id=OuterRef("xero_tenant_id"),
+        next_attempt_at__lt=stored_at,
+    )
+    return set(
+        OrganisationSync.objects.filter(xero_tenant_id__in=list(xero_tenant_ids))
+        .filter(Exists(waiting))
+        .values_list("xero_tenant_id", flat=True)
+    )
+
+
+def _kicks_unless_pending(xero_tenant_ids: set[str], *, stored_at) -> None:
+    # A burst for one organisation then costs one queued task, not one per delivery: the kicks
+    # were a third of the webhook's time (bench/RESULTS.md "Webhook ingest").
+    pending = _organisations_with_a_kick_pending(xero_tenant_ids, stored_at=stored_at)
+    if xero_tenant_ids - pending:
+        _kicks(sorted(xero_tenant_ids - pending))
+
+
+def _kick_on_commit(xero_tenant_ids, *, stored_at=None) -> None:
+    """Kick processing once committed; for events just stored (`stored_at`), only where no kick
+    is pending already."""
     # robust: the events are committed already; a broker hiccup must not turn Xero's 200 into a
     # 500 (the minute schedule picks the events up anyway).
-    if xero_tenant_ids:
-        transaction.on_commit(partial(_kicks, sorted(xero_tenant_ids)), robust=True)
+    if not xero_tenant_ids:
+        return
+    if stored_at is None:
+        kick = partial(_kicks, sorted(xero_tenant_ids))
+    else:
+        kick = partial(_kicks_unless_pending, set(xero_tenant_ids), stored_at=stored_at)
+    transaction.on_commit(kick, robust=True)
 
 
 def _without_nul(value):
@@ -158,6 +195,8 @@ def _inbox_row(delivery: XeroDelivery, event: dict, tenant_ids: dict[str, int]) 
         event_date=_event_date(event.get("eventDateUtc")),
         event_data=event.get("data") if isinstance(event.get("data"), dict) else {},
         received_at=delivery.received_at,
+        # Due from the moment of receipt: which delivery came first is what decides the kicks.
+        next_attempt_at=delivery.received_at,
     )
     if tenant_id is None:
         row.status, row.last_error = XeroEvent.Status.IGNORED, NO_CONNECTION
@@ -182,7 +221,10 @@ def events_store(*, raw_body: bytes) -> XeroDelivery:
         rows = XeroEvent.objects.bulk_create(
             _inbox_row(delivery, event, tenant_ids) for event in payload["events"]
         )
-        _kick_on_commit({row.xero_tenant_id for row in rows if row.status == "pending"})
+        _kick_on_commit(
+            {row.xero_tenant_id for row in rows if row.status == XeroEvent.Status.PENDING},
+            stored_at=delivery.received_at,
+        )
     return delivery
 
 
@@ -294,6 +336,23 @@ def events_process(*, connection) -> int:
     return claimed
 
 
+def events_drain(*, connection) -> int:
+    """Process the organisation's due events batch after batch, until a claim finds none.
+
+    Deliveries that arrive meanwhile leave the kick to this task when they see events waiting
+    before theirs (_organisations_with_a_kick_pending): the claim after each batch takes them.
+    Past DRAIN_FOR a fresh kick takes over, so no task outlives Q_CLUSTER's timeout.
+    """
+    deadline = timezone.now() + DRAIN_FOR
+    total = 0
+    while claimed := events_process(connection=connection):
+        total += claimed
+        if timezone.now() >= deadline:
+            events_kick(xero_tenant_id=connection.xero_tenant_id)
+            break
+    return total
+
+
 def events_due_xero_tenant_ids() -> list[str]:
     return list(
         XeroEvent.objects.filter(
@@ -346,6 +405,18 @@ class _Organisation:
         rows = model.objects.filter(xero_tenant_id=self.xero_tenant_id, **{f"{id_field}__in": ids})
         return {getattr(row, id_field): row for row in rows}
 
+    # What a fetched record means against its snapshot (None: never seen), for the row-locked
+    # path and the import's bulk insert alike.
+    def contact_outcome(self, previous, xero_contact: dict):
+        return contact_transitions(
+            previous=previous, xero_contact=xero_contact, default_country=self.default_country
+        )
+
+    def invoice_outcome(self, previous, xero_invoice: dict):
+        return invoice_transitions(
+            previous=previous, xero_invoice=xero_invoice, notify_since=self.notify_since
+        )
+
     def card(self, contact_id: str) -> ContactCard:
         snapshot = ContactSnapshot.objects.filter(
             xero_tenant_id=self.xero_tenant_id, contact_id=contact_id
@@ -383,11 +454,7 @@ def _contact_apply(organisation: _Organisation, xero_contact: dict) -> None:
             .filter(xero_tenant_id=organisation.xero_tenant_id, contact_id=contact_id)
             .first()
         )
-        outcome = contact_transitions(
-            previous=previous,
-            xero_contact=xero_contact,
-            default_country=organisation.default_country,
-        )
+        outcome = organisation.contact_outcome(previous, xero_contact)
         if not outcome.stale:
             lookup = organisation.lookup(contact_id=contact_id)
             _snapshot_save(ContactSnapshot, previous, lookup, outcome.fields)
@@ -403,9 +470,7 @@ def _invoice_apply(organisation: _Organisation, xero_invoice: dict) -> None:
             .filter(xero_tenant_id=organisation.xero_tenant_id, invoice_id=invoice_id)
             .first()
         )
-        outcome = invoice_transitions(
-            previous=previous, xero_invoice=xero_invoice, notify_since=organisation.notify_since
-        )
+        outcome = organisation.invoice_outcome(previous, xero_invoice)
         if outcome.stale:
             return
         snapshot = _snapshot_save(
@@ -448,6 +513,35 @@ def _credit_note_apply(organisation: _Organisation, xero_credit_note: dict) -> N
                 organisation.send(notification)
 
 
+def _snapshots_insert_new(
+    organisation: _Organisation, model, id_field: str, records: dict[str, dict], outcome_of
+) -> list[dict]:
+    """Insert together the snapshots of records Dunwell has never seen — the import's usual case,
+    where a row-locked transaction per record (~20 ms each, bench/RESULTS.md) made a few thousand
+    open invoices outlast the task's 60 s timeout. Returns the records that have a snapshot, for
+    the row-locked path. One inserted meanwhile by a webhook batch is kept (unique constraint)."""
+    known = set(
+        model.objects.filter(xero_tenant_id=organisation.xero_tenant_id).values_list(
+            id_field, flat=True
+        )
+    )
+    now = timezone.now()
+    model.objects.bulk_create(
+        [
+            model(
+                **organisation.lookup(**{id_field: record_id}),
+                **outcome_of(None, record).fields,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            for record_id, record in records.items()
+            if record_id not in known
+        ],
+        ignore_conflicts=True,
+    )
+    return [record for record_id, record in records.items() if record_id in known]
+
+
 def _records_apply(
     *,
     connection,
@@ -463,7 +557,8 @@ def _records_apply(
 
     A first pass against the current snapshots (no lock) tells which contacts the notifications
     will need, so they are fetched in one call, outside any transaction; each record is then
-    decided again under its row lock.
+    decided again under its row lock. Quietly (the import), records never seen are inserted
+    together instead: nothing is announced, so there is nothing to decide under a lock.
     """
     organisation = _Organisation(connection=connection, sync=sync, quiet=quiet)
     for record in (*invoices, *credit_notes):
@@ -502,9 +597,25 @@ def _records_apply(
     contact_ids = set(contact_ids) - {contact["ContactID"] for contact in contacts}
     fetched_contacts = client.get_contacts(ids=sorted(contact_ids)) if contact_ids else []
 
-    for contact in (*contacts, *fetched_contacts):
+    contacts_to_apply, invoices_to_apply = (*contacts, *fetched_contacts), invoices
+    if quiet:
+        contacts_to_apply = _snapshots_insert_new(
+            organisation,
+            ContactSnapshot,
+            "contact_id",
+            {contact["ContactID"]: contact for contact in contacts_to_apply},
+            organisation.contact_outcome,
+        )
+        invoices_to_apply = _snapshots_insert_new(
+            organisation,
+            InvoiceSnapshot,
+            "invoice_id",
+            {invoice["InvoiceID"]: invoice for invoice in invoices},
+            organisation.invoice_outcome,
+        )
+    for contact in contacts_to_apply:
         _contact_apply(organisation, contact)
-    for invoice in invoices:
+    for invoice in invoices_to_apply:
         _invoice_apply(organisation, invoice)
     for credit_note in credit_notes:
         _credit_note_apply(organisation, credit_note)
@@ -517,7 +628,8 @@ def _records_apply(
 
 
 def connection_initial_import(*, connection) -> int:
-    """Snapshot the open sales invoices of a newly connected organisation, announcing nothing.
+    """Snapshot the contacts and open sales invoices of a newly connected organisation,
+    announcing nothing.
 
     Called by the connections code after attaching an organisation (and by the first poll or
     event batch if it was not). Payments and credit notes dated before today are then treated
@@ -530,6 +642,10 @@ def connection_initial_import(*, connection) -> int:
     client = XeroClient(connection)
     # Open = AUTHORISED (there is no OVERDUE status, FACTS.md "Xero: accounting API").
     invoices = client.get_invoices(statuses=["AUTHORISED"], where='Type=="ACCREC"')
+    # Every contact, 100 a page, once: event batches then find their customers snapshotted and
+    # spend their one call on the invoices alone (a GET /Contacts?IDs= per batch was half the
+    # calls, bench/RESULTS.md); CONTACT webhooks and the poll's If-Modified-Since keep them fresh.
+    contacts = client.get_contacts()
     # An invoice changed after the organisation was connected is news, not the past: the import
     # may run minutes later (lazily, from the first event batch or poll), and must not swallow
     # an approval that happened in between. Those are left to the first poll, which starts from
@@ -540,7 +656,14 @@ def connection_initial_import(*, connection) -> int:
         for invoice in invoices
         if (parse_xero_date(invoice.get("UpdatedDateUTC")) or started) < connected_at
     ]
-    _records_apply(connection=connection, client=client, sync=sync, invoices=past, quiet=True)
+    _records_apply(
+        connection=connection,
+        client=client,
+        sync=sync,
+        invoices=past,
+        contacts=contacts,
+        quiet=True,
+    )
     OrganisationSync.objects.filter(pk=sync.pk).update(
         imported_at=started,
         last_polled_at=min(started, connected_at),
@@ -632,7 +755,7 @@ def invoices_apply(
 ) -> None:
     """Feed invoices fetched elsewhere (the reminder sweep's re-check) through the transitions:
     snapshots are updated, a payment is announced and a paid invoice's reminders cancelled.
-    `contact_ids` are fetched and snapshotted too (the initial import does not fetch contacts)."""
+    `contact_ids` are fetched and snapshotted too (contacts the snapshots lack)."""
     _records_apply(
         connection=connection,
         client=client,

@@ -7,10 +7,10 @@ from billing_events.models import OrganisationSync
 from billing_events.reminders import sweep_run, sweeps_due
 from billing_events.services import (
     connection_poll,
+    events_drain,
     events_due_xero_tenant_ids,
     events_ignore_orphaned,
     events_kick,
-    events_process,
 )
 from connections.selectors import connection_for_xero_tenant, connections_active
 
@@ -19,7 +19,7 @@ def events_process_task(xero_tenant_id: str) -> int:
     connection = connection_for_xero_tenant(xero_tenant_id)
     if connection is None:
         return events_ignore_orphaned(xero_tenant_id=xero_tenant_id)
-    return events_process(connection=connection)
+    return events_drain(connection=connection)
 
 
 def events_requeue_due() -> int:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.utils import timezone
+from django_q.models import OrmQ
 from responses.matchers import header_matcher
 
 from billing_events.models import ContactSnapshot, InvoiceSnapshot, XeroEvent
@@ -86,6 +87,50 @@ def test_the_webhook_kicks_processing_only_after_the_events_are_committed(
         deliver(client, "invoice_update__single")
     assert len(callbacks) == 1
     assert XeroEvent.objects.get().status == "pending"
+
+
+def queued_kicks() -> list[tuple]:
+    """The processing tasks waiting in the queue (the ORM broker's rows), oldest first."""
+    return [
+        row.task["args"]
+        for row in OrmQ.objects.order_by("pk")
+        if row.task["func"] == "billing_events.tasks.events_process_task"
+    ]
+
+
+def test_a_burst_of_deliveries_for_one_organisation_queues_one_processing_task(
+    client, connection, other_connection, xero_api, django_capture_on_commit_callbacks
+):
+    other_body = for_organisation("invoice_update__single", OTHER_XERO_TENANT_ID)
+    for body in (b"", b"", other_body, b"", b"", other_body):
+        with django_capture_on_commit_callbacks(execute=True):
+            deliver(client, "invoice_update__single", body=body)
+    assert queued_kicks() == [(XERO_TENANT_ID,), (OTHER_XERO_TENANT_ID,)]
+
+    # The task takes the whole burst; the next delivery kicks again.
+    mock_xero(xero_api, Invoices="invoices__authorised", Contacts="contacts__mobile")
+    assert process() == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(client, "invoice_update__single")
+    assert queued_kicks()[-1] == (XERO_TENANT_ID,)
+    assert len(queued_kicks()) == 3
+
+
+def test_a_delivery_arriving_while_a_batch_is_processed_is_taken_by_the_same_task(
+    client, connection, xero_api
+):
+    mock_xero(xero_api, CreditNotes="creditnotes__authorised", Contacts="contacts__mobile")
+
+    def invoices_while_xero_delivers_more(request):
+        if not XeroEvent.objects.filter(event_category="CREDITNOTE").exists():
+            deliver(client, "creditnote_update")
+        return 200, {}, json.dumps(api_json("invoices__authorised"))
+
+    xero_api.add_callback("GET", f"{API}/Invoices", callback=invoices_while_xero_delivers_more)
+    deliver(client, "invoice_update__single")
+    assert process() == 2
+    assert announced() == [ISSUED, f"creditnote:{CREDIT_NOTE_ID}:issued"]
+    assert set(XeroEvent.objects.values_list("status", flat=True)) == {"processed"}
 
 
 def test_a_duplicate_delivery_sends_nothing_twice(client, connection, xero_api):

@@ -1,0 +1,313 @@
+"""Render the tables of bench/RESULTS.md from the figures in bench/out/*.json.
+
+Each table sits between `<!-- report:NAME -->` and `<!-- /report:NAME -->` in RESULTS.md and is
+replaced as a whole; the prose around it is left alone. So after `make bench` on another machine,
+`make bench-report` puts that machine's figures in, and nothing is copied by hand.
+
+    python -m bench.report [--check]     (--check: exit 1 if RESULTS.md is not up to date)
+"""
+
+import argparse
+import json
+import re
+import sys
+
+from bench.common import BENCH, OUT
+
+RESULTS = BENCH / "RESULTS.md"
+
+
+def _load(name: str) -> dict | None:
+    path = OUT / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _ms(value) -> str:
+    if value is None or value != value:  # NaN: no sample
+        return "—"
+    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+def _load_note(figures: dict) -> str:
+    load = figures.get("load_1min_during") or {}
+    if not load:
+        return ""
+    return (
+        f"1-minute load average during the run: {load['min']:.1f}–{load['max']:.1f} "
+        f"(mean {load['mean']:.1f}) on {figures['machine']['cpus']} CPUs; "
+        f"measured {figures['machine']['date_utc']} UTC."
+    )
+
+
+def _table(header: list[str], rows: list[list], *, numbers: bool = True) -> str:
+    aligned = ["---" if i == 0 or not numbers else "---:" for i in range(len(header))]
+    lines = [header, aligned, *rows]
+    return "\n".join("| " + " | ".join(str(cell) for cell in line) + " |" for line in lines)
+
+
+def _command(figures: dict) -> str:
+    return f"Command: `{figures['command']}`. " + _load_note(figures)
+
+
+def machine() -> str:
+    figures = next((f for f in map(_load, ("ingest-threads4", "calls", "e2e", "sweep")) if f), None)
+    if figures is None:
+        return "_No figures yet: run `make bench`._"
+    m = figures["machine"]
+    rows = [
+        ["date (UTC), first run", m["date_utc"]],
+        ["CPU", f"{m['cpus']} × {m['cpu_model']}"],
+        ["memory", f"{m['memory_gb']} GB"],
+        ["Python", m["python"]],
+        ["Django / django-q2", f"{m['django']} / {m['django-q2']}"],
+        [
+            "gunicorn / psycopg / twilio / redis-py",
+            f"{m['gunicorn']} / {m['psycopg']} / {m['twilio']} / {m['redis']}",
+        ],
+        [
+            "PostgreSQL",
+            f"{m['postgresql']}, synchronous_commit {m['postgresql_synchronous_commit']}",
+        ],  # fmt: skip
+        ["Redis", m["redis_server"].split(" sha=")[0]],
+        ["wrk", m["wrk"].split(" [")[0]],
+    ]
+    return _table(["", ""], rows, numbers=False)
+
+
+def ingest() -> str:
+    figures = _load("ingest-threads4")
+    if figures is None:
+        return "_Not run yet: `make bench-ingest`._"
+    summary = figures["summary"]
+    rows = []
+    for rate, median in summary["fixed_rate_median"].items():
+        runs = [r for r in figures["fixed"] if str(r["offered_rps"]) == str(rate)]
+        accepted = sum(r["accepted_events"] for r in runs)
+        stored = sum(r["events_stored"] for r in runs)
+        all_answered = all(set(r["statuses"]) == {"200"} for r in runs)
+        cpu = f"{median['web_cpu_ms_per_request']:.1f} + {median['db_cpu_ms_per_request']:.1f}"
+        rows.append(
+            [
+                f"{float(rate):.0f} req/s offered",
+                f"{median['achieved_rps']:.0f}",
+                _ms(median["p50_ms"]),
+                _ms(median["p95_ms"]),
+                _ms(median["p99_ms"]),
+                cpu if all_answered else "— (not all answered)",
+                f"{accepted} → {stored}",
+            ]
+        )
+    saturation = summary["saturation_median"]
+    if isinstance(saturation, dict):
+        runs = figures["saturation"]
+        rows.append(
+            [
+                f"**saturation** (wrk -c{runs[0]['connections']})",
+                f"**{saturation['rps']:.0f}**",
+                _ms(saturation["p50_ms"]),
+                f"(p90) {_ms(saturation['p90_ms'])}",
+                _ms(saturation["p99_ms"]),
+                "",
+                f"{sum(r['requests'] - r['non_2xx'] for r in runs)} deliveries → "
+                f"{sum(r['deliveries_stored'] for r in runs)}",
+            ]
+        )
+    header = ["load", "served req/s", "p50", "p95", "p99", "CPU ms/request (web + db)",
+              "accepted events → stored"]  # fmt: skip
+    stored = "yes" if summary["all_accepted_events_stored"] else "**NO**"
+    repeats = len(figures["fixed"]) // max(len(summary["fixed_rate_median"]), 1)
+    text = [
+        _command(figures),
+        f"gunicorn {summary['gunicorn']}; medians of {repeats} runs of each.",
+        "",
+        _table(header, rows),
+        "",
+        f"Every accepted event stored: {stored} (stored exceeds accepted where the client gave "
+        "up on a request after 10 s that the server still answered). "
+        f"Peak RSS of a gunicorn worker: {summary['gunicorn_worker_peak_rss_mb']:.0f} MB.",
+    ]
+    profile = figures.get("profile") or {}
+    if profile.get("inclusive"):
+        inside = [line for line in profile["inclusive"] if _ours_or_db(line)][:12]
+        text += ["", "Profile of one worker at the lowest rate (py-spy): share of samples inside a "
+                 "function, then at the top of the stack:", "", "```", *inside, "---",
+                 *profile["self"][:5], "```"]  # fmt: skip
+    return "\n".join(text)
+
+
+PROFILE_FRAMES = ("billing_events/", "connections/", "Connection.wait", "Atomic.__exit__",
+                  "bulk_create", "QuerySet.create")  # fmt: skip
+
+
+def _ours_or_db(line: str) -> bool:
+    return any(part in line for part in PROFILE_FRAMES)
+
+
+def calls() -> str:
+    figures = _load("calls")
+    if figures is None:
+        return "_Not run yet: `make bench-calls`._"
+    naive = figures["naive"]
+    rows = [
+        [
+            "naive (per event: GET invoice, GET contact, send)",
+            f"**{naive['xero_requests']:,}**",
+            "Invoices/{id}, Contacts/{id}",
+            f"**{naive['xero_429']}** ({naive['events_lost_to_429']} events lost)",
+            f"{naive['messages_sent']}",
+            f"{naive['xero_requests'] / max(naive['messages_sent'], 1):.2f}",
+            "1×",
+        ]
+    ]
+    for result in figures["dunwell"]:
+        kinds = ", ".join(f"{n} {k.removeprefix('GET ')}" for k, n in
+                          sorted(result["xero_calls_by_kind"].items()))  # fmt: skip
+        rows.append(
+            [
+                f"Dunwell, {result['scenario']}",
+                f"**{result['xero_requests']:,}**",
+                kinds,
+                f"**{result['xero_429']}**",
+                f"{result['twilio_messages']} (one per invoice)",
+                f"{result['xero_calls_per_notification']:.2f}",
+                f"**{result['fewer_xero_calls_than_naive']}× fewer**",
+            ]
+        )
+    workload = figures["dunwell"][0]["workload"]
+    imported = figures["import_once_per_organisation"]
+    import_kinds = ", ".join(f"{n} {k.removeprefix('GET ')}" for k, n in
+                             sorted(imported["xero_calls_by_kind"].items()))  # fmt: skip
+    header = ["path", "Xero calls made", "by endpoint", "of which 429", "texts sent",
+              "calls / text", "vs naive"]  # fmt: skip
+    per_text = ", ".join(
+        f"{r['scenario']} {r['sql_statements_per_text']}" for r in figures["dunwell"]
+    )
+    return "\n".join(
+        [
+            _command(figures),
+            f"Workload: {workload['deliveries']} deliveries, {workload['events']} INVOICE events "
+            f"for {workload['organisations_with_events']} organisations (the busiest got "
+            f"{workload['max_events_one_organisation']}), {workload['unique_invoices']} distinct "
+            "invoices.",
+            "",
+            _table(header, rows),
+            "",
+            f"Once per organisation, when it is connected, the import: {imported['xero_calls']} "
+            f"calls for {figures['organisations']} organisations ({import_kinds}), "
+            f"{imported['xero_429']} 429s. SQL statements per text (store, process, dispatch): "
+            f"{per_text}.",
+        ]
+    )
+
+
+def e2e() -> str:
+    figures = _load("e2e")
+    if figures is None:
+        return "_Not run yet: `make bench-e2e`._"
+    names = {"sqlite-orm": "ORM / SQLite", "pg-orm": "ORM / PostgreSQL",
+             "redis": "Redis / PostgreSQL"}  # fmt: skip
+    rows = []
+    for r in figures["results"]:
+        if "error" in r:
+            rows.append([names[r["config"]], r["q_workers"], "failed", "", "", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                names[r["config"]],
+                r["q_workers"],
+                f"{r['messages_accepted']}/{r['expected_messages']}",
+                f"{r['messages_per_second']:.1f}",
+                f"{r['latency_p50_s']:.1f} s",
+                f"{r['latency_p95_s']:.1f} s",
+                r["xero_calls"],
+                r["xero_429"],
+                f"{max(r['qcluster_peak_rss_mb'].values()):.0f} MB",
+            ]
+        )
+    first = next(r for r in figures["results"] if "error" not in r)
+    header = ["broker / database", "q workers", "texts accepted", "texts/s",
+              "webhook→Twilio p50", "p95", "Xero calls", "429s", "peak RSS, qcluster"]  # fmt: skip
+    return "\n".join(
+        [
+            _command(figures),
+            f"Offered: {first['offered_events_per_second']} events/s.",
+            "",
+            _table(header, rows),
+        ]
+    )
+
+
+def sweep() -> str:
+    figures = _load("sweep")
+    if figures is None or "results" not in figures:
+        return "_Not run yet: `make bench-sweep`._"
+    rows = []
+    for r in figures["results"]:
+        imported = r["import"]
+        rows.append(
+            [
+                f"{r['organisations']} × {r['open_invoices_each']}",
+                f"{r['open_invoices']:,}",
+                f"{imported['xero_calls']} / {imported['seconds']:.0f} s",
+                f"{r['reminders_due']:,}",
+                f"**{r['sweep_xero_calls']}** ({r['max_xero_calls_one_organisation']} max "
+                "per organisation)",
+                r["sweep_xero_429"],
+                f"{r['sweep_passes']} ({r['max_passes_one_organisation']} max per organisation)",
+                f"**{r['sweep_seconds']:.0f} s**",
+                f"{r['ms_per_reminder']:.0f} ms",
+            ]
+        )
+    header = ["organisations × open invoices", "invoices", "import: Xero calls / time",
+              "reminders due today", "sweep: Xero calls", "429s", "passes", "sweep time",
+              "per reminder"]  # fmt: skip
+    return "\n".join([_command(figures), "", _table(header, rows)])
+
+
+def memory() -> str:
+    ingest, e2e_figures = _load("ingest-threads4"), _load("e2e")
+    rows = []
+    if ingest:
+        rows.append(["gunicorn worker, after the ingest runs",
+                     f"{ingest['summary']['gunicorn_worker_peak_rss_mb']:.0f} MB"])  # fmt: skip
+    if e2e_figures:
+        results = [r for r in e2e_figures["results"] if "error" not in r]
+        web = [r.get("gunicorn_worker_peak_rss_mb", 0) for r in results]
+        cluster = [v for r in results for v in r["qcluster_peak_rss_mb"].values()]
+        rows.append(["gunicorn worker, end to end", f"{max(web):.0f} MB"])
+        rows.append(
+            [
+                "qcluster processes (parent, sentinel, monitor, pusher, workers), end to end",
+                f"{min(cluster):.0f}–{max(cluster):.0f} MB each",
+            ]  # fmt: skip
+        )
+    if not rows:
+        return "_Not run yet._"
+    return _table(["process", "peak RSS (VmHWM)"], rows)
+
+
+SECTIONS = {"machine": machine, "ingest": ingest, "calls": calls, "e2e": e2e, "sweep": sweep,
+            "memory": memory}  # fmt: skip
+
+
+def render(text: str) -> str:
+    for name, section in SECTIONS.items():
+        pattern = re.compile(rf"(<!-- report:{name} -->\n).*?(<!-- /report:{name} -->)", re.DOTALL)
+        text = pattern.sub(lambda m, s=section: m.group(1) + s() + "\n" + m.group(2), text)
+    return text
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    before = RESULTS.read_text()
+    after = render(before)
+    if args.check:
+        sys.exit(0 if after == before else 1)
+    RESULTS.write_text(after)
+    print(f"{RESULTS} rendered from {OUT}/*.json")
+
+
+if __name__ == "__main__":
+    main()
