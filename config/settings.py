@@ -255,16 +255,6 @@ LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "50")
 LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", "15")
 # Behind a proxy REMOTE_ADDR is the proxy's: name the header it sets, e.g. HTTP_X_REAL_IP.
 LOGIN_IP_HEADER = envstr("LOGIN_IP_HEADER", "REMOTE_ADDR")
-# Failed-login counts must be shared by every web process: Redis when there is one.
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "dunwell",
-        }
-    }
-
 # --- Template editor's cost estimate (issue 7): what one SMS segment costs the tenant ----------
 # Twilio bills per segment; US long-code outbound was USD 0.0079 at the time of writing. Only an
 # estimate shown next to the editor, so one figure for every tenant is enough.
@@ -362,12 +352,27 @@ SPECTACULAR_SETTINGS = {
         "config.api.error_responses_hook",
     ],
 }
-# Throttle counts are shared by every web process through Redis when there is one.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-    "api_throttle": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
-        if REDIS_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "api"}
-    ),
-}
+# Failed-login counts (default) and API throttle counts are shared by every web process through
+# Redis when there is one; without it each process counts on its own.
+CACHES = (
+    {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "dunwell",
+        },
+        "api_throttle": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "dunwell-api",
+        },
+    }
+    if REDIS_URL
+    else {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "api_throttle": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "api",
+        },
+    }
+)

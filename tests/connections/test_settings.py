@@ -18,7 +18,8 @@ def _load_settings(env: dict) -> subprocess.CompletedProcess:
             "import django; django.setup(); from django.conf import settings;"
             "db = settings.DATABASES['default']; print(db['ENGINE'],"
             " db.get('OPTIONS', {}).get('transaction_mode')); print(settings.Q_CLUSTER.get('orm'),"
-            " settings.Q_CLUSTER.get('redis'))",
+            " settings.Q_CLUSTER.get('redis'));"
+            "print(*(settings.CACHES[c]['BACKEND'].rsplit('.', 1)[1] for c in settings.CACHES))",
         ],
         cwd=ROOT,
         env=base | env,
@@ -31,10 +32,11 @@ def _load_settings(env: dict) -> subprocess.CompletedProcess:
 def test_development_defaults_are_sqlite_and_the_orm_broker():
     result = _load_settings({"DEBUG": "1"})
     assert result.returncode == 0, result.stderr
-    engine, broker = result.stdout.splitlines()
+    engine, broker, caches = result.stdout.splitlines()
     # IMMEDIATE makes atomic() take SQLite's write lock at BEGIN: our select_for_update().
     assert engine == "django.db.backends.sqlite3 IMMEDIATE"
     assert broker == "default None"
+    assert caches == "LocMemCache LocMemCache"
 
 
 def test_database_url_switches_to_postgresql_and_redis_url_to_redis():
@@ -46,9 +48,11 @@ def test_database_url_switches_to_postgresql_and_redis_url_to_redis():
         }
     )
     assert result.returncode == 0, result.stderr
-    engine, broker = result.stdout.splitlines()
+    engine, broker, caches = result.stdout.splitlines()
     assert engine == "django.db.backends.postgresql None"
     assert broker == "None redis://127.0.0.1:6379/0"
+    # Failed logins and API throttling are counted across every web process.
+    assert caches == "RedisCache RedisCache"
 
 
 def test_production_refuses_to_start_without_a_secret_key():
