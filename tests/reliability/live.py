@@ -322,12 +322,12 @@ class Processes:
             ["-m", "gunicorn", "config.wsgi", "--workers", "3", "--bind", f"127.0.0.1:{port}"],
             self.web_log,
         )
-        until(self._web_answers, seconds=60, what="the web server", log=self.web_log)
+        until(self._web_answers, seconds=120, what="the web server", log=self.web_log)
 
     def _web_answers(self) -> bool:
         try:
-            return requests.get(f"{self.web_url}/healthz", timeout=5).status_code in (200, 503)
-        except requests.ConnectionError:
+            return requests.get(f"{self.web_url}/healthz", timeout=30).status_code == 200
+        except requests.RequestException:  # not listening yet, or a worker still booting
             return False
 
     def stop(self) -> None:
