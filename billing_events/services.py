@@ -8,6 +8,7 @@ row lock, and every notification carries a dedup key that messaging's unique con
 
 import json
 import logging
+import re
 import uuid
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -16,16 +17,16 @@ from functools import partial
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from billing_events.inbox import inbox_insert, xero_tenants_with_events_due
 from billing_events.models import (
     ContactSnapshot,
     CreditNoteSnapshot,
     InvoiceSnapshot,
     OrganisationSync,
-    XeroDelivery,
     XeroEvent,
 )
 from billing_events.payment_links import invoice_pay_url
@@ -106,30 +107,17 @@ def _kicks(xero_tenant_ids: list[str]) -> None:
             events_kick(xero_tenant_id=xero_tenant_id)
 
 
-def _organisations_with_a_kick_pending(xero_tenant_ids, *, stored_at) -> set[str]:
-    """Organisations that have due, unclaimed events stored before `stored_at`.
-
-    A kick is on its way for those events (their own delivery's, or the minute requeue's), and
-    the task it starts claims every due event of the organisation, ours included: a claim that
-    was already running when ours committed is followed by another (events_drain). The order is
-    strict, so of deliveries racing each other the earliest always kicks.
-    """
-    waiting = XeroEvent.objects.filter(
-        status=XeroEvent.Status.PENDING,
-        xero_tenant_id=OuterRef("xero_tenant_id"),
-        next_attempt_at__lt=stored_at,
-    )
-    return set(
-        OrganisationSync.objects.filter(xero_tenant_id__in=list(xero_tenant_ids))
-        .filter(Exists(waiting))
-        .values_list("xero_tenant_id", flat=True)
-    )
-
-
 def _kicks_unless_pending(xero_tenant_ids: set[str], *, stored_at) -> None:
-    # A burst for one organisation then costs one queued task, not one per delivery: the kicks
-    # were a third of the webhook's time (bench/RESULTS.md "Webhook ingest").
-    pending = _organisations_with_a_kick_pending(xero_tenant_ids, stored_at=stored_at)
+    """Kick the organisations that have no due, unclaimed events stored before `stored_at`.
+
+    For the others a kick is on its way (their own delivery's, or the minute requeue's), and the
+    task it starts claims every due event of the organisation, ours included: a claim that was
+    already running when ours committed is followed by another (events_drain). The order is
+    strict, so of deliveries racing each other the earliest always kicks. A burst for one
+    organisation then costs one queued task, not one per delivery: the kicks were a third of the
+    webhook's time (bench/RESULTS.md "Webhook ingest").
+    """
+    pending = xero_tenants_with_events_due(xero_tenant_ids, received_before=stored_at)
     if xero_tenant_ids - pending:
         _kicks(sorted(xero_tenant_ids - pending))
 
@@ -148,14 +136,20 @@ def _kick_on_commit(xero_tenant_ids, *, stored_at=None) -> None:
     transaction.on_commit(kick, robust=True)
 
 
-def _without_nul(value):
-    """PostgreSQL text and jsonb cannot hold U+0000: a signed body carrying one was a 500."""
+# JSON may escape half a surrogate pair ("\ud800"), which no database text column can hold.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _storable(value):
+    """Strings as the database can hold them: a signed body carrying U+0000 (PostgreSQL text and
+    jsonb refuse it) or a lone surrogate (not UTF-8 at all) was a 500. The raw body is kept as
+    it came."""
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", ""))
     if isinstance(value, list):
-        return [_without_nul(item) for item in value]
+        return [_storable(item) for item in value]
     if isinstance(value, dict):
-        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+        return {_storable(key): _storable(item) for key, item in value.items()}
     return value
 
 
@@ -166,7 +160,7 @@ def _not_json(constant: str):
 
 def _parse_delivery(raw_body: bytes) -> dict:
     try:
-        payload = _without_nul(json.loads(raw_body, parse_constant=_not_json))
+        payload = _storable(json.loads(raw_body, parse_constant=_not_json))
     except (ValueError, RecursionError) as error:  # UnicodeDecodeError; "[[[[…" nested too deep
         raise MalformedDelivery("body is not JSON") from error
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
@@ -180,52 +174,57 @@ def _xero_tenant_id(event: dict) -> str:
     return str(event.get("tenantId") or "")
 
 
-def _inbox_row(delivery: XeroDelivery, event: dict, tenant_ids: dict[str, int]) -> XeroEvent:
+def _inbox_row(event: dict, tenant_ids: dict[str, int], *, received_at) -> dict:
     xero_tenant_id = _xero_tenant_id(event)
     category = str(event.get("eventCategory") or "").upper()
     tenant_id = tenant_ids.get(xero_tenant_id)
-    row = XeroEvent(
-        delivery=delivery,
-        tenant_id=tenant_id,
-        xero_tenant_id=xero_tenant_id[:64],
-        event_category=category[:32],
-        event_type=str(event.get("eventType") or "").upper()[:32],
-        resource_id=str(event.get("resourceId") or "")[:64],
-        resource_url=str(event.get("resourceUrl") or "")[:500],
-        event_date=_event_date(event.get("eventDateUtc")),
-        event_data=event.get("data") if isinstance(event.get("data"), dict) else {},
-        received_at=delivery.received_at,
-        # Due from the moment of receipt: which delivery came first is what decides the kicks.
-        next_attempt_at=delivery.received_at,
-    )
+    resource_id = str(event.get("resourceId") or "")[:64]
+    status, last_error = XeroEvent.Status.PENDING, ""
     if tenant_id is None:
-        row.status, row.last_error = XeroEvent.Status.IGNORED, NO_CONNECTION
-    elif category not in HANDLED_CATEGORIES or not row.resource_id:
-        row.status, row.last_error = XeroEvent.Status.IGNORED, "Not an event Dunwell acts on."
-    return row
+        status, last_error = XeroEvent.Status.IGNORED, NO_CONNECTION
+    elif category not in HANDLED_CATEGORIES or not resource_id:
+        status, last_error = XeroEvent.Status.IGNORED, "Not an event Dunwell acts on."
+    return {
+        "tenant_id": tenant_id,
+        "xero_tenant_id": xero_tenant_id[:64],
+        "event_category": category[:32],
+        "event_type": str(event.get("eventType") or "").upper()[:32],
+        "resource_id": resource_id,
+        "resource_url": str(event.get("resourceUrl") or "")[:500],
+        "event_date": _event_date(event.get("eventDateUtc")),
+        "event_data": event.get("data") if isinstance(event.get("data"), dict) else {},
+        "status": status,
+        "attempts": 0,
+        "last_error": last_error,
+        "received_at": received_at,
+        # Due from the moment of receipt: which delivery came first is what decides the kicks.
+        "next_attempt_at": received_at,
+    }
 
 
-def events_store(*, raw_body: bytes) -> XeroDelivery:
-    """Keep the delivery byte for byte and every event in it, then kick processing on commit."""
+def events_store(*, raw_body: bytes) -> None:
+    """Keep the delivery byte for byte and every event in it, then kick processing on commit.
+
+    Three statements in all, written out in billing_events/inbox.py: route, store, ask which
+    organisations need a kick (and, rarely, the kicks themselves).
+    """
     payload = _parse_delivery(raw_body)
-    # One query routes the whole delivery (a query per organisation was most of the request).
+    received_at = timezone.now()
     tenant_ids = tenant_ids_for_xero_tenants(
         {_xero_tenant_id(event) for event in payload["events"]} - {""}
     )
-    with transaction.atomic():
-        delivery = XeroDelivery.objects.create(
-            raw_body=raw_body,
-            first_event_sequence=_sequence(payload.get("firstEventSequence")),
-            last_event_sequence=_sequence(payload.get("lastEventSequence")),
-        )
-        rows = XeroEvent.objects.bulk_create(
-            _inbox_row(delivery, event, tenant_ids) for event in payload["events"]
-        )
-        _kick_on_commit(
-            {row.xero_tenant_id for row in rows if row.status == XeroEvent.Status.PENDING},
-            stored_at=delivery.received_at,
-        )
-    return delivery
+    events = [_inbox_row(event, tenant_ids, received_at=received_at) for event in payload["events"]]
+    inbox_insert(
+        delivery={
+            "raw_body": raw_body,
+            "first_event_sequence": _sequence(payload.get("firstEventSequence")),
+            "last_event_sequence": _sequence(payload.get("lastEventSequence")),
+            "received_at": received_at,
+        },
+        events=events,
+    )
+    pending = {event["xero_tenant_id"] for event in events if event["status"] == "pending"}
+    _kick_on_commit(pending, stored_at=received_at)
 
 
 def events_replay(*, events: QuerySet) -> int:

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.db import connection as db_connection
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -20,17 +21,28 @@ def connection_for_xero_tenant(xero_tenant_id: str) -> XeroConnection | None:
     return connections_active().filter(xero_tenant_id=xero_tenant_id).first()
 
 
+_ROUTE = """
+SELECT c.xero_tenant_id, c.tenant_id
+FROM connections_xeroconnection AS c JOIN connections_tenant AS t ON t.id = c.tenant_id
+WHERE c.status = %s AND t.is_active = %s AND c.xero_tenant_id IN ({ids})
+"""
+
+
 def tenant_ids_for_xero_tenants(xero_tenant_ids) -> dict[str, int]:
     """`tenantId` → Dunwell tenant id of the active connections among them, in one query.
 
-    What the webhook receiver needs to route a delivery; it loads no grant, so no token is
-    decrypted on the request Xero is timing (bench/RESULTS.md "Webhook ingest").
+    What the webhook receiver needs to route a delivery. The filter of connections_active()
+    (a test holds the two together), written as SQL: the ORM took ~1.3 ms of CPU per request to
+    compose it, a fifth of the webhook's (bench/RESULTS.md "Webhook ingest"). It loads no grant,
+    so no token is decrypted on the request Xero is timing.
     """
-    return dict(
-        connections_active()
-        .filter(xero_tenant_id__in=list(xero_tenant_ids))
-        .values_list("xero_tenant_id", "tenant_id")
-    )
+    ids = list(xero_tenant_ids)
+    if not ids:
+        return {}
+    sql = _ROUTE.format(ids=", ".join(["%s"] * len(ids)))
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [XeroConnection.Status.ACTIVE.value, True, *ids])
+        return dict(cursor.fetchall())
 
 
 def connections_for_tenant(*, tenant: Tenant) -> QuerySet[XeroConnection]:

@@ -1,12 +1,27 @@
 """POST /webhooks/xero/: Xero's Intent to Receive handshake, signatures, storage (FACTS.md)."""
 
 import base64
+import json
+import uuid
+from datetime import UTC, datetime
 
 import pytest
+from django_q.models import OrmQ
 
+from billing_events.inbox import ROWS_PER_STATEMENT
 from billing_events.models import XeroDelivery, XeroEvent
 from billing_events.webhooks import verify_xero_signature, xero_signature
-from tests.billing_events.helpers import WEBHOOK_URL, post_xero_webhook, webhook_body
+from connections.models import Tenant, XeroConnection
+from connections.selectors import connections_active
+from connections.services import tenant_create
+from tests.billing_events.helpers import (
+    CREDIT_NOTE_ID,
+    WEBHOOK_URL,
+    XERO_TENANT_ID,
+    post_xero_webhook,
+    webhook_body,
+)
+from tests.xero_api import xero_connection_create
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +152,84 @@ def test_a_logged_in_user_posting_gets_no_cookie_either(client, owner_a):
 def test_verify_refuses_when_no_key_is_configured():
     body = webhook_body("intent_to_receive")
     assert not verify_xero_signature(body=body, signature=xero_signature(body=body, key=""), key="")
+
+
+def test_a_stored_event_reads_back_as_xero_sent_it(client, connection):
+    _assert_bare(post_xero_webhook(client, "creditnote_update"), 200)
+    delivery = XeroDelivery.objects.get()
+    event = XeroEvent.objects.get()
+    assert (delivery.first_event_sequence, delivery.last_event_sequence) == (44, 44)
+    assert event.delivery == delivery
+    assert event.tenant == connection.tenant
+    assert (event.event_category, event.event_type) == ("CREDITNOTE", "UPDATE")
+    assert event.resource_id == CREDIT_NOTE_ID
+    assert event.resource_url.endswith(f"/CreditNotes/{CREDIT_NOTE_ID}")
+    assert event.event_date == datetime(2026, 11, 3, 10, 0, 0, 211000, tzinfo=UTC)
+    assert event.event_data == {"Type": "ACCRECCREDIT", "Status": "AUTHORISED"}
+    assert (event.status, event.attempts, event.last_error) == ("pending", 0, "")
+    assert event.received_at == event.next_attempt_at == delivery.received_at
+    assert event.claim_token is None and event.processed_at is None
+
+
+def test_a_delivery_of_more_events_than_one_statement_takes_is_stored_whole(
+    client, connection, settings, django_capture_on_commit_callbacks
+):
+    settings.XERO_WEBHOOK_MAX_BYTES = 2**20
+    template = json.loads(webhook_body("invoice_update__single"))["events"][0]
+    count = 2 * ROWS_PER_STATEMENT + 1
+    events = [{**template, "resourceId": str(uuid.UUID(int=index))} for index in range(count)]
+    body = json.dumps({"events": events, "firstEventSequence": 1, "lastEventSequence": count})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _assert_bare(post_xero_webhook(client, "", body=body.encode()), 200)
+
+    stored = XeroEvent.objects.filter(delivery=XeroDelivery.objects.get(), status="pending")
+    assert stored.count() == count
+    assert set(stored.values_list("resource_id", flat=True)) == {e["resourceId"] for e in events}
+    assert [row.task["args"] for row in OrmQ.objects.all()] == [(XERO_TENANT_ID,)]
+
+
+def test_events_are_routed_to_the_active_connections_of_active_tenants_only(
+    client, tenant_a, tenant_b
+):
+    tenant_c, _ = tenant_create(name="Cargo Couriers", owner_email="owner@cargo.test")
+    states = {
+        "active": (tenant_a, XeroConnection.Status.ACTIVE),
+        "needs reconnecting": (tenant_a, XeroConnection.Status.NEEDS_RECONNECT),
+        "disconnected": (tenant_a, XeroConnection.Status.DISCONNECTED),
+        "of a deactivated tenant": (tenant_c, XeroConnection.Status.ACTIVE),
+        "moved to another tenant": (tenant_a, XeroConnection.Status.DISCONNECTED),
+    }
+    connections = {}
+    for name, (tenant, status) in states.items():
+        connections[name] = xero_connection_create(tenant=tenant, name=name)
+        connections[name].status = status
+        connections[name].save()
+    XeroConnection.objects.create(
+        tenant=tenant_b,
+        grant=xero_connection_create(tenant=tenant_b).grant,
+        xero_tenant_id=connections["moved to another tenant"].xero_tenant_id,
+        connection_id=str(uuid.uuid4()),
+        name="moved to another tenant",
+    )
+    Tenant.objects.filter(pk=tenant_c.pk).update(is_active=False)
+    template = json.loads(webhook_body("invoice_update__single"))["events"][0]
+    events = [{**template, "tenantId": c.xero_tenant_id} for c in connections.values()]
+
+    _assert_bare(post_xero_webhook(client, "", body=json.dumps({"events": events}).encode()), 200)
+
+    routed = dict(
+        XeroEvent.objects.filter(status="pending").values_list("xero_tenant_id", "tenant")
+    )
+    assert routed == {
+        connections["active"].xero_tenant_id: tenant_a.pk,
+        connections["moved to another tenant"].xero_tenant_id: tenant_b.pk,
+    }
+    assert routed == dict(
+        connections_active()
+        .filter(xero_tenant_id__in=[c.xero_tenant_id for c in connections.values()])
+        .values_list("xero_tenant_id", "tenant")
+    )
+    ignored = XeroEvent.objects.filter(status="ignored", tenant=None)
+    assert ignored.count() == 3
+    assert {event.last_error for event in ignored} == {"No active connection for this tenantId."}
