@@ -101,6 +101,7 @@ def test_any_bytes_at_the_xero_webhook_get_a_clear_answer(client, db, body, sign
 @example(delivery={"events": [], "firstEventSequence": 2**70})
 @example(delivery={"events": [{"tenantId": XERO_TENANT_ID, "data": {"x": float("inf")}}]})
 @example(delivery={"events": [{"tenantId": "\x00", "resourceId": "a\x00b", "data": {"k": "\x00"}}]})
+@example(delivery={"events": [{"tenantId": "\ud800", "data": {"\udc00": "x\udfff"}}]})
 def test_any_signed_json_at_the_xero_webhook_is_stored_or_refused_never_a_500(
     client, db, connection, delivery
 ):
