@@ -272,8 +272,13 @@ def record(name: str, result: dict) -> None:
     """Write the figures to bench/out/<name>.json, with the machine and its load, and print them."""
     OUT.mkdir(exist_ok=True)
     command = " ".join([f"python -m bench.{Path(sys.argv[0]).stem}", *sys.argv[1:]])
-    load = _load_during()
-    result = {"command": command, "machine": machine(), "load_1min_during": load, **result}
+    result = {
+        "command": command,
+        "machine": machine(),
+        "load_1min_during": _load_during(),
+        "cpu_steal_percent_during": _steal_during(),
+        **result,
+    }
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result, indent=2, default=str))
 
@@ -292,6 +297,21 @@ def _watch_load() -> None:
 
 
 threading.Thread(target=_watch_load, daemon=True).start()
+
+
+def _cpu_times() -> list[int]:
+    """The machine's CPU counters since boot: user nice system idle iowait irq softirq steal."""
+    return [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+
+
+# Steal is time the hypervisor gave our vCPUs to other guests: on a shared host it, not our
+# code, is what moves the tail latencies between otherwise identical runs.
+_CPU_AT_START = _cpu_times()
+
+
+def _steal_during() -> float:
+    spent = [now - then for now, then in zip(_cpu_times(), _CPU_AT_START, strict=True)]
+    return round(100 * spent[7] / max(sum(spent), 1), 1)
 
 
 def _load_during() -> dict:

@@ -32,10 +32,12 @@ def _load_note(figures: dict) -> str:
     load = figures.get("load_1min_during") or {}
     if not load:
         return ""
+    steal = figures.get("cpu_steal_percent_during")
     return (
         f"1-minute load average during the run: {load['min']:.1f}–{load['max']:.1f} "
-        f"(mean {load['mean']:.1f}) on {figures['machine']['cpus']} CPUs; "
-        f"measured {figures['machine']['date_utc']} UTC."
+        f"(mean {load['mean']:.1f}) on {figures['machine']['cpus']} CPUs"
+        + (f", CPU steal {steal:.0f} %" if steal is not None else "")
+        + f"; measured {figures['machine']['date_utc']} UTC."
     )
 
 
@@ -74,6 +76,9 @@ def machine() -> str:
     return _table(["", ""], rows, numbers=False)
 
 
+CPU_KEYS = ("web_cpu_ms_per_request", "db_cpu_ms_per_request", "client_cpu_ms_per_request")
+
+
 def ingest() -> str:
     figures = _load("ingest-threads4")
     if figures is None:
@@ -85,7 +90,15 @@ def ingest() -> str:
         accepted = sum(r["accepted_events"] for r in runs)
         stored = sum(r["events_stored"] for r in runs)
         all_answered = all(set(r["statuses"]) == {"200"} for r in runs)
-        cpu = f"{median['web_cpu_ms_per_request']:.1f} + {median['db_cpu_ms_per_request']:.1f}"
+        cpu = " + ".join(
+            f"{median[key]:.1f}"
+            for key in (
+                "web_cpu_ms_per_request",
+                "db_cpu_ms_per_request",
+                "client_cpu_ms_per_request",
+            )
+            if key in median
+        )
         rows.append(
             [
                 f"{float(rate):.0f} req/s offered",
@@ -93,6 +106,7 @@ def ingest() -> str:
                 _ms(median["p50_ms"]),
                 _ms(median["p95_ms"]),
                 _ms(median["p99_ms"]),
+                ", ".join(_ms(r["p99_ms"]) for r in runs),
                 cpu if all_answered else "— (not all answered)",
                 f"{accepted} → {stored}",
             ]
@@ -107,13 +121,14 @@ def ingest() -> str:
                 _ms(saturation["p50_ms"]),
                 f"(p90) {_ms(saturation['p90_ms'])}",
                 _ms(saturation["p99_ms"]),
+                ", ".join(_ms(r["p99_ms"]) for r in runs),
                 "",
                 f"{sum(r['requests'] - r['non_2xx'] for r in runs)} deliveries → "
                 f"{sum(r['deliveries_stored'] for r in runs)}",
             ]
         )
-    header = ["load", "served req/s", "p50", "p95", "p99", "CPU ms/request (web + db)",
-              "accepted events → stored"]  # fmt: skip
+    header = ["load", "served req/s", "p50", "p95", "p99", "p99 of each run",
+              "CPU ms/request (web + db + client)", "accepted events → stored"]  # fmt: skip
     stored = "yes" if summary["all_accepted_events_stored"] else "**NO**"
     repeats = len(figures["fixed"]) // max(len(summary["fixed_rate_median"]), 1)
     text = [

@@ -113,13 +113,25 @@ def _record(message: Message, *, from_status: str, note: str = "") -> None:
 def _move(
     message: Message, *, leaving: Sequence[str], note: str, where: dict | None = None, **fields
 ) -> bool:
-    """Apply `fields` only if the row is still in one of `leaving`; log the change if it was."""
-    before = Message.objects.filter(pk=message.pk).values_list("status", flat=True).first()
+    """Apply `fields` only if the row is still in one of `leaving`; log the change if it was.
+
+    Two statements, not four, when only one status may be left: it is then what the row was,
+    and the instance takes the values it wrote; only computed ones (F) are read back.
+    """
+    if len(leaving) == 1:
+        before = leaving[0]
+    else:
+        before = Message.objects.filter(pk=message.pk).values_list("status", flat=True).first()
     fields["updated_at"] = timezone.now()
     rows = Message.objects.filter(pk=message.pk, status__in=leaving, **(where or {}))
     if not rows.update(**fields):
         return False
-    message.refresh_from_db()
+    computed = [name for name, value in fields.items() if hasattr(value, "resolve_expression")]
+    for name, value in fields.items():
+        if name not in computed:
+            setattr(message, name, value)
+    if computed:
+        message.refresh_from_db(fields=computed)
     _record(message, from_status=before or "", note=note)
     return True
 
