@@ -65,7 +65,7 @@ $(VENV)/.installed-bench: bench/requirements.txt | $(VENV)/.installed
 	touch $@
 
 bench-ingest: $(VENV)/.installed-bench
-	$(PY) -m bench.ingest --threads 4 --rates 50,100,200 --seconds 10 --repeat 3 --profile
+	$(PY) -m bench.ingest --threads 4 --rates 50,100,200 --seconds 10 --repeat 3 --max-steal 10 --profile
 
 bench-calls: $(VENV)/.installed-bench
 	$(PY) -m bench.calls --profile

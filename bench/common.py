@@ -276,7 +276,7 @@ def record(name: str, result: dict) -> None:
         "command": command,
         "machine": machine(),
         "load_1min_during": _load_during(),
-        "cpu_steal_percent_during": _steal_during(),
+        "cpu_steal_percent_during": steal_percent(since=_CPU_AT_START),
         **result,
     }
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2, default=str))
@@ -299,19 +299,19 @@ def _watch_load() -> None:
 threading.Thread(target=_watch_load, daemon=True).start()
 
 
-def _cpu_times() -> list[int]:
+def cpu_counters() -> list[int]:
     """The machine's CPU counters since boot: user nice system idle iowait irq softirq steal."""
     return [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
 
 
-# Steal is time the hypervisor gave our vCPUs to other guests: on a shared host it, not our
-# code, is what moves the tail latencies between otherwise identical runs.
-_CPU_AT_START = _cpu_times()
-
-
-def _steal_during() -> float:
-    spent = [now - then for now, then in zip(_cpu_times(), _CPU_AT_START, strict=True)]
+def steal_percent(*, since: list[int]) -> float:
+    """Of the machine's CPU time since `since`, the share the hypervisor gave to other guests:
+    on a shared host it, not our code, moves the tail latencies between identical runs."""
+    spent = [now - then for now, then in zip(cpu_counters(), since, strict=True)]
     return round(100 * spent[7] / max(sum(spent), 1), 1)
+
+
+_CPU_AT_START = cpu_counters()
 
 
 def _load_during() -> dict:
