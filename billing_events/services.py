@@ -223,7 +223,7 @@ def events_store(*, raw_body: bytes) -> None:
         },
         events=events,
     )
-    pending = {event["xero_tenant_id"] for event in events if event["status"] == "pending"}
+    pending = {e["xero_tenant_id"] for e in events if e["status"] == XeroEvent.Status.PENDING}
     _kick_on_commit(pending, stored_at=received_at)
 
 
