@@ -4,7 +4,7 @@ already have a kick on its way. Written as SQL rather than through the ORM, on p
 The webhook is the one request Xero times (5 s) and the benchmark holds to a p99 of 50 ms at
 200 requests a second on two cores (issue #10). Through the ORM, routing plus these statements
 cost ~10 ms of CPU per request there, most of it composing SQL and the transaction around it;
-written out, ~2.5 ms (bench/RESULTS.md "Webhook ingest").
+written out, ~3 ms (bench/RESULTS.md "Webhook ingest").
 
 On PostgreSQL the delivery and its events are one statement of fixed text: a data-modifying
 WITH, with the events as one JSON parameter (so one commit, no BEGIN round trip, and no
@@ -114,7 +114,8 @@ def xero_tenants_with_events_due(xero_tenant_ids, *, received_before) -> set[str
     if not ids:
         return set()
     sql = _EVENTS_DUE.format(ids=", ".join(["(%s)"] * len(ids)))
-    moment = XeroEvent._meta.get_field("received_at").get_db_prep_save(received_before, connection)
+    due = XeroEvent._meta.get_field("next_attempt_at")
+    moment = due.get_db_prep_save(received_before, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, [*ids, moment])
         return {xero_tenant_id for (xero_tenant_id,) in cursor.fetchall()}
