@@ -46,8 +46,8 @@ from billing_events.payment_links import invoice_pay_url
 from billing_events.schedules import Schedule, schedule_choose
 from billing_events.selectors import invoice_tracking, reminder_schedules, segment_names_fill
 from billing_events.services import connection_poll, contact_card, invoices_apply
-from connections.models import Tenant
-from connections.selectors import connections_active
+from connections.models import Tenant, XeroConnection
+from connections.selectors import connections_active, names_for_customers
 from connections.xero import XeroClient, XeroError
 from messaging.contacts import ContactCard
 from messaging.selectors import contact_unreachable_reason
@@ -225,6 +225,7 @@ class _Book:
     starts_on: date | None = None
     schedules: list[Schedule] = field(default_factory=list)
     gone: frozenset = frozenset()
+    connection: XeroConnection | None = None
 
 
 def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
@@ -262,6 +263,7 @@ def _book(*, connection, until: date, invoice_ids=None) -> _Book:
     return _Book(
         tenant=tenant,
         xero_tenant_id=xero_tenant_id,
+        connection=connection,
         settings=settings,
         invoices=invoices,
         contacts={
@@ -314,7 +316,7 @@ def _card(book: _Book, invoice: InvoiceSnapshot) -> ContactCard:
     snapshot = book.contacts.get(invoice.contact_id)
     if snapshot is None:
         return ContactCard(contact_id=invoice.contact_id, name=invoice.contact_id)
-    return contact_card(snapshot=snapshot)
+    return contact_card(snapshot=snapshot, organisation=book.connection)
 
 
 def schedule_for(book: _Book, invoice: InvoiceSnapshot) -> tuple[Schedule, str]:
@@ -463,7 +465,7 @@ def _invoice_context(invoice: InvoiceSnapshot, *, connection, day: date) -> dict
         # Dunwell's own link: Xero's online invoice is fetched on the first click, so a big
         # sweep spends no API calls on links (billing_events/payment_links.py).
         "online_invoice_url": invoice_pay_url(snapshot=invoice),
-        "organisation_name": connection.name,
+        **names_for_customers(connection),
     }
 
 

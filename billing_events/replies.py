@@ -1,7 +1,7 @@
 """What messaging may ask billing_events about a customer's text — the whole interface.
 
 messaging never reads billing_events' models (ARCHITECTURE.md "Dependencies point one way");
-it calls these two functions with the sender's number. Both look only at the contacts whose own
+it calls these functions with the sender's number. Both look only at the contacts whose own
 phone numbers match the sender, so a text can never reveal another customer's invoice.
 """
 
@@ -12,9 +12,13 @@ from datetime import date, timedelta
 from billing_events.models import ContactSnapshot, InvoiceSnapshot, ReminderPause
 from billing_events.payment_links import invoice_pay_url
 from billing_events.reminders import reminder_defaults_create, reminder_pause_create
-from billing_events.services import contact_card
+from billing_events.selectors import contact_card, organisations_by_xero_tenant
 from connections.models import Tenant
-from connections.selectors import connection_for_xero_tenant
+from connections.selectors import (
+    names_for_customers,
+    organisation_for_customers,
+    organisation_of,
+)
 from messaging.contacts import ContactCard, phones_e164
 
 UNPAID, PAID, NOT_FOUND = "unpaid", "paid", "not_found"
@@ -30,13 +34,32 @@ class InvoiceReply:
 
 def _contacts_of_phone(*, tenant: Tenant, phone: str) -> list[ContactSnapshot]:
     # Xero phones are free text (FACTS.md "Contact"): every snapshot's numbers are normalised
-    # to E.164 the way messaging reads them for sending, then compared exactly.
+    # to E.164 the way messaging reads them for sending (each in its own country), then
+    # compared exactly.
+    organisations = organisations_by_xero_tenant(tenant=tenant)
+    snapshots = ContactSnapshot.objects.filter(tenant=tenant, archived=False).order_by("pk")
     return [
-        snapshot
-        for snapshot in ContactSnapshot.objects.filter(tenant=tenant, archived=False).order_by("pk")
+        s
+        for s in snapshots
         if phone
-        in phones_e164(contact_card(snapshot=snapshot), default_country=tenant.default_country)
+        in phones_e164(
+            contact_card(snapshot=s, organisation=organisations.get(s.xero_tenant_id)),
+            default_country=tenant.default_country,
+        )
     ]
+
+
+def _names_for(tenant: Tenant, contacts: list[ContactSnapshot]) -> dict[str, str]:
+    organisation = organisation_for_customers(
+        tenant=tenant, xero_tenant_ids={c.xero_tenant_id for c in contacts}
+    )
+    return names_for_customers(organisation)
+
+
+def sender_names(*, tenant: Tenant, phone: str) -> dict[str, str]:
+    """The organisation name and signature a reply to this sender carries: see
+    connections.selectors.organisation_for_customers for how the organisation is chosen."""
+    return _names_for(tenant, _contacts_of_phone(tenant=tenant, phone=phone))
 
 
 def _number_key(number: str) -> str:
@@ -66,7 +89,7 @@ def invoice_reply_lookup(*, tenant: Tenant, phone: str, invoice_number: str) -> 
     found — also when it exists but belongs to someone else."""
     contacts = _contacts_of_phone(tenant=tenant, phone=phone)
     owners = {(c.xero_tenant_id, c.contact_id): c for c in contacts}
-    asked = {"invoice_number": invoice_number.upper(), "organisation_name": tenant.name}
+    asked = {"invoice_number": invoice_number.upper(), **_names_for(tenant, contacts)}
     candidates = InvoiceSnapshot.objects.filter(
         tenant=tenant, type="ACCREC", contact_id__in=[c.contact_id for c in contacts]
     ).exclude(status__in=["DRAFT", "SUBMITTED", "VOIDED", "DELETED"])
@@ -81,14 +104,14 @@ def invoice_reply_lookup(*, tenant: Tenant, phone: str, invoice_number: str) -> 
     if invoice is None:
         card = contact_card(snapshot=contacts[0]) if contacts else None
         return InvoiceReply(NOT_FOUND, contact=card, context=asked)
-    connection = connection_for_xero_tenant(invoice.xero_tenant_id)
+    organisation = organisation_of(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
     context = {
         "invoice_number": invoice.number,
         "amount_due": invoice.amount_due,
         "total": invoice.total,
         "currency": invoice.currency,
         "due_date": invoice.due_date,
-        "organisation_name": connection.name if connection else tenant.name,
+        **names_for_customers(organisation),
     }
     card = contact_card(snapshot=owners[(invoice.xero_tenant_id, invoice.contact_id)])
     if invoice.status == "PAID" or invoice.amount_due <= 0:

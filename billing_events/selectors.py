@@ -18,6 +18,7 @@ from billing_events.models import (
 )
 from billing_events.schedules import Schedule, schedule_choose, schedules_of
 from connections.models import Tenant, XeroConnection
+from connections.selectors import names_for_customers, organisation_of
 from messaging.contacts import ContactCard
 from messaging.segments import GROUP, TRACKING, TrackingTag, segment_gone_note
 
@@ -32,7 +33,15 @@ def events_oldest_pending_age() -> timedelta | None:
     return timezone.now() - oldest if oldest else None
 
 
-def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
+def contact_card(
+    *, snapshot: ContactSnapshot, organisation: XeroConnection | None = None
+) -> ContactCard:
+    """The card messaging reads a contact from; `organisation` (the snapshot's own) saves the
+    look-up when the caller has it."""
+    if organisation is None and snapshot.xero_tenant_id:
+        organisation = organisation_of(
+            tenant=snapshot.tenant_id, xero_tenant_id=snapshot.xero_tenant_id
+        )
     return ContactCard(
         contact_id=snapshot.contact_id,
         name=snapshot.name,
@@ -44,7 +53,18 @@ def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
         country=snapshot.country,
         region=snapshot.region,
         country_source=snapshot.country_source,
+        xero_tenant_id=snapshot.xero_tenant_id,
+        organisation_country=organisation.country_code if organisation else "",
+        organisation_timezone=organisation.timezone if organisation else "",
     )
+
+
+def organisations_by_xero_tenant(*, tenant: Tenant) -> dict[str, XeroConnection]:
+    """The tenant's organisations by Xero tenantId (live rows over disconnected ones), for
+    making many contact cards with one query."""
+    rows = list(XeroConnection.objects.filter(tenant=tenant).order_by("connected_at"))
+    live = [row for row in rows if row.status != XeroConnection.Status.DISCONNECTED]
+    return {row.xero_tenant_id: row for row in rows + live}
 
 
 def contact_card_find(*, tenant: Tenant, contact_id: str) -> ContactCard | None:
@@ -134,11 +154,7 @@ def invoice_preview_sample(
     snapshot = ContactSnapshot.objects.filter(
         xero_tenant_id=invoice.xero_tenant_id, contact_id=invoice.contact_id
     ).first() or ContactSnapshot(contact_id=invoice.contact_id, name="(contact not imported)")
-    organisation = (
-        XeroConnection.objects.filter(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
-        .values_list("name", flat=True)
-        .first()
-    )
+    organisation = organisation_of(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
     pay_path = reverse("invoice-pay", args=[invoice.pay_token or _SAMPLE_PAY_TOKEN])
     context = {
         "invoice_number": invoice.number,
@@ -149,12 +165,12 @@ def invoice_preview_sample(
         "currency": invoice.currency,
         "due_date": invoice.due_date,
         "online_invoice_url": settings.PUBLIC_BASE_URL + pay_path,
-        "organisation_name": organisation or tenant.name,
+        **names_for_customers(organisation),
     }
     if invoice.due_date and invoice.due_date < today:
         context["days_overdue"] = (today - invoice.due_date).days
     return InvoiceSample(
-        contact=contact_card(snapshot=snapshot),
+        contact=contact_card(snapshot=snapshot, organisation=organisation),
         context=context,
         invoice_number=invoice.number,
         tracking=invoice_tracking(snapshot=invoice),

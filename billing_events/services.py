@@ -39,7 +39,7 @@ from billing_events.transitions import (
     credit_note_transitions,
     invoice_transitions,
 )
-from connections.selectors import tenant_ids_for_xero_tenants
+from connections.selectors import names_for_customers, tenant_ids_for_xero_tenants
 from connections.xero import XeroClient, XeroError
 from connections.xero_format import parse_xero_date
 from messaging.contacts import ContactCard
@@ -394,8 +394,11 @@ class _Organisation:
         self.quiet = quiet
         self.notify_since = sync.imported_at.date() if sync.imported_at else None
         self.embedded_contacts: dict[str, dict] = {}
-        # Reads local phone numbers, to place contacts without an address (FACTS.md "Contact").
-        self.default_country = connection.country_code or self.tenant.default_country
+        # Read local phone numbers, to place contacts without an address (FACTS.md "Contact").
+        self.countries = {
+            "organisation_country": connection.country_code,
+            "tenant_country": self.tenant.default_country,
+        }
 
     def lookup(self, **ids) -> dict:
         return {"tenant": self.tenant, "xero_tenant_id": self.xero_tenant_id, **ids}
@@ -407,9 +410,7 @@ class _Organisation:
     # What a fetched record means against its snapshot (None: never seen), for the row-locked
     # path and the import's bulk insert alike.
     def contact_outcome(self, previous, xero_contact: dict):
-        return contact_transitions(
-            previous=previous, xero_contact=xero_contact, default_country=self.default_country
-        )
+        return contact_transitions(previous=previous, xero_contact=xero_contact, **self.countries)
 
     def invoice_outcome(self, previous, xero_invoice: dict):
         return invoice_transitions(
@@ -425,9 +426,10 @@ class _Organisation:
             embedded = self.embedded_contacts.get(contact_id, {})
             snapshot = ContactSnapshot(
                 contact_id=contact_id,
-                **contact_fields(embedded, default_country=self.default_country),
+                xero_tenant_id=self.xero_tenant_id,
+                **contact_fields(embedded, **self.countries),
             )
-        return contact_card(snapshot=snapshot)
+        return contact_card(snapshot=snapshot, organisation=self.connection)
 
     def send(self, notification: Notification, *, tracking=(), **extra_context) -> None:
         notify(
@@ -436,7 +438,7 @@ class _Organisation:
             contact=self.card(notification.contact_id),
             context={
                 **notification.context,
-                "organisation_name": self.connection.name,
+                **names_for_customers(self.connection),
                 **extra_context,
             },
             dedup_key=notification.dedup_key,

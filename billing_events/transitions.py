@@ -216,9 +216,10 @@ def credit_note_transitions(
     return Outcome(fields=fields, notifications=(notification,), issued=True)
 
 
-def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
-    """`default_country` (the organisation's) reads local phone numbers, to place a contact
-    that has no address."""
+def contact_fields(
+    xero_contact: dict, *, organisation_country: str = "", tenant_country: str = ""
+) -> dict:
+    """The countries read local phone numbers, to place a contact that has no address."""
     groups = xero_contact.get("ContactGroups") or []
     phones = [
         {
@@ -230,7 +231,8 @@ def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
     country, region, source = contact_location(
         addresses=xero_contact.get("Addresses") or [],
         phones=phones,
-        default_country=default_country,
+        organisation_country=organisation_country,
+        tenant_country=tenant_country,
     )
     return {
         "name": xero_contact.get("Name") or "",
@@ -247,6 +249,10 @@ def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
     }
 
 
-def contact_transitions(*, previous, xero_contact: dict, default_country: str = "") -> Outcome:
-    fields = contact_fields(xero_contact, default_country=default_country)
+def contact_transitions(
+    *, previous, xero_contact: dict, organisation_country: str = "", tenant_country: str = ""
+) -> Outcome:
+    fields = contact_fields(
+        xero_contact, organisation_country=organisation_country, tenant_country=tenant_country
+    )
     return STALE if _is_stale(previous, fields["updated_date_utc"]) else Outcome(fields=fields)

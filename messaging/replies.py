@@ -12,8 +12,15 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing_events.replies import NOT_FOUND, PAID, contact_reply_pause, invoice_reply_lookup
+from billing_events.replies import (
+    NOT_FOUND,
+    PAID,
+    contact_reply_pause,
+    invoice_reply_lookup,
+    sender_names,
+)
 from connections.models import Tenant
+from connections.selectors import names_for_customers
 from messaging import rendering
 from messaging.contacts import ContactCard
 from messaging.models import Channel, InboundMessage, Kind, OptOut
@@ -72,8 +79,10 @@ def _compose(tenant: Tenant, answer: _Answer):
         return "", None
     values = rendering.template_values(
         contact=contact,
-        context={"organisation_name": tenant.name, **(answer.context or {})},
-        country=tenant.default_country,
+        # Never the tenant's own name: it is for staff. The neutral name when no organisation
+        # was chosen for this sender.
+        context={**names_for_customers(None), **(answer.context or {})},
+        tenant_country=tenant.default_country,
     )
     try:
         return rendering.render(template.body, values, max_length=1600), template
@@ -81,13 +90,15 @@ def _compose(tenant: Tenant, answer: _Answer):
         if answer.kind == Kind.REPLY_HELP:
             return "", None
         # e.g. Xero gave no payment link: say how to reach the team instead of nothing.
-        return _compose(tenant, _Answer(Kind.REPLY_HELP, contact=answer.contact))
+        return _compose(
+            tenant, _Answer(Kind.REPLY_HELP, contact=answer.contact, context=answer.context)
+        )
 
 
 def _answer(*, tenant: Tenant, intent: Intent, phone: str) -> _Answer:
     """What to say; looks things up (maybe in Xero) but changes nothing."""
     if intent.kind == InboundMessage.Intent.HELP:
-        return _Answer(Kind.REPLY_HELP)
+        return _Answer(Kind.REPLY_HELP, context=sender_names(tenant=tenant, phone=phone))
     if intent.kind != InboundMessage.Intent.PAID:
         return _Answer()
     found = invoice_reply_lookup(tenant=tenant, phone=phone, invoice_number=intent.invoice_number)

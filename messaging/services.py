@@ -41,6 +41,7 @@ from messaging.contacts import (
     mobile_card,
     phone_choose,
     phone_timezone_name,
+    recipient_timezone_fallback,
 )
 from messaging.models import (
     PHONE_CHANNELS,
@@ -143,16 +144,19 @@ def _as_time(value) -> time:
     return time.fromisoformat(value) if isinstance(value, str) else value
 
 
-def quiet_hours_end(*, tenant: Tenant, phone: str, at: datetime) -> datetime | None:
+def quiet_hours_end(
+    *, tenant: Tenant, phone: str, at: datetime, contact: ContactCard | None = None
+) -> datetime | None:
     """When quiet hours end for this recipient, or None if `at` is outside them.
 
-    Local time is the recipient's: the zone of their phone number when it has exactly one,
-    else the tenant's (an email address has no zone).
+    Local time is the recipient's: the zone of their phone number when it tells, else that of
+    the contact's organisation, else the tenant's (an email address has no zone).
     """
     start, end = _as_time(tenant.quiet_hours_start), _as_time(tenant.quiet_hours_end)
     if start == end:
         return None
-    zone_name = phone_timezone_name(phone, fallback=tenant.timezone) if phone else tenant.timezone
+    fallback = recipient_timezone_fallback(contact, tenant_timezone=tenant.timezone)
+    zone_name = phone_timezone_name(phone, fallback=fallback) if phone else fallback
     zone = ZoneInfo(zone_name)
     local = at.astimezone(zone)
     now = local.time()
@@ -168,6 +172,12 @@ def quiet_hours_end(*, tenant: Tenant, phone: str, at: datetime) -> datetime | N
 
 def _phone_of(message: Message) -> str:
     return message.recipient if message.channel in PHONE_CHANNELS else ""
+
+
+def _card_of(message: Message) -> ContactCard:
+    return contact_card_restored(
+        message.contact_card, contact_id=message.contact_id, name=message.contact_name
+    )
 
 
 def _is_opted_out(message: Message) -> bool:
@@ -221,7 +231,10 @@ def _draft(
 
 def _hold_for_quiet_hours(message: Message, *, at: datetime | None = None) -> None:
     until = quiet_hours_end(
-        tenant=message.tenant, phone=_phone_of(message), at=at or timezone.now()
+        tenant=message.tenant,
+        phone=_phone_of(message),
+        at=at or timezone.now(),
+        contact=_card_of(message),
     )
     if until:
         message.status = Status.SCHEDULED
@@ -268,7 +281,7 @@ def notify(
         channels=channels,
     )
     values = rendering.template_values(
-        contact=contact, context=context, country=tenant.default_country
+        contact=contact, context=context, tenant_country=tenant.default_country
     )
 
     def blank(channel: str, template: MessageTemplate | None) -> Message:
@@ -353,7 +366,9 @@ def message_dispatch(*, message: Message) -> Message:
             finished_at=now,
         )
         return message
-    until = quiet_hours_end(tenant=message.tenant, phone=_phone_of(message), at=now)
+    until = quiet_hours_end(
+        tenant=message.tenant, phone=_phone_of(message), at=now, contact=_card_of(message)
+    )
     if until:
         Message.objects.filter(pk=message.pk, status__in=_OPEN).update(
             status=Status.SCHEDULED, send_after=until, next_attempt_at=until, updated_at=now
@@ -702,6 +717,9 @@ def _another_try(message: Message, *, dedup_key: str, not_before: datetime | Non
         body=message.body,
         content_sid=message.content_sid,
         content_variables=message.content_variables,
+        # The card carries the organisation's zone (quiet hours), the values its name (email).
+        contact_card=message.contact_card,
+        template_values=message.template_values,
         resend_of=message,
     )
     if not_before:

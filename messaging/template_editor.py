@@ -163,7 +163,7 @@ def template_preview(
     """
     contact, context, label = _sample(tenant, invoice_id)
     values = rendering.template_values(
-        contact=contact, context=context, country=tenant.default_country
+        contact=contact, context=context, tenant_country=tenant.default_country
     )
     preview = Preview(sample_label=label)
     limit = rendering.MAX_OUTPUT.get(channel, rendering.MAX_OUTPUT[Channel.SMS])
