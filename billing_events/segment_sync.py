@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from billing_events.models import OrganisationSync, XeroContactGroup, XeroTrackingOption
 from billing_events.transitions import invoice_tracking_options
+from connections.services import organisation_refresh
 from connections.xero import XeroClient
 
 logger = logging.getLogger(__name__)
@@ -136,11 +137,14 @@ def segments_refresh(*, connection, client: XeroClient) -> None:
 
 
 def segments_refresh_if_due(*, connection, client: XeroClient, sync: OrganisationSync) -> None:
-    """The poll's part: refresh when due. A failure is retried later and never fails the poll
-    (invoices matter more than segments, which fall back to the default meanwhile)."""
+    """The poll's part: refresh when due, with the organisation's name, country, zone and
+    currency. A failure is retried later and never fails the poll (invoices matter more than
+    segments, which fall back to the default meanwhile)."""
     if not segments_refresh_due(sync=sync):
         return
     try:
+        # The organisation's own details ride along (one GET more every few hours).
+        organisation_refresh(connection=connection, client=client)
         segments_refresh(connection=connection, client=client)
     except Exception as error:
         logger.warning(

@@ -25,6 +25,7 @@ from billing_events.selectors import (
 )
 from billing_events.services import MalformedDelivery, events_store
 from billing_events.webhooks import verify_xero_signature
+from connections.selectors import names_for_customers, organisation_of
 from connections.tenancy import get_for_tenant, tenant_required
 from messaging.segments import PRECEDENCE
 
@@ -66,7 +67,11 @@ def invoice_pay(request, token):
     if target.outcome == "redirect":
         return HttpResponseRedirect(target.url)
     status = 503 if target.outcome == "unavailable" else 200
-    return render(request, "billing_events/pay.html", {"target": target}, status=status)
+    # The customer's page speaks for the organisation that invoiced them, never for Dunwell or
+    # the tenant (whose name is for staff).
+    organisation = organisation_of(tenant=snapshot.tenant, xero_tenant_id=snapshot.xero_tenant_id)
+    context = {"target": target, **names_for_customers(organisation)}
+    return render(request, "billing_events/pay.html", context, status=status)
 
 
 # --- reminders (issue 6) ---------------------------------------------------------------------

@@ -292,13 +292,17 @@ class Email:
     def __init__(self, messaging: MessagingSettings):
         self.messaging = messaging
 
-    def send(self, *, to: str, subject: str, body: str, reference: str) -> SendResult:
+    def send(
+        self, *, to: str, subject: str, body: str, reference: str, from_name: str = ""
+    ) -> SendResult:
+        """`from_name`: who the customer sees the email from (the organisation's name)."""
         m = self.messaging
         if not (m.sendgrid_api_key and m.sendgrid_from_email):
             raise SendError("config", explain("config"), permanent=True)
+        sender = {"email": m.sendgrid_from_email, **({"name": from_name} if from_name else {})}
         payload = {
             "personalizations": [{"to": [{"email": to}]}],
-            "from": {"email": m.sendgrid_from_email},
+            "from": sender,
             "subject": subject,
             "content": [{"type": "text/plain", "value": body}],
             "custom_args": {"dunwell_reference": reference},

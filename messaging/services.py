@@ -398,6 +398,7 @@ def _send(message: Message) -> Message:
                 subject=message.subject,
                 body=message.body,
                 reference=message.callback_token,
+                from_name=message.template_values.get("organisation_name", ""),
             )
         else:
             result = channel.send(

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from billing_events.selectors import invoice_preview_sample, invoice_segments, segment_names_fill
 from connections.models import Tenant
+from connections.selectors import names_for_customers, organisation_for_customers
 from messaging import rendering
 from messaging.contacts import ContactCard
 from messaging.models import SENDING_CHANNELS, Channel, Kind, MessageTemplate
@@ -98,7 +99,10 @@ class Preview:
 def _sample(tenant: Tenant, invoice_id: str | None) -> tuple[ContactCard, dict, str]:
     today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
     real = invoice_preview_sample(tenant=tenant, today=today, invoice_id=invoice_id)
-    context = {**SAMPLE_CONTEXT, "organisation_name": tenant.name}
+    # Customers never read the tenant's name: an example shows its only organisation's, or the
+    # neutral one a reply uses when several could be meant.
+    organisation = organisation_for_customers(tenant=tenant, xero_tenant_ids=())
+    context = {**SAMPLE_CONTEXT, **names_for_customers(organisation)}
     if real is None and invoice_id is not None:
         raise ObjectDoesNotExist(f"The tenant has no invoice {invoice_id}.")
     if real is None:

@@ -172,3 +172,21 @@ def test_an_unknown_sender_on_a_number_shared_by_three_organisations_gets_a_neut
     assert "- Accounts team" in said
     for name in ("Harakeke", "Banksia", "Bramble", "Tasman"):
         assert name not in said
+
+
+def test_the_pay_page_is_branded_with_the_invoices_organisation_not_dunwell(
+    client, three_org_tenant
+):
+    au = three_org_tenant.au
+    au.connection.customer_name = "Banksia Catering"
+    au.connection.save()
+    invoice = InvoiceSnapshot.objects.get(invoice_id=au.invoice_id)
+    invoice.status, invoice.pay_token = "PAID", "Tok3nForBanksia1"
+    invoice.save()
+
+    page = client.get("/pay/Tok3nForBanksia1/").content.decode()
+
+    assert '<span class="brand">Banksia Catering</span>' in page
+    assert "This invoice from Banksia Catering is paid." in page
+    for not_for_customers in ("Dunwell", "Tasman", "Harakeke", "Log out"):
+        assert not_for_customers not in page
