@@ -1,6 +1,7 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import OuterRef, QuerySet, Subquery
@@ -75,6 +76,25 @@ def contact_card_find(*, tenant: Tenant, contact_id: str) -> ContactCard | None:
         .first()
     )
     return contact_card(snapshot=snapshot) if snapshot else None
+
+
+def contact_cards_by_id(*, tenant: Tenant, contact_ids) -> dict[str, ContactCard]:
+    """The tenant's contacts with these Xero ContactIDs as last seen, in two queries."""
+    organisations = organisations_by_xero_tenant(tenant=tenant)
+    snapshots = ContactSnapshot.objects.filter(tenant=tenant, contact_id__in=set(contact_ids))
+    return {
+        s.contact_id: contact_card(snapshot=s, organisation=organisations.get(s.xero_tenant_id))
+        for s in snapshots.order_by("last_seen_at", "pk")
+    }
+
+
+def invoice_states(*, tenant: Tenant, invoice_ids) -> dict[str, tuple[str, Decimal]]:
+    """Xero InvoiceID → (Status, AmountDue) of the tenant's invoices as last seen."""
+    rows = InvoiceSnapshot.objects.filter(tenant=tenant, invoice_id__in=set(invoice_ids))
+    return {
+        invoice_id: (status, amount_due)
+        for invoice_id, status, amount_due in rows.values_list("invoice_id", "status", "amount_due")
+    }
 
 
 def contact_cards_named(*, tenant: Tenant, name: str, limit: int = 50) -> list[ContactCard]:

@@ -144,6 +144,21 @@ def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
     )
 
 
+def phones_as_written(contact: ContactCard) -> str:
+    """The mobile and default numbers exactly as Xero holds them, for staff fixing them:
+    "Mobile: 61 (04) 1255 5108"; "" when Xero has none."""
+    written = []
+    for entry in contact.phones:
+        kind = str(entry.get("PhoneType", "")).upper()
+        parts = [
+            str(entry.get(key) or "").strip()
+            for key in ("PhoneCountryCode", "PhoneAreaCode", "PhoneNumber")
+        ]
+        if kind in PHONE_PREFERENCE and any(parts):
+            written.append(f"{kind.capitalize()}: {' '.join(filter(None, parts))}")
+    return "; ".join(written)
+
+
 def phone_country(contact: ContactCard, *, default_country: str) -> str:
     """The ISO country of the number phone_choose() would text; "" when there is none."""
     choice = phone_choose(contact, default_country=default_country)
