@@ -124,15 +124,23 @@ def xero_connections(request, *, invalid: OrganisationNamesForm | None = None):
     return render(request, "connections/xero_connections.html", {"rows": rows}, status=status)
 
 
-@require_POST
-@tenant_required
-def xero_names(request, xero_connection_id):
-    """An owner sets the name customers see and the reply signature of one organisation."""
+def _connection_for_owner(request, xero_connection_id: int, *, refusal: str):
+    # Look up first: another tenant's connection is a 404 for everyone, owners or not.
     connection = get_for_tenant(
         connections_for_tenant(tenant=request.tenant), request.tenant, pk=xero_connection_id
     )
     if not request.membership.is_owner:
-        raise PermissionDenied("Only an owner can change what customers see.")
+        raise PermissionDenied(refusal)
+    return connection
+
+
+@require_POST
+@tenant_required
+def xero_names(request, xero_connection_id):
+    """An owner sets the name customers see and the reply signature of one organisation."""
+    connection = _connection_for_owner(
+        request, xero_connection_id, refusal="Only an owner can change what customers see."
+    )
     form = OrganisationNamesForm(request.POST, instance=connection)
     if not form.is_valid():
         return xero_connections(request, invalid=form)
@@ -190,12 +198,9 @@ def xero_choose(request):
 @require_POST
 @tenant_required
 def xero_disconnect(request, xero_connection_id):
-    # Look up first: another tenant's connection is a 404 for everyone, owners or not.
-    connection = get_for_tenant(
-        connections_for_tenant(tenant=request.tenant), request.tenant, pk=xero_connection_id
+    connection = _connection_for_owner(
+        request, xero_connection_id, refusal="Only an owner can disconnect Xero."
     )
-    if not request.membership.is_owner:
-        raise PermissionDenied("Only an owner can disconnect Xero.")
     try:
         connection_disconnect(connection=connection)
     except XeroError:
