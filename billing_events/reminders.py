@@ -33,8 +33,6 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from billing_events.models import (
-    ContactSnapshot,
-    InvoiceSnapshot,
     OrganisationSync,
     ReminderPause,
     ReminderSent,
@@ -44,14 +42,16 @@ from billing_events.models import (
 )
 from billing_events.payment_links import invoice_pay_url
 from billing_events.schedules import Schedule, schedule_choose
-from billing_events.selectors import invoice_tracking, reminder_schedules, segment_names_fill
-from billing_events.services import connection_poll, contact_card, invoices_apply
+from billing_events.selectors import reminder_schedules
+from billing_events.services import connection_poll, invoices_apply
 from connections.models import Tenant
 from connections.selectors import connections_active
 from connections.xero import XeroClient, XeroError
-from messaging.contacts import ContactCard
 from messaging.selectors import contact_unreachable_reason
 from messaging.services import notify
+from snapshots.contacts import ContactCard
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
+from snapshots.selectors import contact_card, invoice_tracking, segment_names_fill
 
 logger = logging.getLogger(__name__)
 

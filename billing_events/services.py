@@ -22,19 +22,10 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from billing_events.inbox import inbox_insert, xero_tenants_with_events_due
-from billing_events.models import (
-    ContactSnapshot,
-    CreditNoteSnapshot,
-    InvoiceSnapshot,
-    OrganisationSync,
-    XeroEvent,
-)
+from billing_events.models import OrganisationSync, XeroEvent
 from billing_events.payment_links import invoice_pay_url
-from billing_events.segment_sync import segments_learn, segments_refresh_if_due
-from billing_events.selectors import contact_card, invoice_tracking
 from billing_events.transitions import (
     Notification,
-    contact_fields,
     contact_transitions,
     credit_note_transitions,
     invoice_transitions,
@@ -42,8 +33,13 @@ from billing_events.transitions import (
 from connections.selectors import tenant_ids_for_xero_tenants
 from connections.xero import XeroClient, XeroError
 from connections.xero_format import parse_xero_date
-from messaging.contacts import ContactCard
 from messaging.services import messages_cancel, notify
+from snapshots.contacts import ContactCard
+from snapshots.fields import contact_fields
+from snapshots.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot
+from snapshots.segment_sync import segments_learn, segments_refresh
+from snapshots.selectors import contact_card, invoice_tracking
+from snapshots.services import snapshot_upsert, snapshots_insert_new
 
 logger = logging.getLogger(__name__)
 
@@ -373,17 +369,6 @@ def _sync_for(*, connection) -> OrganisationSync:
     return sync
 
 
-def _snapshot_save(model, previous, lookup: dict, fields: dict):
-    now = timezone.now()
-    if previous is None:
-        return model.objects.create(**lookup, **fields, first_seen_at=now, last_seen_at=now)
-    for name, value in fields.items():
-        setattr(previous, name, value)
-    previous.last_seen_at = now
-    previous.save()
-    return previous
-
-
 class _Organisation:
     """One organisation's records being applied: the snapshots read before, the cards to use."""
 
@@ -397,23 +382,23 @@ class _Organisation:
         # Reads local phone numbers, to place contacts without an address (FACTS.md "Contact").
         self.default_country = connection.country_code or self.tenant.default_country
 
-    def lookup(self, **ids) -> dict:
-        return {"tenant": self.tenant, "xero_tenant_id": self.xero_tenant_id, **ids}
-
     def snapshots(self, model, id_field: str, ids) -> dict:
         rows = model.objects.filter(xero_tenant_id=self.xero_tenant_id, **{f"{id_field}__in": ids})
         return {getattr(row, id_field): row for row in rows}
 
-    # What a fetched record means against its snapshot (None: never seen), for the row-locked
-    # path and the import's bulk insert alike.
-    def contact_outcome(self, previous, xero_contact: dict):
-        return contact_transitions(
-            previous=previous, xero_contact=xero_contact, default_country=self.default_country
-        )
-
-    def invoice_outcome(self, previous, xero_invoice: dict):
-        return invoice_transitions(
-            previous=previous, xero_invoice=xero_invoice, notify_since=self.notify_since
+    def outcome(self, kind: str, record: dict, previous):
+        """What a fetched record means against its snapshot (None: never seen), for the
+        row-locked path and the import's bulk insert alike."""
+        if kind == "contact":
+            return contact_transitions(
+                previous=previous, xero_contact=record, default_country=self.default_country
+            )
+        if kind == "invoice":
+            return invoice_transitions(
+                previous=previous, xero_invoice=record, notify_since=self.notify_since
+            )
+        return credit_note_transitions(
+            previous=previous, xero_credit_note=record, notify_since=self.notify_since
         )
 
     def card(self, contact_id: str) -> ContactCard:
@@ -445,100 +430,64 @@ class _Organisation:
         )
 
 
-def _contact_apply(organisation: _Organisation, xero_contact: dict) -> None:
-    contact_id = xero_contact["ContactID"]
-    with transaction.atomic():
-        previous = (
-            ContactSnapshot.objects.select_for_update()
-            .filter(xero_tenant_id=organisation.xero_tenant_id, contact_id=contact_id)
-            .first()
-        )
-        outcome = organisation.contact_outcome(previous, xero_contact)
-        if not outcome.stale:
-            lookup = organisation.lookup(contact_id=contact_id)
-            _snapshot_save(ContactSnapshot, previous, lookup, outcome.fields)
+# Per kind of record: its snapshot model, the snapshot's id field and Xero's name for it.
+_KINDS = {
+    "contact": (ContactSnapshot, "contact_id", "ContactID"),
+    "invoice": (InvoiceSnapshot, "invoice_id", "InvoiceID"),
+    "credit_note": (CreditNoteSnapshot, "credit_note_id", "CreditNoteID"),
+}
 
 
-def _invoice_apply(organisation: _Organisation, xero_invoice: dict) -> None:
-    invoice_id = xero_invoice["InvoiceID"]
+def _record_apply(organisation: _Organisation, kind: str, record: dict) -> None:
+    """Upsert the record's snapshot under its row lock and, in the same transaction, act on
+    what changed: reminders cancelled, notifications sent (unless quiet)."""
+    model, id_field, xero_id = _KINDS[kind]
     with transaction.atomic():
-        # The row lock serialises a webhook batch and a poll that carry the same invoice: the
-        # second one compares against what the first one wrote and finds nothing new.
-        previous = (
-            InvoiceSnapshot.objects.select_for_update()
-            .filter(xero_tenant_id=organisation.xero_tenant_id, invoice_id=invoice_id)
-            .first()
+        snapshot, outcome = snapshot_upsert(
+            model=model,
+            tenant=organisation.tenant,
+            xero_tenant_id=organisation.xero_tenant_id,
+            ids={id_field: record[xero_id]},
+            decide=partial(organisation.outcome, kind, record),
         )
-        outcome = organisation.invoice_outcome(previous, xero_invoice)
-        if outcome.stale:
-            return
-        snapshot = _snapshot_save(
-            InvoiceSnapshot, previous, organisation.lookup(invoice_id=invoice_id), outcome.fields
-        )
-        if organisation.quiet:
+        if outcome.stale or organisation.quiet:
             return
         if outcome.cancel_reminders:
             messages_cancel(
                 tenant=organisation.tenant,
-                dedup_prefix=f"invoice:{invoice_id}:reminder:",
+                dedup_prefix=f"invoice:{snapshot.invoice_id}:reminder:",
                 reason=f"Invoice is {snapshot.status} in Xero.",
             )
-        if outcome.notifications:
-            pay_url = invoice_pay_url(snapshot=snapshot)
-            tracking = invoice_tracking(snapshot=snapshot)
+        extra = {}
+        if kind == "invoice" and outcome.notifications:
+            extra = {
+                "tracking": invoice_tracking(snapshot=snapshot),
+                "online_invoice_url": invoice_pay_url(snapshot=snapshot),
+            }
         for notification in outcome.notifications:
-            organisation.send(notification, tracking=tracking, online_invoice_url=pay_url)
+            organisation.send(notification, **extra)
 
 
-def _credit_note_apply(organisation: _Organisation, xero_credit_note: dict) -> None:
-    credit_note_id = xero_credit_note["CreditNoteID"]
-    with transaction.atomic():
-        previous = (
-            CreditNoteSnapshot.objects.select_for_update()
-            .filter(xero_tenant_id=organisation.xero_tenant_id, credit_note_id=credit_note_id)
-            .first()
-        )
-        outcome = credit_note_transitions(
-            previous=previous,
-            xero_credit_note=xero_credit_note,
-            notify_since=organisation.notify_since,
-        )
-        if outcome.stale:
-            return
-        lookup = organisation.lookup(credit_note_id=credit_note_id)
-        _snapshot_save(CreditNoteSnapshot, previous, lookup, outcome.fields)
-        if not organisation.quiet:
-            for notification in outcome.notifications:
-                organisation.send(notification)
+def _new_fields(organisation: _Organisation, kind: str, record: dict) -> dict:
+    return organisation.outcome(kind, record, None).fields
 
 
-def _snapshots_insert_new(
-    organisation: _Organisation, model, id_field: str, records: dict[str, dict], outcome_of
-) -> list[dict]:
-    """Insert together the snapshots of records Dunwell has never seen — the import's usual case,
-    where a row-locked transaction per record (~20 ms each, bench/RESULTS.md) made a few thousand
-    open invoices outlast the task's 60 s timeout. Returns the records that have a snapshot, for
-    the row-locked path. One inserted meanwhile by a webhook batch is kept (unique constraint)."""
-    known = set(
-        model.objects.filter(xero_tenant_id=organisation.xero_tenant_id).values_list(
-            id_field, flat=True
-        )
+def _snapshots_insert_new(organisation: _Organisation, kind: str, records: list[dict]) -> list:
+    """Quietly (the import): insert the snapshots of records never seen, together; returns the
+    records that already had one, for the row-locked path."""
+    model, id_field, xero_id = _KINDS[kind]
+    by_id = {record[xero_id]: record for record in records}
+    known = snapshots_insert_new(
+        model=model,
+        tenant=organisation.tenant,
+        xero_tenant_id=organisation.xero_tenant_id,
+        id_field=id_field,
+        fields_by_id={
+            record_id: partial(_new_fields, organisation, kind, record)
+            for record_id, record in by_id.items()
+        },
     )
-    now = timezone.now()
-    model.objects.bulk_create(
-        [
-            model(
-                **organisation.lookup(**{id_field: record_id}),
-                **outcome_of(None, record).fields,
-                first_seen_at=now,
-                last_seen_at=now,
-            )
-            for record_id, record in records.items()
-            if record_id not in known
-        ],
-        ignore_conflicts=True,
-    )
-    return [record for record_id, record in records.items() if record_id in known]
+    return [record for record_id, record in by_id.items() if record_id in known]
 
 
 def _records_apply(
@@ -598,28 +547,51 @@ def _records_apply(
 
     contacts_to_apply, invoices_to_apply = (*contacts, *fetched_contacts), invoices
     if quiet:
-        contacts_to_apply = _snapshots_insert_new(
-            organisation,
-            ContactSnapshot,
-            "contact_id",
-            {contact["ContactID"]: contact for contact in contacts_to_apply},
-            organisation.contact_outcome,
-        )
-        invoices_to_apply = _snapshots_insert_new(
-            organisation,
-            InvoiceSnapshot,
-            "invoice_id",
-            {invoice["InvoiceID"]: invoice for invoice in invoices},
-            organisation.invoice_outcome,
-        )
+        contacts_to_apply = _snapshots_insert_new(organisation, "contact", contacts_to_apply)
+        invoices_to_apply = _snapshots_insert_new(organisation, "invoice", invoices)
     for contact in contacts_to_apply:
-        _contact_apply(organisation, contact)
+        _record_apply(organisation, "contact", contact)
     for invoice in invoices_to_apply:
-        _invoice_apply(organisation, invoice)
+        _record_apply(organisation, "invoice", invoice)
     for credit_note in credit_notes:
-        _credit_note_apply(organisation, credit_note)
-    segments_learn(
-        connection=connection, invoices=invoices, contacts=(*contacts, *fetched_contacts)
+        _record_apply(organisation, "credit_note", credit_note)
+    with transaction.atomic():
+        option_unseen = segments_learn(
+            connection=connection, invoices=invoices, contacts=(*contacts, *fetched_contacts)
+        )
+        if option_unseen:
+            OrganisationSync.objects.filter(xero_tenant_id=connection.xero_tenant_id).update(
+                segments_refresh_due_at=timezone.now()
+            )
+
+
+# Tracking categories and contact groups cost a GET each (snapshots/segment_sync.py): fetched
+# this often by the poll, sooner when a record names an option never seen.
+SEGMENTS_REFRESH_EVERY = timedelta(hours=6)
+SEGMENTS_RETRY_AFTER = timedelta(minutes=30)
+
+
+def segments_refresh_if_due(*, connection, client: XeroClient, sync: OrganisationSync) -> None:
+    """The poll's part: refresh when due. A failure is retried later and never fails the poll
+    (invoices matter more than segments, which fall back to the default meanwhile)."""
+    if sync.segments_refresh_due_at is not None and sync.segments_refresh_due_at > timezone.now():
+        return
+    try:
+        segments_refresh(connection=connection, client=client)
+    except Exception as error:
+        logger.warning(
+            "segments refresh failed tenant=%s xero_tenant_id=%s error=%s",
+            connection.tenant_id,
+            connection.xero_tenant_id,
+            type(error).__name__,
+        )
+        OrganisationSync.objects.filter(pk=sync.pk).update(
+            segments_refresh_due_at=timezone.now() + SEGMENTS_RETRY_AFTER
+        )
+        return
+    now = timezone.now()
+    OrganisationSync.objects.filter(xero_tenant_id=connection.xero_tenant_id).update(
+        segments_synced_at=now, segments_refresh_due_at=now + SEGMENTS_REFRESH_EVERY
     )
 
 

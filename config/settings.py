@@ -78,11 +78,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "connections",
-    "billing_events",
-    "messaging",
-    "dashboard",
-    "alerts",
     "api_tokens",
+    "snapshots",
+    "messaging",
+    "billing_events",
+    "alerts",
+    "dashboard",
+    "config",
 ]
 if DUNWELL_SANDBOX:
     INSTALLED_APPS += ["sandbox"]
@@ -317,7 +319,7 @@ LOGGING = {
     },
 }
 
-# --- REST API (issue 9; config/api.py) ---------------------------------------------------------
+# --- REST API (api_tokens/api.py) ------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api_tokens.access.BearerTokenAuthentication",
@@ -329,7 +331,7 @@ REST_FRAMEWORK = {
     # JSON only: the browsable API needs inline scripts that the CSP refuses.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "api_tokens.api.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -349,7 +351,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.error_responses_hook",
+        "api_tokens.api.error_responses_hook",
     ],
 }
 # Failed-login counts (default) and API throttle counts are shared by every web process through

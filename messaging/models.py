@@ -11,7 +11,7 @@ from django.utils import timezone
 from connections.models import Tenant
 from messaging import rendering
 from messaging.languages import language_name, language_validate
-from messaging.segments import SegmentFields
+from snapshots.segments import SegmentFields
 
 
 class Kind(models.TextChoices):
@@ -50,7 +50,7 @@ _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 class MessageTemplate(SegmentFields):
     """What to say for one kind of event on one channel, optionally for one segment (a Xero
-    contact group, a tracking option, a country) and in one language: messaging/segments.py and
+    contact group, a tracking option, a country) and in one language: snapshots/segments.py and
     messaging/languages.py pick among them."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="message_templates")

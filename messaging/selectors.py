@@ -9,9 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from billing_events.selectors import contact_card_find, invoice_ids_numbered, segments_gone
 from connections.models import MessagingSettings, Tenant
-from messaging.contacts import ContactCard, PhoneChoice, phone_choose
 from messaging.languages import language_name
 from messaging.models import (
     PHONE_CHANNELS,
@@ -23,7 +21,9 @@ from messaging.models import (
     OptOut,
     channel_labels,
 )
-from messaging.segments import Match, TrackingTag, segment_gone_note, segments_rank
+from snapshots.contacts import ContactCard, PhoneChoice, phone_choose
+from snapshots.segments import Match, TrackingTag, segment_gone_note, segments_rank
+from snapshots.selectors import contact_card_find, invoice_ids_numbered, segments_gone
 
 PHONE_PROBLEMS = ("no_phone", "invalid_phone")
 
@@ -38,7 +38,7 @@ def templates_ranked(
     language: str = "",
 ) -> dict[str, list[Match]]:
     """Per channel, the active templates that apply to this contact (and invoice), best first
-    in the one order of messaging/segments.py; groups and options deleted in Xero match none.
+    in the one order of snapshots/segments.py; groups and options deleted in Xero match none.
     With a `language`, a channel that has templates in it uses only those; a channel that has
     none uses the default-language ones."""
     candidates = MessageTemplate.objects.filter(

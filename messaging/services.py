@@ -34,14 +34,6 @@ from messaging.channels import (
     channel_for,
     explain,
 )
-from messaging.contacts import (
-    ContactCard,
-    contact_card_restored,
-    contact_card_stored,
-    mobile_card,
-    phone_choose,
-    phone_timezone_name,
-)
 from messaging.models import (
     PHONE_CHANNELS,
     SENDING_CHANNELS,
@@ -53,13 +45,21 @@ from messaging.models import (
     MessageTemplate,
     OptOut,
 )
-from messaging.segments import TrackingTag
 from messaging.selectors import (
     delivery_for,
     messaging_channels_configured,
     templates_choose,
     templates_for_notification,
 )
+from snapshots.contacts import (
+    ContactCard,
+    contact_card_restored,
+    contact_card_stored,
+    mobile_card,
+    phone_choose,
+    phone_timezone_name,
+)
+from snapshots.segments import TrackingTag
 
 logger = logging.getLogger(__name__)
 Status = Message.Status
@@ -861,7 +861,7 @@ def messages_resend_bulk(*, messages, by_user) -> int:
 
 
 def templates_create_defaults(*, tenant: Tenant) -> None:
-    """Called by connections.services.tenant_create; safe to call again."""
+    """Called by dashboard.services.tenant_open for a new tenant; safe to call again."""
     rows = [
         MessageTemplate(tenant=tenant, kind=kind, channel=Channel.SMS, body=body)
         for kind, body in defaults.SMS.items()

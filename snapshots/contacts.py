@@ -23,7 +23,7 @@ class ContactCard:
     phones: tuple[dict, ...] = ()
     group_ids: tuple[str, ...] = ()
     group_names: tuple[str, ...] = ()
-    # ISO 3166 code and the address's Region, for country segments (messaging/segments.py);
+    # ISO 3166 code and the address's Region, for country segments (snapshots/segments.py);
     # country_source says where the country came from: "address" or "phone".
     country: str = ""
     region: str = ""

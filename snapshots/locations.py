@@ -1,4 +1,4 @@
-"""Where a Xero contact is, for country and region segments (messaging/segments.py).
+"""Where a Xero contact is, for country and region segments (snapshots/segments.py).
 
 Xero's Address.Country is free text ("New Zealand", "NZ", "U.K."), so it is turned into an ISO
 3166 code with pycountry; Region is kept as written and compared without regard to case. The
@@ -9,7 +9,7 @@ organisation's country, as messaging reads it to text it).
 
 import pycountry
 
-from messaging.contacts import ContactCard, phone_country
+from snapshots.contacts import ContactCard, phone_country
 
 ADDRESS_PREFERENCE = ("STREET", "POBOX")
 

@@ -1,38 +1,25 @@
 """Keep each organisation's tracking options and contact groups in step with Xero, frugally.
 
-Each list costs one GET of the organisation's call budget, so they are fetched by the
-reconciliation poll only every SEGMENTS_REFRESH_EVERY, or at the next poll after a record named
-an option Dunwell had not seen. In between, the records already fetched teach Dunwell for free:
-a contact (from a CONTACT webhook or the poll) carries its groups' ids, names and status, and an
-invoice's line items carry their options' ids and names.
+Each list costs one GET of the organisation's call budget, so the reconciliation poll fetches
+them only every few hours (billing_events' segments_refresh_if_due), or at the next poll after
+a record named an option Dunwell had not seen. In between, the records already fetched teach
+Dunwell for free: a contact (from a CONTACT webhook or the poll) carries its groups' ids, names
+and status, and an invoice's line items carry their options' ids and names.
 
 Xero lists only ACTIVE contact groups, and tracking categories and options that are ACTIVE or
 (with includeArchived=true) ARCHIVED; whatever it no longer lists was deleted. A template or
-reminder schedule for such a group or option stops matching (messaging/segments.py), so the
+reminder schedule for such a group or option stops matching (snapshots/segments.py), so the
 default is used and the pages say why.
 """
-
-import logging
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from billing_events.models import OrganisationSync, XeroContactGroup, XeroTrackingOption
-from billing_events.transitions import invoice_tracking_options
 from connections.xero import XeroClient
-
-logger = logging.getLogger(__name__)
-
-SEGMENTS_REFRESH_EVERY = timedelta(hours=6)
-SEGMENTS_RETRY_AFTER = timedelta(minutes=30)
+from snapshots.fields import invoice_tracking_options
+from snapshots.models import XeroContactGroup, XeroTrackingOption
 
 _ACTIVE, _ARCHIVED, _DELETED = "ACTIVE", "ARCHIVED", "DELETED"
-
-
-def segments_refresh_due(*, sync: OrganisationSync) -> bool:
-    due_at = sync.segments_refresh_due_at
-    return due_at is None or due_at <= timezone.now()
 
 
 def _status(value, *, allowed) -> str:
@@ -115,7 +102,8 @@ def _groups_of(listed: list[dict]) -> dict[str, dict]:
 
 def segments_refresh(*, connection, client: XeroClient) -> None:
     """Fetch the organisation's tracking categories and contact groups (two GETs) and store
-    them; what Xero no longer lists is marked deleted. Call outside any transaction."""
+    them; what Xero no longer lists is marked deleted. Call outside any transaction; when it
+    returns, the lists are stored (the caller notes when to fetch them again)."""
     options = _options_of(client.get_tracking_categories(include_archived=True))
     groups = _groups_of(client.get_contact_groups())
     now = timezone.now()
@@ -130,35 +118,13 @@ def segments_refresh(*, connection, client: XeroClient) -> None:
         XeroContactGroup.objects.filter(xero_tenant_id=connection.xero_tenant_id).exclude(
             group_id__in=groups
         ).update(status=_DELETED, updated_at=now)
-        OrganisationSync.objects.filter(xero_tenant_id=connection.xero_tenant_id).update(
-            segments_synced_at=now, segments_refresh_due_at=now + SEGMENTS_REFRESH_EVERY
-        )
 
 
-def segments_refresh_if_due(*, connection, client: XeroClient, sync: OrganisationSync) -> None:
-    """The poll's part: refresh when due. A failure is retried later and never fails the poll
-    (invoices matter more than segments, which fall back to the default meanwhile)."""
-    if not segments_refresh_due(sync=sync):
-        return
-    try:
-        segments_refresh(connection=connection, client=client)
-    except Exception as error:
-        logger.warning(
-            "segments refresh failed tenant=%s xero_tenant_id=%s error=%s",
-            connection.tenant_id,
-            connection.xero_tenant_id,
-            type(error).__name__,
-        )
-        OrganisationSync.objects.filter(pk=sync.pk).update(
-            segments_refresh_due_at=timezone.now() + SEGMENTS_RETRY_AFTER
-        )
-
-
-def segments_learn(*, connection, invoices=(), contacts=()) -> None:
+def segments_learn(*, connection, invoices=(), contacts=()) -> bool:
     """Store the groups fetched contacts carry and the options fetched invoices carry (new ones
     only: an invoice does not say whether an option was archived). Only the full lists decide
     that a group is gone; a deleted group never comes back (Xero gives a new group a new id).
-    An option never seen before asks the next poll for the full lists."""
+    True when an option was never seen before: the next poll should fetch the full lists."""
     groups = _groups_of(
         [group for contact in contacts for group in contact.get("ContactGroups") or []]
     )
@@ -187,7 +153,4 @@ def segments_learn(*, connection, invoices=(), contacts=()) -> None:
     with transaction.atomic():
         _groups_store(connection, groups)
         _options_store(connection, new_options, update=())
-        if new_options:
-            OrganisationSync.objects.filter(xero_tenant_id=connection.xero_tenant_id).update(
-                segments_refresh_due_at=timezone.now()
-            )
+    return bool(new_options)

@@ -15,7 +15,7 @@ ties go to the label, then to the oldest row, so the choice never flips between 
 A segment whose contact group or tracking option was deleted or archived in Xero matches nothing,
 so sending falls down this order to the default; the template and reminder pages say so.
 The country of a contact comes from its Xero address (STREET, else POBOX), else from its phone
-number (billing_events/locations.py).
+number (snapshots/locations.py).
 """
 
 from collections.abc import Callable, Iterable, Sequence
@@ -25,7 +25,7 @@ from enum import IntEnum
 import pycountry
 from django.db import models
 
-from messaging.contacts import ContactCard
+from snapshots.contacts import ContactCard
 
 
 class Rank(IntEnum):

@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from billing_events.models import XeroTrackingOption
 from billing_events.services import connection_initial_import, connection_poll
 from billing_events.tasks import events_process_task
 from connections.models import MessagingSettings, XeroConnection, XeroGrant
@@ -19,6 +18,7 @@ from messaging.services import message_dispatch
 from sandbox import console
 from sandbox.hooks import hooks_deliver_due
 from sandbox.models import Contact, SmsMessage, TrackingOption, TwilioAccount
+from snapshots.models import XeroTrackingOption
 from tests.sandbox.conftest import connect
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

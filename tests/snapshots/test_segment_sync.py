@@ -7,17 +7,12 @@ from datetime import datetime, timedelta
 import pytest
 import time_machine
 
-from billing_events.locations import country_code
-from billing_events.models import (
-    ContactSnapshot,
-    InvoiceSnapshot,
-    OrganisationSync,
-    XeroContactGroup,
-    XeroTrackingOption,
-)
+from billing_events.models import OrganisationSync
 from billing_events.services import connection_poll
 from billing_events.tasks import events_process_task
 from messaging.models import Message, MessageTemplate
+from snapshots.locations import country_code
+from snapshots.models import ContactSnapshot, InvoiceSnapshot, XeroContactGroup, XeroTrackingOption
 from tests.a11y import assert_accessible
 from tests.billing_events.helpers import (
     API,

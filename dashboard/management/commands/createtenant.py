@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from connections.services import tenant_create
+from dashboard.services import tenant_open
 
 
 def one_time_login_link(user) -> str:
@@ -44,7 +44,7 @@ class Command(BaseCommand):
             except ValidationError as error:
                 raise CommandError("Password rejected: " + " ".join(error.messages)) from None
 
-        tenant, membership = tenant_create(name=name, owner_email=owner_email)
+        tenant, membership = tenant_open(name=name, owner_email=owner_email)
         user = membership.user
         self.stdout.write(
             f"Created tenant {tenant.name!r} (slug {tenant.slug}), owner {user.email}."

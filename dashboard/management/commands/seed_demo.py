@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.urls import reverse
 
 from connections.models import Tenant
-from connections.services import tenant_create
+from dashboard.services import tenant_open
 
 DEMO_EMAIL = "demo@dunwell.test"
 DEMO_PASSWORD = "demo-dunwell"  # noqa: S105  (a published demo login, never used outside make run)
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if not Tenant.objects.filter(slug="demo-bakery").exists():
-            tenant_create(
+            tenant_open(
                 name="Demo Bakery",
                 owner_email=DEMO_EMAIL,
                 timezone="Pacific/Auckland",
