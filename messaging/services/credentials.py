@@ -4,6 +4,7 @@ and tried with a test message.
 
 from connections.models import MessagingSettings, Tenant
 from messaging.channels import (
+    Outgoing,
     SendError,
     SendResult,
     Sms,
@@ -62,7 +63,7 @@ def text_now(*, tenant: Tenant, phone: str, body: str) -> SendResult:
     messaging = MessagingSettings.objects.filter(tenant=tenant).first()
     if messaging is None:
         raise SendError("config", explain("config"), permanent=True)
-    return Sms(messaging).send(to=phone, body=body, status_callback=None)
+    return Sms(messaging).send(Outgoing(to=phone, body=body))
 
 
 def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:

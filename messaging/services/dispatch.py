@@ -15,6 +15,7 @@ from connections.models import MessagingSettings
 from messaging.channels import (
     FINAL_PROVIDER_STATUSES,
     FoundMessage,
+    Outgoing,
     SendError,
     SendResult,
     channel_for,
@@ -113,22 +114,17 @@ def message_dispatch(*, message: Message) -> Message:
 
 def _send(message: Message) -> Message:
     channel = channel_for(message.channel, _messaging_settings(message.tenant_id))
+    outgoing = Outgoing(
+        to=message.recipient,
+        body=message.body,
+        subject=message.subject,
+        reference=message.callback_token,
+        status_callback=status_callback_url(message),
+        content_sid=message.content_sid,
+        content_variables=message.content_variables,
+    )
     try:
-        if message.channel == Channel.EMAIL:
-            result = channel.send(
-                to=message.recipient,
-                subject=message.subject,
-                body=message.body,
-                reference=message.callback_token,
-            )
-        else:
-            result = channel.send(
-                to=message.recipient,
-                body=message.body,
-                status_callback=status_callback_url(message),
-                content_sid=message.content_sid,
-                content_variables=message.content_variables,
-            )
+        result = channel.send(outgoing)
     except SendError as error:
         logger.warning(
             "send failed message=%s code=%s permanent=%s ambiguous=%s",
