@@ -127,7 +127,7 @@ class OrganisationSync(models.Model):
         return f"Sync of {self.xero_tenant_id}"
 
 
-# --- reminders (issue 6) ---------------------------------------------------------------------
+# --- reminders ------------------------------------------------------------------------------
 
 
 class ReminderSettings(models.Model):

@@ -4,7 +4,7 @@ from billing_events import views
 
 urlpatterns = [
     path("webhooks/xero/", views.xero_webhook, name="xero-webhook"),
-    # Customers' texts: a public URL (ARCHITECTURE.md "Public URLs"), here because answering
+    # Customers' texts: a public URL (docs/architecture.md "Public URLs"), here because answering
     # "PAID INV-0142" needs the invoice.
     path("webhooks/twilio/inbound/", views.twilio_inbound, name="twilio-inbound"),
     path("pay/<slug:token>/", views.invoice_pay, name="invoice-pay"),

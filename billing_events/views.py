@@ -81,7 +81,7 @@ def invoice_pay(request, token):
     return render(request, "billing_events/pay.html", {"target": target}, status=status)
 
 
-# --- reminders (issue 6) ---------------------------------------------------------------------
+# --- reminders ------------------------------------------------------------------------------
 
 
 @tenant_required

@@ -57,7 +57,7 @@ def tenant_create(*, name: str, owner_email: str, **fields) -> tuple[Tenant, Mem
     return tenant, membership
 
 
-# --- Xero grants and connections (issue 3) ------------------------------------------------------
+# --- Xero grants and connections ----------------------------------------------------------------
 
 
 class ConnectError(Exception):

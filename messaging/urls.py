@@ -1,5 +1,5 @@
 """Mounted at the root by config/urls.py: the send log under /messaging/, the callback under
-/webhooks/ (a public URL, ARCHITECTURE.md "Public URLs")."""
+/webhooks/ (a public URL, docs/architecture.md "Public URLs")."""
 
 from django.urls import include, path
 

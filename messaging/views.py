@@ -231,7 +231,7 @@ def twilio_status(request, token):
     return HttpResponse(status=200)
 
 
-# --- template editor (issue 7) -------------------------------------------------------------------
+# --- template editor -----------------------------------------------------------------------------
 
 
 @tenant_required
@@ -306,7 +306,7 @@ def template_preview(request):
     return render(request, "messaging/_template_preview.html", {"preview": preview})
 
 
-# --- contacts: channels and language per contact (issue 12) ----------------------------------
+# --- contacts: channels and language per contact ---------------------------------------------
 
 
 @tenant_required

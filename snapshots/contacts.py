@@ -1,7 +1,8 @@
-"""Who a message goes to, from the Xero contact as billing_events cached it.
+"""Who a message goes to, from the Xero contact as last seen (its snapshot).
 
-billing_events builds a ContactCard from its contact snapshot, so messaging never imports
-billing_events (ARCHITECTURE.md "Dependencies point one way").
+A ContactCard is built from the contact snapshot (snapshots.selectors.contact_card); messaging
+and billing_events both read it from this layer, below them both (docs/architecture.md
+"Layers").
 """
 
 import re

@@ -77,7 +77,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(path)
 
 
-# Secrets never in logs: every log record of the suite is searched at the end (issue 11).
+# Secrets never in logs: every log record of the suite is searched at the end.
 pytest_plugins = ["tests.security.log_secrets"]
 
 

@@ -163,7 +163,7 @@ def tenant_urls() -> list[TenantUrl]:
     return urls
 
 
-# --- tenant B's recognisable things (issue 11) ---------------------------------------------------
+# --- tenant B's recognisable things ---------------------------------------------------------------
 # Each factory gives tenant B something with a name no page of tenant A may ever show, and returns
 # those names. tests/security/test_tenant_walk.py makes them all, then greps every page A's people
 # can open. A new kind of tenant data (reminders, API keys, …) adds its factory here.

@@ -1,6 +1,6 @@
 """Reminder sequences: the tenant's schedule, the daily sweep per organisation, the preview.
 
-The sweep and the preview share one decision (`reminder_plan`, in reminders/plan.py), so "what
+The sweep and the preview share one decision (`reminder_plan` in plan.py), so "what
 will the next 30 days send?" is answered by the very code that sends. The rules, in order:
 
 - An invoice follows one schedule: the default one, or the one of the most specific segment

@@ -1,6 +1,6 @@
 """Writes of the messaging app: notify, dispatch, reconcile, status callbacks, opt-outs, resend.
 
-The Message row is the truth; django-q2 tasks only kick these functions (STYLE.md). Every state
+The Message row is the truth; django-q2 tasks only kick these functions. Every state
 change is a conditional UPDATE from the statuses it may leave, so two workers, a late callback
 and a reconcile can never both win.
 

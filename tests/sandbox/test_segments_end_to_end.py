@@ -1,4 +1,4 @@
-"""Issue 12 end to end over real HTTP: the sandbox Xero (tracking categories, contacts in New
+"""Segments end to end over real HTTP: the sandbox Xero (tracking categories, contacts in New
 Zealand, Australia and the United Kingdom) and the sandbox Twilio serve Dunwell from Django's
 live server. Templates for Region: North, Australia and the United Kingdom are written in the
 editor; invoices approved in the sandbox console reach each contact with the right one."""

@@ -29,6 +29,6 @@ class Command(BaseCommand):
             f"\nDemo ready. Open {settings.PUBLIC_BASE_URL}{reverse('login')}\n"
             f"  email:    {DEMO_EMAIL}\n  password: {DEMO_PASSWORD}\n"
         )
-        # The offline Xero/Twilio (issue 8): demo organisations and the tenant's sandbox Twilio.
+        # The offline Xero/Twilio (sandbox): demo organisations and the tenant's sandbox Twilio.
         if settings.DUNWELL_SANDBOX:
             call_command("seed_sandbox", stdout=self.stdout)
