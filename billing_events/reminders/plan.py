@@ -25,19 +25,10 @@ from snapshots.selectors import contact_card, invoice_tracking
 # How far ahead the preview looks by default, and the sweep fetches missing contacts.
 PREVIEW_HORIZON = timedelta(days=30)
 
-
 SEND, SKIP = "send", "skip"
-
-
 PAUSED = "Paused"
-
-
 EXCLUDED = "In an excluded contact group"
-
-
 BELOW_MINIMUM = "Below the stage's minimum amount"
-
-
 REMINDED_YESTERDAY = "Postponed: a reminder went yesterday"
 
 

@@ -41,18 +41,10 @@ logger = logging.getLogger(__name__)
 # Each pass re-checks at most this many invoices: one GET /Invoices?IDs= (FACTS.md: ≤ 50 ids).
 # A bigger day continues in the next pass a minute later, well inside 60 calls a minute.
 PASS_SIZE = 50
-
-
 NEXT_PASS_AFTER = timedelta(minutes=1)
-
-
 # A run still `running` this long after it started belongs to a worker that died.
 RUN_LEASE = timedelta(minutes=10)
-
-
 RETRY_AFTER = timedelta(minutes=15)
-
-
 # Snapshots are kept current by webhooks and the poll; if the poll has not succeeded for this
 # long (an outage), poll before deciding anything.
 SNAPSHOTS_STALE_AFTER = timedelta(hours=6)

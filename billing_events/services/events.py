@@ -27,30 +27,21 @@ from connections.xero_format import parse_xero_date
 
 logger = logging.getLogger(__name__)
 
-
 # Categories are compared case-insensitively (FACTS.md "Xero: webhooks"); SUBSCRIPTION events
 # (App Store only) and anything new are stored for audit and ignored.
 INVOICE, CREDITNOTE, CONTACT = "INVOICE", "CREDITNOTE", "CONTACT"
-
-
 HANDLED_CATEGORIES = frozenset({INVOICE, CREDITNOTE, CONTACT})
-
 
 # A claimed batch is invisible to other workers for this long; a worker killed mid-batch leaves
 # it to the once-a-minute requeue after that (longer than Q_CLUSTER timeout 60 s).
 CLAIM_LEASE = timedelta(minutes=5)
-
-
 MAX_ATTEMPTS = 10
 
 
 # How long one task keeps taking batches of an organisation that keeps receiving events.
 DRAIN_FOR = timedelta(seconds=20)
 
-
 PROCESS_TASK = "billing_events.tasks.events_process_task"
-
-
 NO_CONNECTION = "No active connection for this tenantId."
 
 

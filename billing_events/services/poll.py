@@ -20,8 +20,6 @@ logger = logging.getLogger(__name__)
 # Tracking categories and contact groups cost a GET each (snapshots/segment_sync.py): fetched
 # this often by the poll, sooner when a record names an option never seen.
 SEGMENTS_REFRESH_EVERY = timedelta(hours=6)
-
-
 SEGMENTS_RETRY_AFTER = timedelta(minutes=30)
 
 

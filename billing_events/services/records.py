@@ -27,8 +27,6 @@ from snapshots.selectors import contact_card, invoice_tracking
 from snapshots.services import snapshot_upsert, snapshots_insert_new
 
 FIRST_RETRY = timedelta(seconds=30)
-
-
 LONGEST_RETRY = timedelta(hours=1)
 
 

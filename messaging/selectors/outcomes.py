@@ -16,8 +16,6 @@ from messaging.models import (
 )
 
 _S = Message.Status
-
-
 # Reached the provider; "failed" counts both refusals and failed deliveries.
 OUTCOMES = {
     "sent": (_S.SENT, _S.DELIVERED, _S.UNDELIVERED),

@@ -42,18 +42,10 @@ logger = logging.getLogger(__name__)
 
 
 MAX_ATTEMPTS = 6
-
-
 BACKOFF_BASE_SECONDS = 30
-
-
 BACKOFF_CAP_SECONDS = 3600
-
-
 # A row still `sending` this long after its claim belongs to a worker that died.
 SENDING_STALE_AFTER = timedelta(minutes=5)
-
-
 # Wait before asking Twilio about an ambiguous send: its message list filters on DateSent,
 # which a message only gets once it has left Twilio's queue.
 AMBIGUOUS_RECHECK_AFTER = timedelta(minutes=2)

@@ -17,8 +17,6 @@ from messaging.models import (
 )
 
 logger = logging.getLogger(__name__)
-
-
 Status = Message.Status
 
 
@@ -35,14 +33,9 @@ _STATUS_FOR_PROVIDER = {
     "failed": Status.FAILED,
     "canceled": Status.CANCELLED,
 }
-
-
 _OPEN = (Status.PENDING, Status.SCHEDULED)
 
-
 DISPATCH_TASK = "messaging.tasks.message_dispatch_task"
-
-
 RECONCILE_TASK = "messaging.tasks.message_reconcile_task"
 
 

@@ -57,11 +57,7 @@ def _another_try(message: Message, *, dedup_key: str, not_before: datetime | Non
 # retry, hours apart. The retry has its own dedup key, so a repeated callback makes it once, and
 # a retry that is itself unreachable is not retried again.
 UNREACHABLE = "30003"
-
-
 UNREACHABLE_RETRY_AFTER = timedelta(hours=4)
-
-
 _UNREACHABLE_SUFFIX = ":unreachable-retry"
 
 

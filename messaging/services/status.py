@@ -29,15 +29,11 @@ logger = logging.getLogger(__name__)
 
 
 UNFINISHED_AFTER = timedelta(hours=12)
-
-
 UNFINISHED_GIVE_UP_AFTER = timedelta(days=3)
 
 
 # Twilio SIDs are two letters and 32 hex digits (SM…, MM…); error codes are numbers (FACTS.md).
 _MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
-
-
 _ERROR_CODE = re.compile(r"[0-9]{1,10}")
 
 
