@@ -17,7 +17,7 @@ from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_territory_currencies
 from django.core.exceptions import ValidationError
 
-from messaging.contacts import recipient_country
+from snapshots.contacts import recipient_country
 
 # name -> what staff see next to the editor.
 VARIABLES: dict[str, str] = {

@@ -30,15 +30,11 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
-from billing_events.models import (
-    ContactSnapshot,
-    InvoiceSnapshot,
-    OrganisationSync,
-    XeroContactGroup,
-)
-from billing_events.transitions import contact_fields
+from billing_events.models import OrganisationSync
 from connections.models import MessagingSettings, Tenant, XeroConnection
-from connections.services import tenant_create
+from dashboard.services import tenant_open
+from snapshots.fields import contact_fields
+from snapshots.models import ContactSnapshot, InvoiceSnapshot, XeroContactGroup
 from tests.xero_api import xero_connection_create
 
 IMPORTED_AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -155,7 +151,7 @@ def _invoice_store(org: Org, *, number: str, currency: str, amount: str) -> str:
 
 
 def three_org_tenant_create() -> ThreeOrgTenant:
-    tenant, _ = tenant_create(
+    tenant, _ = tenant_open(
         name="Tasman Trading Group",
         owner_email="owner@tasman.test",
         timezone="Pacific/Auckland",

@@ -14,11 +14,11 @@ import time_machine
 from django.conf import settings
 from django_q import tasks as q_tasks
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot
-from billing_events.selectors import contact_card_find
 from billing_events.tasks import events_process_task
 from messaging.models import Message
 from messaging.services import notify
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
+from snapshots.selectors import contact_card_find
 from tests.billing_events.helpers import (
     api_json,
     for_organisation,

@@ -11,9 +11,9 @@ import time_machine
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot
 from billing_events.tasks import events_process_task
 from messaging.models import Message
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.billing_events.helpers import api_json, for_organisation, mock_xero, post_xero_webhook
 from tests.orgs import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM
 
