@@ -83,7 +83,11 @@ def invoice_states(*, tenant: Tenant, invoice_ids) -> dict[str, tuple[str, Decim
 def contact_cards_named(*, tenant: Tenant, name: str, limit: int = 50) -> list[ContactCard]:
     """The tenant's Xero contacts whose name contains `name`, by name."""
     snapshots = ContactSnapshot.objects.filter(tenant=tenant, name__icontains=name)
-    return [contact_card(snapshot=s) for s in snapshots.order_by("name", "pk")[:limit]]
+    organisations = organisations_by_xero_tenant(tenant=tenant)
+    return [
+        contact_card(snapshot=s, organisation=organisations.get(s.xero_tenant_id))
+        for s in snapshots.order_by("name", "pk")[:limit]
+    ]
 
 
 def invoice_tracking(*, snapshot: InvoiceSnapshot) -> tuple[TrackingTag, ...]:
