@@ -99,7 +99,10 @@ def summary_week(*, tenant: Tenant, now: datetime) -> date:
 def weekly_figures(*, tenant: Tenant, week_start: date) -> WeeklyFigures:
     start, end = _bounds(tenant, week_start)
     rows = list(
-        Message.objects.filter(tenant=tenant, created_at__gte=start, created_at__lt=end)
+        # Staff members' test sends are no notifications: never counted.
+        Message.objects.filter(
+            tenant=tenant, is_test=False, created_at__gte=start, created_at__lt=end
+        )
         .values_list("kind", "channel", "status")
         .annotate(count=Count("pk"))
         .order_by()

@@ -8,7 +8,6 @@ from billing_events.models import ReminderSent, ReminderStage, XeroEvent
 from billing_events.schedules import Schedule, schedule_choose, schedules_of
 from connections.models import Tenant
 from snapshots.models import InvoiceSnapshot
-from snapshots.segments import segment_gone_note
 from snapshots.selectors import InvoiceSample, invoice_preview_sample, segments_gone
 
 
@@ -55,22 +54,6 @@ def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
     were deleted in Xero (those schedules match nothing)."""
     schedules = schedules_of(ReminderStage.objects.filter(tenant=tenant, is_active=True))
     return schedules, segments_gone(tenant=tenant, refs={s.segment.xero_ref for s in schedules})
-
-
-@dataclass(frozen=True)
-class ScheduleListed:
-    schedule: Schedule
-    note: str  # set when its contact group or tracking option was deleted in Xero
-
-
-def reminder_schedules_listed(*, tenant: Tenant) -> list[ScheduleListed]:
-    """The schedules, most specific first, for the reminders page."""
-    schedules, gone = reminder_schedules(tenant=tenant)
-    ordered = sorted(schedules, key=lambda s: (-s.segment.rank, s.segment.label.casefold()))
-    return [
-        ScheduleListed(s, segment_gone_note(s.segment) if s.segment.xero_ref in gone else "")
-        for s in ordered
-    ]
 
 
 # --- for the weekly summary -------------------------------------------------------------------

@@ -19,10 +19,20 @@ will the next 30 days send?" is answered by the very code that sends. The rules,
 day) and ReminderSent (one row per invoice and stage occurrence, inserted in the same
 transaction as the notification, whose own dedup key is `invoice:<id>:reminder:<occurrence>`).
 
-One module per job (schedule, plan, sweep, digest, preview); the public names are importable
-from here.
+One module per job (schedule, builder, plan, sweep, digest, preview); the public names are
+importable from here.
 """
 
+from billing_events.reminders.builder import (
+    Builder,
+    Step,
+    Timeline,
+    reminder_step_delete,
+    reminder_step_save,
+    reminder_step_test,
+    schedule_builder,
+    test_outcome,
+)
 from billing_events.reminders.digest import team_digest_send
 from billing_events.reminders.plan import (
     BELOW_MINIMUM,
@@ -50,7 +60,6 @@ from billing_events.reminders.schedule import (
     reminder_pause_add,
     reminder_pause_create,
     reminder_schedule_replace,
-    reminder_schedule_save,
 )
 from billing_events.reminders.sweep import (
     NEXT_PASS_AFTER,
@@ -64,6 +73,7 @@ from billing_events.reminders.sweep import (
 
 __all__ = [
     "BELOW_MINIMUM",
+    "Builder",
     "DEFAULT_STAGES",
     "EXCLUDED",
     "NEXT_PASS_AFTER",
@@ -79,6 +89,8 @@ __all__ = [
     "SCHEDULE_CONFLICT",
     "SEND",
     "SKIP",
+    "Step",
+    "Timeline",
     "SNAPSHOTS_STALE_AFTER",
     "ScheduleConflict",
     "Sent",
@@ -90,10 +102,14 @@ __all__ = [
     "reminder_pause_create",
     "reminder_plan",
     "reminder_schedule_replace",
-    "reminder_schedule_save",
+    "reminder_step_delete",
+    "reminder_step_save",
+    "reminder_step_test",
     "reminders_preview",
+    "schedule_builder",
     "schedule_for",
     "sweep_run",
     "sweeps_due",
+    "test_outcome",
     "team_digest_send",
 ]

@@ -71,17 +71,6 @@ def reminder_pause_create(
     )
 
 
-def reminder_schedule_save(*, tenant: Tenant, settings_form, stage_formset) -> None:
-    """Save the settings and the stages together; a clash of keys or offsets saves nothing."""
-    with transaction.atomic():
-        settings_form.save()
-        for stage in stage_formset.save(commit=False):
-            stage.tenant = tenant
-            stage.save()
-        for stage in stage_formset.deleted_objects:
-            stage.delete()
-
-
 def reminder_pause_add(
     *, tenant: Tenant, invoice_number: str = "", contact_name: str = "", resume_on=None
 ) -> ReminderPause:
