@@ -55,8 +55,10 @@ def mobile_staff(staff_a, tenant_a):
 def test_each_step_shows_its_day_in_words_its_channel_and_the_text_it_sends(staff_client):
     page = staff_client.get("/reminders/").text
 
-    assert days_on_page(page) == ["7 days before due", "On the due date", "1 day overdue",
-                                  "7 days overdue", "14 days overdue", "30 days overdue"]  # fmt: skip
+    assert days_on_page(page) == [
+        "7 days before due", "On the due date", "1 day overdue",
+        "7 days overdue", "14 days overdue", "30 days overdue",
+    ]  # fmt: skip
     assert "Before the due date" in page and "After the due date" in page
     assert "By SMS" in page
     # The default template for the stage before the due date, filled for the example invoice.
@@ -120,8 +122,10 @@ def test_changing_a_steps_day_moves_it_and_keeps_its_key(owner_client, tenant_a)
     due_soon.refresh_from_db()
     assert (due_soon.offset_days, due_soon.key, due_soon.label) == (10, "due_soon", "Ten days late")
     page = owner_client.get("/reminders/").text
-    assert days_on_page(page) == ["On the due date", "1 day overdue", "7 days overdue",
-                                  "10 days overdue", "14 days overdue", "30 days overdue"]  # fmt: skip
+    assert days_on_page(page) == [
+        "On the due date", "1 day overdue", "7 days overdue",
+        "10 days overdue", "14 days overdue", "30 days overdue",
+    ]  # fmt: skip
 
 
 def test_an_owner_removes_a_step(owner_client, tenant_a):
