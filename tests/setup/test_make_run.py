@@ -4,6 +4,7 @@ Each test runs the real `make run` (migrate, seed_demo, then the web server and 
 worker) on a free port with a SQLite file of its own, so it takes a while.
 """
 
+import contextlib
 import os
 import re
 import signal
@@ -103,10 +104,8 @@ class MakeRun:
     def kill(self) -> None:
         """Whatever is left of this test's own processes, by id."""
         for pid in _descendants(self.make.pid) | self.pids | {self.make.pid}:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.make.wait(timeout=10)
 
 
