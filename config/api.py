@@ -33,10 +33,13 @@ class TenantAPIView(APIView):
     tenant_scoped = True  # lets tests/tenant_urls.py count every /api/v1/ view
     permission_classes = [IsTenantMember]
 
-    def initial(self, request, *args, **kwargs):
+    def perform_authentication(self, request):
+        # Here rather than before DRF's initial(): by now the response's renderer is chosen, so a
+        # failing lookup (the database away) reaches DatabaseUnavailableMiddleware as itself;
+        # earlier, DRF (under DEBUG) turned it into an AttributeError and a 500.
+        super().perform_authentication(request)
         request.membership = api_membership(request) if request.user.is_authenticated else None
         request.tenant = request.membership.tenant if request.membership else None
-        super().initial(request, *args, **kwargs)
 
 
 # --- pages -------------------------------------------------------------------------------------
