@@ -138,6 +138,7 @@ ERROR_RESPONSES = {
     "403": "Not a member of an active tenant, not allowed to do this, or a session without CSRF.",
     "404": "No such object in your tenant (another tenant's objects are not found either).",
     "429": "Too many requests with this token: wait `Retry-After` seconds.",
+    "503": "The database cannot be reached just now: retry after `Retry-After` seconds.",
 }
 ERROR_SCHEMA = {
     "type": "object",
