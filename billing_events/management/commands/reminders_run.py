@@ -16,11 +16,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         which = parser.add_mutually_exclusive_group(required=True)
         which.add_argument("--tenant", metavar="SLUG", help="The tenant's slug.")
-        which.add_argument("--all", action="store_true", help="Every active tenant.")
+        which.add_argument(
+            "--all", action="store_true", dest="every_tenant", help="Every active tenant."
+        )
 
-    def handle(self, *args, tenant, all, **options):
+    def handle(self, *args, tenant, every_tenant, **options):
         tenants = Tenant.objects.filter(is_active=True).order_by("slug")
-        if not all:
+        if not every_tenant:
             tenants = tenants.filter(slug=tenant)
             if not tenants:
                 raise CommandError(f"No active tenant has the slug {tenant!r}.")
@@ -35,9 +37,9 @@ class Command(BaseCommand):
             run = sweep.run
             if not sweep.started:
                 self.stdout.write(
-                    f"{where}: today's run ({run.local_date}) has already run or is running "
-                    f"({run.get_status_display().lower()}, {run.reminders_sent} reminders): "
-                    "nothing queued."
+                    f"{where}: nothing queued: today's run ({run.local_date}) already ran or is "
+                    f"under way ({run.get_status_display().lower()}, {run.reminders_sent} "
+                    "reminders so far)."
                 )
                 continue
             numbers = invoice_numbers(
