@@ -2,8 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from billing_events.reminders import sweeps_run_now
-from billing_events.selectors import invoice_numbers
 from connections.models import Tenant
+from snapshots.selectors import invoice_numbers
 
 
 class Command(BaseCommand):
