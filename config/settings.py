@@ -323,6 +323,9 @@ LOGGING = {
         # The Twilio SDK logs every request's URL and query at INFO: a reconcile's
         # ?To=+6421… would put a full phone number in the log (logs never carry one).
         "twilio.http_client": {"level": "WARNING"},
+        # urllib3 logs every request line at DEBUG, query string and all: the same ?To=+6421…
+        # would reach the log under LOG_LEVEL=DEBUG.
+        "urllib3": {"level": "INFO"},
     },
 }
 
