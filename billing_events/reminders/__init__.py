@@ -67,8 +67,10 @@ from billing_events.reminders.sweep import (
     RETRY_AFTER,
     RUN_LEASE,
     SNAPSHOTS_STALE_AFTER,
+    SweepNow,
     sweep_run,
     sweeps_due,
+    sweeps_run_now,
 )
 
 __all__ = [
@@ -94,6 +96,7 @@ __all__ = [
     "SNAPSHOTS_STALE_AFTER",
     "ScheduleConflict",
     "Sent",
+    "SweepNow",
     "local_date",
     "occurrence_due",
     "occurrences_for",
@@ -110,6 +113,7 @@ __all__ = [
     "schedule_for",
     "sweep_run",
     "sweeps_due",
-    "test_outcome",
+    "sweeps_run_now",
     "team_digest_send",
+    "test_outcome",
 ]
