@@ -57,7 +57,7 @@ class StepForm(SegmentFormMixin, forms.ModelForm):
     Its day is asked as words ("3 days · before the due date"), never as a signed number; the
     key is made by Dunwell (billing_events/reminders/builder.py)."""
 
-    days = forms.IntegerField(label="Days", min_value=0, max_value=365, initial=7)
+    days = forms.IntegerField(label="Number of days", min_value=0, max_value=365, initial=7)
     when = forms.ChoiceField(label="When", choices=WHEN_CHOICES, initial="after")
 
     class Meta:

@@ -139,6 +139,8 @@ def _step_form(request, stage: ReminderStage, posted=None) -> StepForm:
     return StepForm(
         posted,
         instance=stage,
+        # Ids of their own: a step being changed and a new one can be open side by side.
+        auto_id=f"step-{stage.pk or 'new'}-%s",
         initial={"applies_to": request.GET.get("applies_to", "")} if stage.pk is None else None,
         groups=contact_groups_known(tenant=request.tenant),
         options=tracking_options_known(tenant=request.tenant),

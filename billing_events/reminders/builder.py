@@ -43,6 +43,7 @@ class StepText:
     subject: str
     text: str
     problem: str  # the template cannot be filled: why
+    for_the_step: bool = True  # False: the general reminder, written for any (overdue) step
 
     @property
     def channel_label(self) -> str:
@@ -154,7 +155,7 @@ def _step(*, tenant: Tenant, stage: ReminderStage, sample: _Sample) -> Step:
             continue
         if not text and template.content_sid:
             text = "(a WhatsApp template approved by Meta; its variables are filled on sending)"
-        texts.append(StepText(channel, subject, text, ""))
+        texts.append(StepText(channel, subject, text, "", bool(template.reminder_stage)))
     return Step(stage=stage, texts=tuple(texts), problem=choice.reason)
 
 

@@ -170,7 +170,7 @@ def test_mistakes_are_shown_at_their_own_fields(owner_client, tenant_a):
     region = owner_client.post("/reminders/steps/new/", step(region="NSW"), **HTMX)
 
     def error_before(page: str, field: str) -> str:
-        return page.split(f'for="id_{field}"', 1)[0].rsplit('<div class="field', 1)[1]
+        return page.split(f'for="step-new-{field}"', 1)[0].rsplit('<div class="field', 1)[1]
 
     assert "Give at least 1 day, or choose “on the due date”." in error_before(zero.text, "days")
     assert "This field is required." in error_before(blank.text, "days")
@@ -295,3 +295,19 @@ def test_tests_are_not_counted_on_the_dashboard(staff_client, tenant_a):
     assert re.search(r"<dt>Sent</dt>\s*<dd[^>]*>1</dd>", last_7)
     assert re.search(r"<dt>Failed</dt>\s*<dd[^>]*>0</dd>", last_7)
     assert "<strong>100%</strong> of texts Twilio accepted" in html
+
+
+def test_a_new_step_before_the_due_date_warns_of_the_overdue_wording_and_offers_its_own(
+    owner_client, tenant_a
+):
+    owner_client.post("/reminders/steps/new/", step(days="3", when="before"))
+
+    page = owner_client.get("/reminders/").text
+    card = page[page.index("3 days before due</span>") :].split("</li>", 1)[0]
+    link = "/messaging/templates/new/?kind=reminder&amp;stage=3_days_before_due"
+    editor = owner_client.get(link.replace("&amp;", "&")).text
+
+    assert "is 0 days overdue" in card  # what it would really send, shown as it is
+    assert "This is the general reminder, written for overdue invoices." in card
+    assert link in card
+    assert 'value="3_days_before_due"' in editor
