@@ -47,7 +47,7 @@ class ReminderSettingsForm(forms.ModelForm):
 WHEN_CHOICES = [
     ("before", "before the due date"),
     ("due", "on the due date"),
-    ("after", "after the due date (overdue)"),
+    ("after", "after the due date"),
 ]
 
 
