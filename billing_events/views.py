@@ -92,11 +92,6 @@ def invoice_pay(request, token):
 # --- reminders ------------------------------------------------------------------------------
 
 
-def _owner_only(request) -> None:
-    if not request.membership.is_owner:
-        raise PermissionDenied("Only an owner can change the reminder schedule.")
-
-
 def _settings_form(request, posted=None) -> ReminderSettingsForm:
     return ReminderSettingsForm(
         posted,
@@ -111,7 +106,8 @@ def reminders(request):
     (owners change them)."""
     settings_form = _settings_form(request)
     if request.method == "POST":
-        _owner_only(request)
+        if not request.membership.is_owner:
+            raise PermissionDenied("Only an owner can change the reminder settings.")
         settings_form = _settings_form(request, request.POST)
         if settings_form.is_valid():
             settings_form.save()
@@ -167,7 +163,6 @@ def _builder_response(request, *, stage: ReminderStage | None, note: str):
 def _step_edit(request, stage: ReminderStage):
     form = _step_form(request, stage, request.POST if request.method == "POST" else None)
     if request.method == "POST":
-        _owner_only(request)
         adding = stage.pk is None
         if form.is_valid():
             try:
@@ -188,20 +183,19 @@ def _step_edit(request, stage: ReminderStage):
     return render(request, "billing_events/reminder_step.html", context)
 
 
-@tenant_required
+@tenant_required(owner=True)
 def reminder_step_new(request):
     return _step_edit(request, ReminderStage(tenant=request.tenant))
 
 
-@tenant_required
+@tenant_required(owner=True)
 def reminder_step(request, step_id):
     return _step_edit(request, get_for_tenant(ReminderStage, request.tenant, pk=step_id))
 
 
 @require_POST
-@tenant_required
+@tenant_required(owner=True)
 def reminder_step_remove(request, step_id):
-    _owner_only(request)
     stage = get_for_tenant(ReminderStage, request.tenant, pk=step_id)
     reminder_step_delete(stage=stage)
     return _builder_response(request, stage=None, note=f"Step “{stage.label}” removed.")

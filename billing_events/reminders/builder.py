@@ -27,6 +27,7 @@ from messaging.selectors import templates_for_notification
 from messaging.services import notify
 from messaging.template_editor import preview_sample
 from snapshots.contacts import ContactCard
+from snapshots.forms import applies_to_value
 from snapshots.segments import Rank, Segment, TrackingTag, segment_gone_note
 from snapshots.selectors import segment_names_fill, segments_gone
 
@@ -74,12 +75,7 @@ class Timeline:
     @property
     def applies_to(self) -> str:
         """The schedule's segment as the step form's "Applies to" value."""
-        segment = self.schedule.segment
-        if segment.tracking_option_id:
-            return f"tracking:{segment.tracking_option_id}"
-        if segment.contact_group_id:
-            return f"group:{segment.contact_group_id}"
-        return f"country:{segment.country}" if segment.country else ""
+        return applies_to_value(self.schedule.segment)
 
     @property
     def phases(self) -> list[tuple[str, str, list[Step]]]:
