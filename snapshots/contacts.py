@@ -113,6 +113,13 @@ def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
     )
 
 
+def phone_e164(phones, *, default_country: str) -> str:
+    """The number phone_choose() texts from Xero `Phones[]` entries as E.164, "" for none: the
+    contact snapshot keeps it to match customers' replies by index."""
+    card = ContactCard(contact_id="", name="", phones=tuple(phones))
+    return phone_choose(card, default_country=default_country).e164 or ""
+
+
 def phone_country(contact: ContactCard, *, default_country: str) -> str:
     """The ISO country of the number phone_choose() would text; "" when there is none."""
     choice = phone_choose(contact, default_country=default_country)
@@ -121,18 +128,6 @@ def phone_country(contact: ContactCard, *, default_country: str) -> str:
     region = phonenumbers.region_code_for_number(phonenumbers.parse(choice.e164, None))
     # "001" is a non-geographic number (satellite, global services): no country.
     return region if region and region.isalpha() and region != phonenumbers.UNKNOWN_REGION else ""
-
-
-def phones_e164(contact: ContactCard, *, default_country: str) -> set[str]:
-    """Every valid number of the contact (any type but fax), for matching an inbound text."""
-    numbers = set()
-    for entry in contact.phones:
-        if str(entry.get("PhoneType", "")).upper() == "FAX":
-            continue
-        parsed = _parse(entry, default_country)
-        if parsed is not None and phonenumbers.is_valid_number(parsed):
-            numbers.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-    return numbers
 
 
 def phone_timezone_name(e164: str, *, fallback: str) -> str:

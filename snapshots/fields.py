@@ -7,6 +7,7 @@ snapshot's field values; billing_events.transitions compares them with what was 
 from datetime import date
 
 from connections.xero_format import parse_money, parse_xero_date
+from snapshots.contacts import phone_e164
 from snapshots.locations import contact_location
 
 
@@ -82,6 +83,7 @@ def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
         "first_name": xero_contact.get("FirstName") or "",
         "email": xero_contact.get("EmailAddress") or "",
         "phones": phones,
+        "phone_e164": phone_e164(phones, default_country=default_country),
         "group_ids": [group["ContactGroupID"] for group in groups if group.get("ContactGroupID")],
         "group_names": [group["Name"] for group in groups if group.get("Name")],
         "archived": xero_contact.get("ContactStatus") == "ARCHIVED",
