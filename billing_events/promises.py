@@ -40,7 +40,7 @@ def payment_promise_record(
         None,
     )  # fmt: skip
     if invoice is None:
-        raise ValidationError("Choose one of this customer's unpaid invoices.")
+        raise ValidationError("Choose one of their unpaid invoices.")
     if promised_by < today:
         raise ValidationError("The promised day has passed; choose today or a later day.")
     if promised_by > today + PROMISE_HORIZON:

@@ -126,7 +126,8 @@ def invoices_paid_after_reminder(
 class Promise:
     invoice_id: str
     invoice_number: str
-    promised_by: date  # reminders resume the day after, if it is still unpaid
+    promised_by: date
+    resumes_on: date  # the day after: reminders start again if it is still unpaid
     note: str
     recorded_at: datetime
     recorded_by: str  # the staff member's name, "" when not known
@@ -137,6 +138,7 @@ def _promise(pause: ReminderPause) -> Promise:
         invoice_id=pause.invoice_id,
         invoice_number=pause.label,
         promised_by=pause.promised_by,
+        resumes_on=pause.resume_on,
         note=pause.note,
         recorded_at=pause.created_at,
         recorded_by=user_label(pause.created_by),
