@@ -92,7 +92,7 @@ class PromiseForm(forms.Form):
     invoice = forms.ChoiceField(label="Invoice")
     promised_by = forms.DateField(
         label="Promised to pay by",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text="No reminders until then; they resume the day after if it is still unpaid.",
     )
     note = forms.CharField(label="Note (optional)", required=False, max_length=300)

@@ -22,6 +22,7 @@ from messaging import selectors, services
 from messaging.forms import InboundAnswerForm, InboundAssignForm
 from messaging.models import InboundMessage, OptOut
 from snapshots.models import InvoiceSnapshot
+from snapshots.selectors import contact_card_find
 
 # The customer and invoice pages of the collections workspace when that app is installed; the
 # send log's contact page and the send log filtered to the invoice otherwise.
@@ -57,11 +58,14 @@ def _inbound(request, inbound_id) -> InboundMessage:
 
 
 def _suggested_answer(inbound: InboundMessage, promise, invoice) -> str:
-    """After a promise is recorded, the words that confirm it (staff edit them before sending)."""
+    """Once a promise is recorded and not yet confirmed, the words that confirm it (staff edit
+    them before sending)."""
     if promise is None or invoice is None:
         return ""
-    first = (inbound.contact_names.split(",")[0].split() or [""])[0]
-    thanks = f"Thanks {first}," if first else "Thanks,"
+    if inbound.answers.filter(created_at__gte=promise.recorded_at).exists():
+        return ""
+    card = contact_card_find(tenant=inbound.tenant, contact_id=inbound.contact_id)
+    thanks = f"Thanks {card.first_name}," if card and card.first_name else "Thanks,"
     day = promise.promised_by.strftime("%A %-d %B")
     return (
         f"{thanks} that's fine: we've noted you'll pay {invoice.number} by {day}. "
@@ -112,6 +116,7 @@ def inbound_detail(request, inbound_id):
             initial={
                 "invoice": inbound.invoice_id,
                 "promised_by": promise.promised_by if promise else None,
+                "note": promise.note if promise else "",
             },
             invoices=invoices,
         ),

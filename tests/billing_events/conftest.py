@@ -68,26 +68,8 @@ def xero_api():
 
 @pytest.fixture
 def texted_organisation(new_connection, xero_api, tenant_a):
-    """Alpha's organisation, its Twilio set up, with reminders sent on 17 Dec (INV-0142, due
-    10 Dec, got "7 days overdue"); the clock stands at 10:00 on Friday 18 Dec in Auckland."""
-    import time_machine
+    """See tests/billing_events/inbound.py `texted_organisation_at`."""
+    from tests.billing_events.inbound import texted_organisation_at
 
-    from connections.models import MessagingSettings
-    from tests.billing_events.inbound import ACCOUNT_SID, AUTH_TOKEN
-    from tests.billing_events.reminder_helpers import import_at, local, sweep_at
-    from tests.billing_events.standin import StandInXero
-
-    MessagingSettings.objects.create(
-        tenant=tenant_a,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_from_number="+6498880000",
-        whatsapp_from="whatsapp:+6498880000",
-    )
-    tenant_a.timezone = "Pacific/Auckland"
-    tenant_a.save()
-    xero = StandInXero(xero_api)
-    import_at(new_connection, "2026-12-17 08:00")
-    sweep_at(new_connection, "2026-12-17 09:05")
-    with time_machine.travel(local("Pacific/Auckland", "2026-12-18 10:00"), tick=False):
+    with texted_organisation_at(tenant=tenant_a, connection=new_connection, mock=xero_api) as xero:
         yield xero

@@ -1,10 +1,17 @@
 """Customers' texts as Twilio POSTs them to /webhooks/twilio/inbound/, signed here."""
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs
 
+import time_machine
 from django.conf import settings
 from twilio.request_validator import RequestValidator
+
+from connections.models import MessagingSettings
+from tests.billing_events.reminder_helpers import import_at, local, sweep_at
+from tests.billing_events.standin import StandInXero
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
 INBOUND_URL = "/webhooks/twilio/inbound/"
@@ -41,10 +48,29 @@ def twilio_message_created(mock) -> None:
 
 def twilio_sends(mock) -> list[dict]:
     """The form fields of every message Dunwell asked Twilio to send."""
-    from urllib.parse import parse_qs
-
     return [
         {key: values[0] for key, values in parse_qs(call.request.body).items()}
         for call in mock.calls
         if call.request.url == MESSAGES_URL
     ]
+
+
+@contextmanager
+def texted_organisation_at(*, tenant, connection, mock):
+    """The tenant's organisation, its Twilio set up (SMS and WhatsApp from +6498880000), with
+    reminders sent on 17 Dec (INV-0142 of Ruapehu Motors, due 10 Dec, got "7 days overdue");
+    the clock stands at 10:00 on Friday 18 Dec in Auckland. Yields the stand-in Xero."""
+    MessagingSettings.objects.create(
+        tenant=tenant,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number="+6498880000",
+        whatsapp_from="whatsapp:+6498880000",
+    )
+    tenant.timezone = "Pacific/Auckland"
+    tenant.save()
+    xero = StandInXero(mock)
+    import_at(connection, "2026-12-17 08:00")
+    sweep_at(connection, "2026-12-17 09:05")
+    with time_machine.travel(local("Pacific/Auckland", "2026-12-18 10:00"), tick=False):
+        yield xero
