@@ -1,10 +1,10 @@
 """Each contact snapshot keeps the number Dunwell texts as E.164, indexed, so a customer's reply
 is matched to them by one lookup. Existing rows are filled from the phones they already hold,
-read in their organisation's country as new snapshots are (snapshots/fields.py)."""
+read in the country phone_region() names, as new snapshots are (snapshots/fields.py)."""
 
 from django.db import migrations, models
 
-from snapshots.contacts import phone_e164
+from snapshots.contacts import ContactCard, phone_choose
 
 
 def phones_fill(apps, schema_editor):
@@ -16,15 +16,22 @@ def phones_fill(apps, schema_editor):
     }
     contacts = ContactSnapshot.objects.select_related("tenant").exclude(phones=[])
     for contact in contacts.iterator(chunk_size=1000):
-        country = countries.get(contact.xero_tenant_id) or contact.tenant.default_country
-        number = phone_e164(contact.phones, default_country=country)
+        card = ContactCard(
+            contact_id=contact.contact_id,
+            name=contact.name,
+            phones=tuple(contact.phones),
+            country=contact.country,
+            country_source=contact.country_source,
+            organisation_country=countries.get(contact.xero_tenant_id, ""),
+        )
+        number = phone_choose(card, default_country=contact.tenant.default_country).e164
         if number:
             ContactSnapshot.objects.filter(pk=contact.pk).update(phone_e164=number)
 
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("connections", "0005_messaging_channel_defaults"),
+        ("connections", "0006_organisation_name_for_customers"),
         ("snapshots", "0001_initial"),
     ]
 
