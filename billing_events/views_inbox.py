@@ -144,8 +144,22 @@ def inbound_answer(request, inbound_id):
     except ValidationError as error:
         flash.error(request, " ".join(error.messages))
     else:
-        flash.success(request, f"Answer sent to {inbound.from_phone}.")
+        flash.success(request, _answer_going(inbound))
     return redirect("inbound-detail", inbound_id=inbound.pk)
+
+
+def _answer_going(inbound: InboundMessage) -> str:
+    """Sent now, or held until the recipient's quiet hours end (dispatch decides the same)."""
+    until = services.quiet_hours_end(
+        tenant=inbound.tenant, phone=inbound.from_phone, at=timezone.now()
+    )
+    if until is None:
+        return f"Answer sent to {inbound.from_phone}."
+    local = timezone.localtime(until, ZoneInfo(inbound.tenant.timezone))
+    return (
+        f"Answer to {inbound.from_phone} saved: it goes at {local:%H:%M on %a %-d %b} "
+        "(your time), when their quiet hours end."
+    )
 
 
 @require_POST

@@ -312,3 +312,16 @@ def test_another_tenant_can_neither_see_nor_act_on_the_text(
     asked.refresh_from_db()
     assert asked.handled_at is None and asked.promised_by is None
     assert twilio_sends(xero_api) == [] and not ReminderPause.objects.filter(reason="promise")
+
+
+def test_an_answer_written_at_night_says_when_it_will_go(
+    client, asked, xero_api, django_capture_on_commit_callbacks
+):
+    with time_machine.travel(timezone.now() + timedelta(hours=13), tick=False):  # 23:00 NZ
+        page = _answer(client, asked, "Sure.", capture=django_capture_on_commit_callbacks)
+
+    assert "it goes at 08:00 on Sat 19 Dec (your time), when their quiet hours end" in (
+        page.content.decode()
+    )
+    assert twilio_sends(xero_api) == []
+    assert Message.objects.get(kind="reply_staff").status == "scheduled"
