@@ -281,6 +281,8 @@ def test_a_test_goes_to_the_members_mobile_at_once_marked_and_with_its_own_key(
     assert tests[0].body.startswith("Hi Aroha, invoice INV-0142 for $485.00")
     assert tests[0].body in staff_client.get("/reminders/").text  # the text the step shows
     assert "SMS test on its way to +64215550100" in first.text and "test" in second.text
+    log = staff_client.get("/messaging/").text
+    assert log.count('<span class="status status-test">Test</span>') == 2
 
 
 def test_tests_are_not_counted_on_the_dashboard(staff_client, tenant_a):
