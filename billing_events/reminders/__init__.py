@@ -60,6 +60,7 @@ from billing_events.reminders.schedule import (
     reminder_pause_add,
     reminder_pause_create,
     reminder_schedule_replace,
+    stage_key_make,
 )
 from billing_events.reminders.sweep import (
     NEXT_PASS_AFTER,
@@ -111,6 +112,7 @@ __all__ = [
     "reminders_preview",
     "schedule_builder",
     "schedule_for",
+    "stage_key_make",
     "sweep_run",
     "sweeps_due",
     "sweeps_run_now",

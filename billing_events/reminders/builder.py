@@ -15,10 +15,9 @@ from dataclasses import dataclass, replace
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.text import slugify
 
 from billing_events.models import ReminderStage
-from billing_events.reminders.schedule import SCHEDULE_CONFLICT, ScheduleConflict
+from billing_events.reminders.schedule import SCHEDULE_CONFLICT, ScheduleConflict, stage_key_make
 from billing_events.schedules import Schedule, schedules_of
 from connections.models import Membership, Tenant
 from messaging import rendering
@@ -185,29 +184,13 @@ def schedule_builder(*, tenant: Tenant) -> Builder:
 # --- writes -------------------------------------------------------------------------------------
 
 
-def _stage_key_new(*, tenant: Tenant, stage: ReminderStage) -> str:
-    """A key nobody types: the day in words ("7_days_overdue"), numbered if already taken.
-
-    It is fixed once made: sent reminders (ReminderSent, dedup keys) and stage-specific
-    templates name the step by it, so changing the day later keeps it."""
-    base = slugify(stage.day_words).replace("-", "_")[:24]
-    taken = set(
-        ReminderStage.objects.filter(tenant=tenant, key__startswith=base).values_list(
-            "key", flat=True
-        )
-    )
-    key, number = base, 2
-    while key in taken:
-        key, number = f"{base}_{number}", number + 1
-    return key
-
-
 def reminder_step_save(*, tenant: Tenant, stage: ReminderStage) -> ReminderStage:
     """Add or change one step; a second step on the same day of the same schedule is refused
     by the database (ScheduleConflict), never half-saved."""
     stage.tenant = tenant
     if not stage.key:
-        stage.key = _stage_key_new(tenant=tenant, stage=stage)
+        taken = ReminderStage.objects.filter(tenant=tenant).values_list("key", flat=True)
+        stage.key = stage_key_make(stage=stage, taken=set(taken))
     segment_names_fill(stage, tenant=tenant)
     try:
         with transaction.atomic():
