@@ -16,19 +16,17 @@ from billing_events.models import (
     XeroTrackingOption,
 )
 from billing_events.services import events_replay
+from connections.admin_records import RecordAdmin, RecordInline
 
 
-class XeroEventInline(admin.TabularInline):
+class XeroEventInline(RecordInline):
     model = XeroEvent
-    extra = 0
-    can_delete = False
     fields = ["event_category", "event_type", "resource_id", "xero_tenant_id", "status"]
-    readonly_fields = fields
     show_change_link = True
 
 
 @admin.register(XeroDelivery)
-class XeroDeliveryAdmin(admin.ModelAdmin):
+class XeroDeliveryAdmin(RecordAdmin):
     list_display = ["id", "received_at", "first_event_sequence", "last_event_sequence"]
     readonly_fields = ["received_at", "first_event_sequence", "last_event_sequence", "body"]
     exclude = ["raw_body"]
@@ -41,7 +39,7 @@ class XeroDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(XeroEvent)
-class XeroEventAdmin(admin.ModelAdmin):
+class XeroEventAdmin(RecordAdmin):
     list_display = [
         "id",
         "received_at",
@@ -57,7 +55,6 @@ class XeroEventAdmin(admin.ModelAdmin):
     list_filter = ["status", "event_category", "tenant"]
     search_fields = ["resource_id", "xero_tenant_id"]
     list_select_related = ["tenant"]
-    readonly_fields = [f.name for f in XeroEvent._meta.fields]
     actions = ["replay"]
     show_full_result_count = False
 
@@ -71,13 +68,10 @@ class XeroEventAdmin(admin.ModelAdmin):
         )
 
 
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(RecordAdmin):
     list_filter = ["tenant"]
     list_select_related = ["tenant"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(InvoiceSnapshot)
@@ -132,14 +126,14 @@ class OrganisationSyncAdmin(admin.ModelAdmin):
 
 
 @admin.register(XeroContactGroup)
-class XeroContactGroupAdmin(admin.ModelAdmin):
+class XeroContactGroupAdmin(RecordAdmin):
     list_display = ["name", "tenant", "xero_tenant_id", "status", "updated_at"]
     list_filter = ["tenant", "status"]
     search_fields = ["name", "group_id"]
 
 
 @admin.register(XeroTrackingOption)
-class XeroTrackingOptionAdmin(admin.ModelAdmin):
+class XeroTrackingOptionAdmin(RecordAdmin):
     list_display = ["label", "tenant", "xero_tenant_id", "status", "updated_at"]
     list_filter = ["tenant", "status"]
     search_fields = ["category_name", "option_name", "option_id"]

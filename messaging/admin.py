@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from connections.admin_records import RecordAdmin, RecordInline
 from messaging import services
 from messaging.models import (
     ContactPreference,
@@ -31,26 +32,18 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return template.segment.label
 
 
-class MessageStatusChangeInline(admin.TabularInline):
+class MessageStatusChangeInline(RecordInline):
     model = MessageStatusChange
-    extra = 0
-    can_delete = False
-    readonly_fields = ["created_at", "from_status", "to_status", "provider_status", "error_code",
-                       "note"]  # fmt: skip
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["created_at", "from_status", "to_status", "provider_status", "error_code", "note"]
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(RecordAdmin):
     list_display = ["created_at", "tenant", "kind", "channel", "contact_name", "status",
                     "error_code", "attempts"]  # fmt: skip
     list_filter = ["tenant", "status", "channel", "kind", "is_ambiguous"]
     search_fields = ["dedup_key", "contact_name", "recipient", "provider_id"]
     list_select_related = ["tenant"]
-    readonly_fields = ["callback_token", "created_at", "updated_at"]
-    raw_id_fields = ["template", "resend_of", "fallback_of"]
     inlines = [MessageStatusChangeInline]
     actions = ["resend"]
     show_full_result_count = False  # never count the whole send log
@@ -70,7 +63,7 @@ class MessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageStatusChange)
-class MessageStatusChangeAdmin(admin.ModelAdmin):
+class MessageStatusChangeAdmin(RecordAdmin):
     list_display = ["created_at", "message", "from_status", "to_status", "provider_status"]
     list_filter = ["message__tenant", "to_status"]
     raw_id_fields = ["message"]
@@ -84,12 +77,11 @@ class OptOutAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(RecordAdmin):
     list_display = ["received_at", "tenant", "channel", "intent", "contact_names", "body"]
     list_filter = ["tenant", "intent", "channel"]
     search_fields = ["message_sid", "contact_names", "body", "invoice_number"]
     list_select_related = ["tenant"]
-    readonly_fields = [f.name for f in InboundMessage._meta.fields]
     show_full_result_count = False
 
 
