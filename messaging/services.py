@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -45,6 +45,7 @@ from messaging.contacts import (
 from messaging.models import (
     PHONE_CHANNELS,
     SENDING_CHANNELS,
+    UNREACHABLE_RETRY_SUFFIX,
     Channel,
     ContactPreference,
     Kind,
@@ -226,6 +227,7 @@ def _hold_for_quiet_hours(message: Message, *, at: datetime | None = None) -> No
     if until:
         message.status = Status.SCHEDULED
         message.send_after = message.next_attempt_at = until
+        message.quiet_hours_hold = True
 
 
 def _insert_once(message: Message, *, note: str) -> Message:
@@ -356,7 +358,11 @@ def message_dispatch(*, message: Message) -> Message:
     until = quiet_hours_end(tenant=message.tenant, phone=_phone_of(message), at=now)
     if until:
         Message.objects.filter(pk=message.pk, status__in=_OPEN).update(
-            status=Status.SCHEDULED, send_after=until, next_attempt_at=until, updated_at=now
+            status=Status.SCHEDULED,
+            send_after=until,
+            next_attempt_at=until,
+            quiet_hours_hold=True,
+            updated_at=now,
         )
         return message
     claimed = _move(
@@ -371,7 +377,50 @@ def message_dispatch(*, message: Message) -> Message:
     )
     if not claimed:
         return message  # someone else has it, or it is not due yet
+    # Checked once the row is ours, so a delivery recorded before this point is always seen.
+    delivered = _delivered_since(message) if message.resend_of_id else None
+    if delivered is not None:
+        reason = f"Not sent: message #{delivered.pk} of the same notification was delivered."
+        _move(
+            message,
+            leaving=(Status.SENDING,),
+            note=reason,
+            status=Status.CANCELLED,
+            status_reason=reason,
+            finished_at=now,
+        )
+        return message
     return _send(message)
+
+
+# The later messages of a notification carry its dedup key plus one of these (message_resend,
+# the 30003 retry, the email fallback), e.g. `invoice:<id>:issued:resend:1:unreachable-retry`.
+_LATER_TRY = re.compile(r":(?:resend:[0-9]+|unreachable-retry|fallback)(?=:|$)")
+
+
+def _notification_key(dedup_key: str) -> str:
+    later = _LATER_TRY.search(dedup_key)
+    return dedup_key[: later.start()] if later else dedup_key
+
+
+def _same_notification(message: Message, *, status: Sequence[str]) -> list[Message]:
+    """The other messages, in these statuses, of the notification `message` is a try of, on its
+    channel (another channel the tenant chose to send on is its own story)."""
+    key = _notification_key(message.dedup_key)
+    # A prefix also finds other notifications (`…:reminder:7d` and `…:reminder:7d:repeat:1`):
+    # only the keys that are this one plus later-try suffixes belong to it.
+    rows = (
+        Message.objects.filter(tenant_id=message.tenant_id, channel=message.channel)
+        .filter(Q(dedup_key=key) | Q(dedup_key__startswith=f"{key}:"), status__in=status)
+        .exclude(pk=message.pk)
+        .order_by("pk")
+    )
+    return [row for row in rows if _notification_key(row.dedup_key) == key]
+
+
+def _delivered_since(message: Message) -> Message | None:
+    """Another try of the notification that was delivered: this one must not go as well."""
+    return next(iter(_same_notification(message, status=(Status.DELIVERED,))), None)
 
 
 def _send(message: Message) -> Message:
@@ -683,7 +732,26 @@ def message_resend(*, message: Message, by_user) -> Message:
     # while the first resend is on its way, lands on the same key and the constraint keeps one.
     number = message.resends.filter(status__in=(Status.FAILED, Status.UNDELIVERED)).count() + 1
     again = _another_try(message, dedup_key=f"{message.dedup_key}:resend:{number}")
-    return _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
+    with transaction.atomic():
+        saved = _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
+        if saved is again:
+            _waiting_tries_cancel(again)
+    return saved
+
+
+def _waiting_tries_cancel(resend: Message) -> None:
+    """A resend replaces every try of its notification still waiting (the 30003 retry):
+    otherwise the customer gets the text twice, hours apart."""
+    reason = f"Replaced by the resend, message #{resend.pk}."
+    for waiting in _same_notification(resend, status=_OPEN):
+        _move(
+            waiting,
+            leaving=_OPEN,
+            note=reason,
+            status=Status.CANCELLED,
+            status_reason=reason,
+            finished_at=timezone.now(),
+        )
 
 
 def _another_try(message: Message, *, dedup_key: str, not_before: datetime | None = None):
@@ -719,15 +787,14 @@ def _another_try(message: Message, *, dedup_key: str, not_before: datetime | Non
 # a retry that is itself unreachable is not retried again.
 UNREACHABLE = "30003"
 UNREACHABLE_RETRY_AFTER = timedelta(hours=4)
-_UNREACHABLE_SUFFIX = ":unreachable-retry"
 
 
 def _retry_unreachable_later(message: Message) -> None:
-    if message.dedup_key.endswith(_UNREACHABLE_SUFFIX):
+    if message.is_unreachable_retry:
         return
     again = _another_try(
         message,
-        dedup_key=message.dedup_key + _UNREACHABLE_SUFFIX,
+        dedup_key=message.dedup_key + UNREACHABLE_RETRY_SUFFIX,
         not_before=timezone.now() + UNREACHABLE_RETRY_AFTER,
     )
     _insert_once(again, note="The handset was unreachable (30003): one more try later.")
