@@ -50,16 +50,11 @@ class MessageAdmin(RecordAdmin):
 
     @admin.action(description="Resend the selected failed or undelivered messages")
     def resend(self, request, queryset):
-        resendable = [m for m in queryset if m.can_resend]
-        for message in resendable:
-            services.message_resend(message=message, by_user=request.user)
-        skipped = queryset.count() - len(resendable)
-        self.message_user(request, f"{len(resendable)} message(s) will be sent again.")
-        if skipped:
-            self.message_user(
-                request, f"{skipped} were not failed or undelivered and were left alone.",
-                messages.WARNING,
-            )  # fmt: skip
+        report = services.messages_resend_bulk(messages=queryset, by_user=request.user)
+        if report.queued:
+            self.message_user(request, report.queued_said(listed=50), messages.SUCCESS)
+        if report.skipped:
+            self.message_user(request, report.skipped_said(listed=50), messages.WARNING)
 
 
 @admin.register(MessageStatusChange)

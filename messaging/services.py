@@ -9,14 +9,14 @@ import logging
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -57,7 +57,9 @@ from messaging.models import (
 from messaging.segments import TrackingTag
 from messaging.selectors import (
     delivery_for,
+    message_resend_refusal,
     messaging_channels_configured,
+    notification_tries,
     templates_choose,
     templates_for_notification,
 )
@@ -393,34 +395,9 @@ def message_dispatch(*, message: Message) -> Message:
     return _send(message)
 
 
-# The later messages of a notification carry its dedup key plus one of these (message_resend,
-# the 30003 retry, the email fallback), e.g. `invoice:<id>:issued:resend:1:unreachable-retry`.
-_LATER_TRY = re.compile(r":(?:resend:[0-9]+|unreachable-retry|fallback)(?=:|$)")
-
-
-def _notification_key(dedup_key: str) -> str:
-    later = _LATER_TRY.search(dedup_key)
-    return dedup_key[: later.start()] if later else dedup_key
-
-
-def _same_notification(message: Message, *, status: Sequence[str]) -> list[Message]:
-    """The other messages, in these statuses, of the notification `message` is a try of, on its
-    channel (another channel the tenant chose to send on is its own story)."""
-    key = _notification_key(message.dedup_key)
-    # A prefix also finds other notifications (`…:reminder:7d` and `…:reminder:7d:repeat:1`):
-    # only the keys that are this one plus later-try suffixes belong to it.
-    rows = (
-        Message.objects.filter(tenant_id=message.tenant_id, channel=message.channel)
-        .filter(Q(dedup_key=key) | Q(dedup_key__startswith=f"{key}:"), status__in=status)
-        .exclude(pk=message.pk)
-        .order_by("pk")
-    )
-    return [row for row in rows if _notification_key(row.dedup_key) == key]
-
-
 def _delivered_since(message: Message) -> Message | None:
     """Another try of the notification that was delivered: this one must not go as well."""
-    return next(iter(_same_notification(message, status=(Status.DELIVERED,))), None)
+    return next(iter(notification_tries(message=message, statuses=(Status.DELIVERED,))), None)
 
 
 def _send(message: Message) -> Message:
@@ -725,13 +702,16 @@ def reply_log(
 
 
 def message_resend(*, message: Message, by_user) -> Message:
-    """A new attempt linked to the original, with its own key (a double click makes one)."""
-    if not message.can_resend:
-        raise ValidationError("Only a failed or undelivered message can be resent.")
-    # The key counts only resends that themselves failed: a double click, or a second click
-    # while the first resend is on its way, lands on the same key and the constraint keeps one.
-    number = message.resends.filter(status__in=(Status.FAILED, Status.UNDELIVERED)).count() + 1
-    again = _another_try(message, dedup_key=f"{message.dedup_key}:resend:{number}")
+    """A new attempt linked to the original, with its own key (a double click makes one).
+
+    Raises ValidationError (its code as in ResendRefusal) when the resend could not go.
+    """
+    refusal = message_resend_refusal(message=message)
+    if refusal is not None:
+        raise ValidationError(refusal.reason, code=refusal.code)
+    # A message is resent once (a resend that fails is resent in its turn): two clicks that both
+    # pass the check above land on the same key, and the constraint keeps one.
+    again = _another_try(message, dedup_key=f"{message.dedup_key}:resend:1")
     with transaction.atomic():
         saved = _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
         if saved is again:
@@ -743,7 +723,7 @@ def _waiting_tries_cancel(resend: Message) -> None:
     """A resend replaces every try of its notification still waiting (the 30003 retry):
     otherwise the customer gets the text twice, hours apart."""
     reason = f"Replaced by the resend, message #{resend.pk}."
-    for waiting in _same_notification(resend, status=_OPEN):
+    for waiting in notification_tries(message=resend, statuses=_OPEN):
         _move(
             waiting,
             leaving=_OPEN,
@@ -911,20 +891,52 @@ def contact_preference_save(
 BULK_RESEND_LIMIT = 200
 
 
-def messages_resend_bulk(*, messages, by_user) -> int:
-    """Resend each of `messages` (failed or undelivered, not yet resent) once.
+@dataclass
+class ResendReport:
+    """What a resend of several messages did, message by message."""
+
+    queued: list[tuple[Message, Message]] = field(default_factory=list)  # (original, resend)
+    skipped: list[tuple[Message, str]] = field(default_factory=list)  # (message, why)
+
+    def queued_said(self, *, listed: int = 10) -> str:
+        pairs = [f"message #{message.pk} as #{again.pk}" for message, again in self.queued]
+        return f"Queued {_counted(len(pairs), 'resend')}: {_listed(pairs, listed)}."
+
+    def skipped_said(self, *, listed: int = 10) -> str:
+        reasons = [f"#{message.pk}: {why.rstrip('.')}" for message, why in self.skipped]
+        return f"Skipped {len(reasons)}: {_listed(reasons, listed, sep='; ')}."
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _listed(items: list[str], limit: int, *, sep: str = ", ") -> str:
+    more = f"{sep}and {len(items) - limit} more" if len(items) > limit else ""
+    return sep.join(items[:limit]) + more
+
+
+def messages_resend_bulk(*, messages, by_user) -> ResendReport:
+    """Resend each of `messages` that can go, once; say for every one what happened.
 
     Each resend is its own insert under the dedup constraint, so a repeated POST of the same
     confirmation lands on the same keys and sends nothing twice.
     """
-    resent = 0
-    for message in messages.select_related("tenant").order_by("pk")[:BULK_RESEND_LIMIT]:
+    report = ResendReport()
+    for number, message in enumerate(messages.select_related("tenant").order_by("pk")):
+        if number >= BULK_RESEND_LIMIT:
+            report.skipped.append((message, f"Not this time: at most {BULK_RESEND_LIMIT} at once."))
+            continue
         try:
-            message_resend(message=message, by_user=by_user)
-        except ValidationError:
-            continue  # moved on (e.g. a callback said delivered) since the page was shown
-        resent += 1
-    return resent
+            again = message_resend(message=message, by_user=by_user)
+        except ValidationError as refusal:
+            report.skipped.append((message, " ".join(refusal.messages)))
+            continue
+        if again.status in _OPEN:
+            report.queued.append((message, again))
+        else:
+            report.skipped.append((message, again.status_reason))
+    return report
 
 
 def templates_create_defaults(*, tenant: Tenant) -> None:

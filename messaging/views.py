@@ -1,6 +1,7 @@
 import csv
 import json
 import re
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib import messages as flash
@@ -11,6 +12,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpRespo
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
@@ -84,6 +86,7 @@ def message_detail(request, message_id):
     context = {
         "message": message,
         "changes": changes,
+        "resend_refusal": selectors.message_resend_refusal(message=message),
         "invoice_number": invoice_numbers(
             tenant=request.tenant, invoice_ids=[message.invoice_id]
         ).get(message.invoice_id, ""),
@@ -102,8 +105,12 @@ def messages_resend_bulk(request):
         resendable = selectors.messages_resendable(messages).filter(
             pk__lte=form.cleaned_data["up_to"]
         )
-        count = services.messages_resend_bulk(messages=resendable, by_user=request.user)
-        flash.success(request, f"{count} message{pluralize(count)} will be sent again.")
+        report = services.messages_resend_bulk(messages=resendable, by_user=request.user)
+        if report.queued:
+            count = len(report.queued)
+            flash.success(request, f"{count} message{pluralize(count)} will be sent again.")
+        if report.skipped:
+            flash.warning(request, report.skipped_said())
         return redirect(f"{reverse('messaging:message-list')}?status=pending")
     form, messages = _filtered(request)
     resendable = selectors.messages_resendable(messages).order_by("-created_at", "-pk")
@@ -127,7 +134,17 @@ def message_resend(request, message_id):
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
         return redirect("messaging:message-detail", message_id=message.pk)
-    flash.success(request, "The message will be sent again.")
+    if again.status == Message.Status.SCHEDULED:
+        until = timezone.localtime(again.send_after, ZoneInfo(request.tenant.timezone))
+        flash.success(
+            request,
+            f"The message will be sent again to {again.recipient} at {until:%H:%M}, "
+            "after quiet hours.",
+        )
+    elif again.status == Message.Status.PENDING:
+        flash.success(request, f"The message will be sent again to {again.recipient}.")
+    else:
+        flash.warning(request, f"Not sent again: {again.status_reason}")
     return redirect("messaging:message-detail", message_id=again.pk)
 
 

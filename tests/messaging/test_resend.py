@@ -1,6 +1,7 @@
 """Resend from the send log, the admin and the API: never twice, never to the wrong number, and
 never a promise that is not kept."""
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ import responses
 from django.contrib.auth import get_user_model
 
 from api_tokens.services import api_token_create
-from messaging.models import Message
+from messaging.models import Message, OptOut
 from messaging.services import messages_due_run
 from tests.api.conftest import client_with_token
 from tests.messaging.conftest import NOON_IN_NZ, post_twilio, twilio_reply
@@ -129,3 +130,92 @@ def test_a_retry_pushed_into_the_morning_says_quiet_hours_hold_it(
                 "status__undelivered__30003")  # fmt: skip
     page = staff_client.get(f"/messaging/{_retry_of(message).pk}/").content.decode()
     assert "Held by quiet hours until 08:00 (retry after undelivered 30003)" in page
+
+
+@pytest.fixture
+def refused_stop(tenant_a):
+    """A text Twilio refused because the customer had replied STOP (21610)."""
+    message = Message.objects.create(
+        tenant=tenant_a, kind="reminder", channel="sms", dedup_key="invoice:2:reminder:7d",
+        recipient="+64211234567", status="failed", error_code="21610", body="Pay please",
+        contact_name="Aroha Ngata",
+    )  # fmt: skip
+    OptOut.objects.create(tenant=tenant_a, phone="+64211234567", source="Twilio error 21610")
+    return message
+
+
+def _said(response) -> str:
+    """What the person who pressed Resend was told: the page with its flash, or the API error."""
+    if response["Content-Type"].startswith("application/json"):
+        return response.json()["error"]["message"]
+    return html.unescape(response.content.decode())
+
+
+@pytest.mark.parametrize("resend", RESEND_PATHS)
+def test_a_message_refused_after_stop_is_not_resent_and_says_why(
+    resend, refused_stop, client, staff_a, staff_client
+):
+    page = staff_client.get(f"/messaging/{refused_stop.pk}/").content.decode()
+    assert ">Resend</button>" not in page
+    assert "replied STOP" in page
+    response = resend(refused_stop, client=client, staff_a=staff_a)
+    assert "replied STOP" in _said(response)
+    assert "will be sent again" not in _said(response)
+    assert not Message.objects.filter(resend_of=refused_stop).exists()
+    if response["Content-Type"].startswith("application/json"):
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "opted_out"
+
+
+@pytest.mark.parametrize("resend", RESEND_PATHS)
+def test_a_resent_message_links_to_its_resend_and_is_not_resent_again(
+    resend, client, staff_a, staff_client, tenant_a, noon, django_capture_on_commit_callbacks
+):
+    failed = Message.objects.create(
+        tenant=tenant_a, kind="reminder", channel="sms", dedup_key="invoice:3:reminder:7d",
+        recipient="+64211234567", status="failed", error_code="30007", body="Pay please",
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks():
+        first = staff_client.post(f"/messaging/{failed.pk}/resend/", follow=True)
+        again = Message.objects.get(resend_of=failed)
+        assert "will be sent again" in _said(first)
+        second = resend(failed, client=client, staff_a=staff_a)
+    assert f"Already resent as message #{again.pk}" in _said(second)
+    assert "will be sent again" not in _said(second)
+    assert Message.objects.filter(resend_of=failed).count() == 1
+    staff_client.force_login(staff_a)
+    page = staff_client.get(f"/messaging/{failed.pk}/").content.decode()
+    assert ">Resend</button>" not in page
+    assert f'href="/messaging/{again.pk}/"' in page
+
+
+def test_the_admin_action_reports_what_it_did_for_each_message(
+    client, refused_stop, tenant_a, noon, django_capture_on_commit_callbacks
+):
+    failed = Message.objects.create(
+        tenant=tenant_a, kind="reminder", channel="sms", dedup_key="invoice:3:reminder:7d",
+        recipient="+64219876543", status="failed", error_code="30007", body="Pay please",
+    )  # fmt: skip
+    delivered = Message.objects.create(
+        tenant=tenant_a, kind="invoice_issued", channel="sms", dedup_key="invoice:4:issued",
+        recipient="+64219876543", status="delivered", body="Thanks",
+    )  # fmt: skip
+    operator = get_user_model().objects.create_superuser("ops@dunwell.test", "ops@dunwell.test")
+    client.force_login(operator)
+    with django_capture_on_commit_callbacks():
+        response = client.post(
+            "/admin/messaging/message/",
+            {"action": "resend", "_selected_action": [failed.pk, delivered.pk, refused_stop.pk]},
+            follow=True,
+        )
+    said = _said(response)
+    again = Message.objects.get(resend_of=failed)
+    assert f"Queued 1 resend: message #{failed.pk} as #{again.pk}." in said
+    assert "Skipped 2:" in said
+    assert f"#{delivered.pk}: Only a failed or undelivered message can be resent" in said
+    assert f"#{refused_stop.pk}: " in said and "replied STOP" in said
+
+
+def test_bulk_resend_leaves_out_recipients_who_replied_stop(staff_client, refused_stop):
+    confirm = staff_client.get("/messaging/resend/")
+    assert "Nothing to resend" in confirm.content.decode()
