@@ -339,10 +339,11 @@ def message_resend_refusal(*, message: Message) -> ResendRefusal | None:
             f"The recipient replied STOP: nothing is sent to {message.recipient} until they "
             "reply START.",
         )
-    # A waiting 30003 retry does not stand in the way: a resend replaces it.
+    # A waiting 30003 retry does not stand in the way: a resend replaces it. The latest try is
+    # the one to follow (a retry that a resend replaced is older than the resend).
     later = (
         message.resends.exclude(dedup_key__endswith=UNREACHABLE_RETRY_SUFFIX, status__in=_WAITING)
-        .order_by("pk")
+        .order_by("-pk")
         .first()
     )
     if later is not None:
