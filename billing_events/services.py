@@ -31,7 +31,7 @@ from billing_events.models import (
 )
 from billing_events.payment_links import invoice_pay_url
 from billing_events.segment_sync import segments_learn, segments_refresh_if_due
-from billing_events.selectors import contact_card, invoice_tracking
+from billing_events.selectors import contact_card, contact_card_find, invoice_tracking
 from billing_events.transitions import (
     Notification,
     contact_fields,
@@ -39,7 +39,7 @@ from billing_events.transitions import (
     credit_note_transitions,
     invoice_transitions,
 )
-from connections.selectors import tenant_ids_for_xero_tenants
+from connections.selectors import connection_for_xero_tenant, tenant_ids_for_xero_tenants
 from connections.xero import XeroClient, XeroError
 from connections.xero_format import parse_xero_date
 from messaging.contacts import ContactCard
@@ -621,6 +621,31 @@ def _records_apply(
     segments_learn(
         connection=connection, invoices=invoices, contacts=(*contacts, *fetched_contacts)
     )
+
+
+def contact_refresh(*, tenant, contact_id: str) -> ContactCard | None:
+    """The contact as Xero has it now, for a resend after a wrong number: one GET Contacts?IDs=
+    within the organisation's call budget, stored through the same upsert as webhooks and the
+    poll. None when Dunwell has never seen the contact or its organisation is not connected.
+    Raises XeroError (a spent budget is a 429); call it outside any transaction (XeroClient)."""
+    snapshot = (
+        ContactSnapshot.objects.filter(tenant=tenant, contact_id=contact_id)
+        .order_by("-last_seen_at", "-pk")
+        .first()
+    )
+    connection = snapshot and connection_for_xero_tenant(snapshot.xero_tenant_id)
+    if connection is None or connection.tenant_id != tenant.pk:
+        return None
+    # A person is waiting for the answer: one retry at most, not a task's patience.
+    client = XeroClient(connection, max_retries=1)
+    contacts = client.get_contacts(ids=[contact_id])
+    _records_apply(
+        connection=connection,
+        client=client,
+        sync=_sync_for(connection=connection),
+        contacts=contacts,
+    )
+    return contact_card_find(tenant=tenant, contact_id=contact_id)
 
 
 # --- initial import and reconciliation poll --------------------------------------------------

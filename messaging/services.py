@@ -21,7 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from billing_events.selectors import contact_card_find
 from connections.models import MessagingSettings, Tenant
+from connections.xero import XeroError
 from messaging import defaults, rendering
 from messaging.channels import (
     FINAL_PROVIDER_STATUSES,
@@ -711,12 +713,75 @@ def message_resend(*, message: Message, by_user) -> Message:
         raise ValidationError(refusal.reason, code=refusal.code)
     # A message is resent once (a resend that fails is resent in its turn): two clicks that both
     # pass the check above land on the same key, and the constraint keeps one.
-    again = _another_try(message, dedup_key=f"{message.dedup_key}:resend:1")
+    again = _another_try(
+        message, dedup_key=f"{message.dedup_key}:resend:1", recipient=_recipient_now(message)
+    )
+    note = f"Resent by {by_user} (original #{message.pk})."
+    if again.recipient != message.recipient:
+        note += f" To {again.recipient}, as Xero has it now (was {message.recipient})."
     with transaction.atomic():
-        saved = _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
+        saved = _insert_once(again, note=note)
         if saved is again:
             _waiting_tries_cancel(again)
     return saved
+
+
+# Twilio errors that say the number itself cannot take texts (FACTS.md "Which failures may be
+# retried"): resending to it fails again, so a resend first asks Xero for the number it has now.
+WRONG_NUMBER_ERRORS = frozenset({"21211", "21614", "21635", "30005", "30006"})
+
+
+def _failed_for_recipient(message: Message) -> bool:
+    if message.channel in PHONE_CHANNELS:
+        return message.error_code in WRONG_NUMBER_ERRORS
+    # SendGrid says a refused address only in words (400, "Does not contain a valid address").
+    return message.error_code == "400" and "address" in message.error_message.lower()
+
+
+def _recipient_now(message: Message) -> str:
+    """Where a resend of `message` goes: the contact's number or email as Xero has it now —
+    asked of Xero when the failure was about the recipient, else as last seen — or the
+    original's. Raises ValidationError when that is still the one that cannot be reached."""
+    wrong_recipient = _failed_for_recipient(message)
+    what = "number" if message.channel in PHONE_CHANNELS else "email address"
+    contact = None
+    if wrong_recipient and message.contact_id:
+        # Moves with the snapshot upsert below messaging; imported here to break the cycle.
+        from billing_events.services import contact_refresh
+
+        try:
+            contact = contact_refresh(tenant=message.tenant, contact_id=message.contact_id)
+        except XeroError as error:
+            raise ValidationError(
+                f"Could not ask Xero for the contact's current {what} ({error.detail}), so "
+                "nothing was resent. Try again later.",
+                code="xero_unavailable",
+            ) from None
+    elif message.contact_id:
+        contact = contact_card_find(tenant=message.tenant, contact_id=message.contact_id)
+    current, problem = "", ""
+    if contact is not None and message.channel in PHONE_CHANNELS:
+        choice = phone_choose(contact, default_country=message.tenant.default_country)
+        current, problem = choice.e164 or "", choice.reason
+    elif contact is not None:
+        current, problem = contact.email, "" if contact.email else "No email address in Xero."
+    if wrong_recipient and problem:
+        raise ValidationError(f"{problem} Fix it in Xero, then resend.", code="no_recipient")
+    recipient = current or message.recipient
+    if wrong_recipient and recipient == message.recipient:
+        name = message.contact_name or "this contact"
+        found = (
+            f"Xero still has {recipient} for {name}"
+            if contact is not None
+            else f"Dunwell cannot look {name} up in Xero, so it only knows {recipient}"
+        )
+        why = message.error_message or explain(message.error_code)
+        raise ValidationError(
+            f"{found}, and it cannot be reached (error {message.error_code}: "
+            f"{why.rstrip('.')}). Fix the {what} in Xero, then resend.",
+            code="same_number",
+        )
+    return recipient
 
 
 def _waiting_tries_cancel(resend: Message) -> None:
@@ -734,15 +799,18 @@ def _waiting_tries_cancel(resend: Message) -> None:
         )
 
 
-def _another_try(message: Message, *, dedup_key: str, not_before: datetime | None = None):
-    """An unsaved copy of `message` linked to it, held for quiet hours or skipped if opted out."""
+def _another_try(
+    message: Message, *, dedup_key: str, not_before: datetime | None = None, recipient: str = ""
+):
+    """An unsaved copy of `message` linked to it (to `recipient` when given), held for quiet
+    hours or skipped if opted out."""
     again = Message(
         tenant=message.tenant,
         kind=message.kind,
         channel=message.channel,
         dedup_key=dedup_key,
         template=message.template,
-        recipient=message.recipient,
+        recipient=recipient or message.recipient,
         contact_id=message.contact_id,
         contact_name=message.contact_name,
         invoice_id=message.invoice_id,
@@ -899,7 +967,10 @@ class ResendReport:
     skipped: list[tuple[Message, str]] = field(default_factory=list)  # (message, why)
 
     def queued_said(self, *, listed: int = 10) -> str:
-        pairs = [f"message #{message.pk} as #{again.pk}" for message, again in self.queued]
+        pairs = [
+            f"message #{message.pk} as #{again.pk} to {again.recipient}"
+            for message, again in self.queued
+        ]
         return f"Queued {_counted(len(pairs), 'resend')}: {_listed(pairs, listed)}."
 
     def skipped_said(self, *, listed: int = 10) -> str:

@@ -134,17 +134,19 @@ def message_resend(request, message_id):
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
         return redirect("messaging:message-detail", message_id=message.pk)
+    to = again.recipient
+    if to != message.recipient:
+        what = "address" if again.channel == Channel.EMAIL else "number"
+        to += f", the {what} Xero has now (it was {message.recipient})"
     if again.status == Message.Status.SCHEDULED:
         until = timezone.localtime(again.send_after, ZoneInfo(request.tenant.timezone))
         flash.success(
-            request,
-            f"The message will be sent again to {again.recipient} at {until:%H:%M}, "
-            "after quiet hours.",
+            request, f"The message will be sent again to {to}, at {until:%H:%M} after quiet hours."
         )
     elif again.status == Message.Status.PENDING:
-        flash.success(request, f"The message will be sent again to {again.recipient}.")
+        flash.success(request, f"The message will be sent again to {to}.")
     else:
-        flash.warning(request, f"Not sent again: {again.status_reason}")
+        flash.warning(request, f"Not sent again to {to}: {again.status_reason}")
     return redirect("messaging:message-detail", message_id=again.pk)
 
 

@@ -5,12 +5,16 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+import responses
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from billing_events.models import ContactSnapshot
 from messaging.models import Message, OptOut
+from tests.billing_events.helpers import API, XERO_TENANT_ID
 from tests.browser.conftest import log_in
 from tests.conftest import PASSWORD
+from tests.xero_api import xero_connection_create, xero_json
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,8 +83,8 @@ def test_the_send_log_is_filtered_and_a_failed_message_resent(
     logged_in_page, tenant_a, screenshot, console_errors
 ):
     message_create(tenant_a, "delivered", name="Aroha Ngata")
-    invalid = "The phone number is not a valid phone number."
-    failed = message_create(tenant_a, "failed", name="Ben Smith", error_code="21211",
+    invalid = "The carrier filtered the message (spam filtering)."
+    failed = message_create(tenant_a, "failed", name="Ben Smith", error_code="30007",
                             error_message=invalid)  # fmt: skip
     page = logged_in_page
     page.get_by_role("link", name="Send log", exact=True).click()
@@ -93,7 +97,9 @@ def test_the_send_log_is_filtered_and_a_failed_message_resent(
     expect(page.get_by_text(invalid)).to_be_visible()
     screenshot("message-detail")
     page.get_by_role("button", name="Resend").click()
-    expect(page.get_by_role("status")).to_contain_text("The message will be sent again.")
+    expect(page.get_by_role("status")).to_contain_text(
+        "The message will be sent again to +64211234567"
+    )
     again = Message.objects.get(resend_of=failed)
     assert page.url.endswith(f"/messaging/{again.pk}/")
     expect(page.get_by_role("link", name=f"message {failed.pk}")).to_be_visible()
@@ -135,6 +141,32 @@ def test_a_resend_replaces_the_waiting_retry_and_each_says_what_it_waits_for(
     page.set_viewport_size(PHONE)
     assert _overflow(page) <= 0
     screenshot("message-resent-phone")
+    assert console_errors == []
+
+
+def test_a_resend_after_a_wrong_number_goes_to_the_number_xero_has_now(
+    logged_in_page, tenant_a, screenshot, console_errors
+):
+    xero_connection_create(tenant=tenant_a, xero_tenant_id=XERO_TENANT_ID,
+                           expires_in=timedelta(days=3650))  # fmt: skip
+    contact = xero_json("contacts__mobile")["Contacts"][0]
+    ContactSnapshot.objects.create(
+        tenant=tenant_a, xero_tenant_id=XERO_TENANT_ID, contact_id=contact["ContactID"],
+        name=contact["Name"], phones=[{"PhoneType": "MOBILE", "PhoneNumber": "+64211234567"}],
+    )  # fmt: skip
+    failed = message_create(tenant_a, "failed", name=contact["Name"], error_code="21211",
+                            error_message="The phone number is not a valid phone number.",
+                            contact_id=contact["ContactID"])  # fmt: skip
+    page = logged_in_page
+    page.goto(f"/messaging/{failed.pk}/")
+    with responses.RequestsMock() as xero:
+        xero.add(responses.GET, f"{API}/Contacts", json=xero_json("contacts__mobile"))
+        page.get_by_role("button", name="Resend").click()
+        expect(page.get_by_role("status")).to_contain_text(
+            "will be sent again to +64215550199, the number Xero has now (it was +64211234567)"
+        )
+    screenshot("message-resent-new-number")
+    assert Message.objects.get(resend_of=failed).recipient == "+64215550199"
     assert console_errors == []
 
 

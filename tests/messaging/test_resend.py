@@ -2,17 +2,20 @@
 never a promise that is not kept."""
 
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
 from django.contrib.auth import get_user_model
 
 from api_tokens.services import api_token_create
+from billing_events.models import ContactSnapshot
 from messaging.models import Message, OptOut
 from messaging.services import messages_due_run
 from tests.api.conftest import client_with_token
+from tests.billing_events.helpers import API, XERO_TENANT_ID
 from tests.messaging.conftest import NOON_IN_NZ, post_twilio, twilio_reply
+from tests.xero_api import xero_connection_create, xero_json
 
 pytestmark = pytest.mark.usefixtures("twilio_a")
 
@@ -210,7 +213,7 @@ def test_the_admin_action_reports_what_it_did_for_each_message(
         )
     said = _said(response)
     again = Message.objects.get(resend_of=failed)
-    assert f"Queued 1 resend: message #{failed.pk} as #{again.pk}." in said
+    assert f"Queued 1 resend: message #{failed.pk} as #{again.pk} to +64219876543." in said
     assert "Skipped 2:" in said
     assert f"#{delivered.pk}: Only a failed or undelivered message can be resent" in said
     assert f"#{refused_stop.pk}: " in said and "replied STOP" in said
@@ -219,3 +222,134 @@ def test_the_admin_action_reports_what_it_did_for_each_message(
 def test_bulk_resend_leaves_out_recipients_who_replied_stop(staff_client, refused_stop):
     confirm = staff_client.get("/messaging/resend/")
     assert "Nothing to resend" in confirm.content.decode()
+
+
+# --- a resend goes to the number Xero has now ----------------------------------------------------
+
+CONTACT_ID = "c4a7e5d0-1b2c-4d3e-9f80-a1b2c3d4e5f6"  # Ruapehu Motors in contacts__mobile
+NUMBER_IN_XERO = "+64215550199"  # its MOBILE there: 021 555 0199
+OLD_NUMBER = "+64215550123"
+
+
+@pytest.fixture
+def ruapehu(tenant_a):
+    """Xero is connected, and Dunwell's snapshot of the contact still has the old mobile."""
+    connection = xero_connection_create(
+        tenant=tenant_a, xero_tenant_id=XERO_TENANT_ID, expires_in=timedelta(days=3650)
+    )
+    ContactSnapshot.objects.create(
+        tenant=tenant_a, xero_tenant_id=XERO_TENANT_ID, contact_id=CONTACT_ID,
+        name="Ruapehu Motors", first_name="Aroha",
+        phones=[{"PhoneType": "MOBILE", "PhoneNumber": "555 0123", "PhoneAreaCode": "021",
+                 "PhoneCountryCode": "64"}],
+        updated_date_utc=datetime(2026, 10, 1, tzinfo=UTC),
+    )  # fmt: skip
+    return connection
+
+
+def _failed_to(tenant, recipient: str, code: str) -> Message:
+    return Message.objects.create(
+        tenant=tenant, kind="reminder", channel="sms", dedup_key="invoice:5:reminder:7d",
+        recipient=recipient, status="failed", error_code=code, body="Pay please",
+        contact_id=CONTACT_ID, contact_name="Ruapehu Motors",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def xero():
+    with responses.RequestsMock() as mock:  # a call nobody expected fails the test
+        yield mock
+
+
+def _contacts_fetched(xero) -> list[str]:
+    return [
+        call.request.params.get("IDs", "")
+        for call in xero.calls
+        if call.request.path_url.startswith("/api.xro/2.0/Contacts")
+    ]
+
+
+@pytest.mark.parametrize("resend", [_resend_from_the_send_log, _resend_through_the_api])
+@pytest.mark.parametrize("code", ["21211", "21614", "30005"])
+def test_a_resend_after_a_wrong_number_asks_xero_and_goes_to_the_number_it_has_now(
+    resend, code, ruapehu, client, staff_a, noon, xero, django_capture_on_commit_callbacks
+):
+    failed = _failed_to(ruapehu.tenant, OLD_NUMBER, code)
+    xero.add(responses.GET, f"{API}/Contacts", json=xero_json("contacts__mobile"))
+    with django_capture_on_commit_callbacks():
+        response = resend(failed, client=client, staff_a=staff_a)
+    assert _contacts_fetched(xero) == [CONTACT_ID]  # one GET Contacts?IDs=
+    again = Message.objects.get(resend_of=failed)
+    assert (again.recipient, again.status) == (NUMBER_IN_XERO, "pending")
+    if resend is _resend_from_the_send_log:
+        said = _said(response)
+        assert f"to {NUMBER_IN_XERO}, the number Xero has now (it was {OLD_NUMBER})" in said
+    else:
+        assert response.json()["recipient"] == NUMBER_IN_XERO
+    snapshot = ContactSnapshot.objects.get(contact_id=CONTACT_ID)
+    assert "555 0199" in [phone["PhoneNumber"] for phone in snapshot.phones]
+
+
+@pytest.mark.parametrize("resend", RESEND_PATHS)
+def test_a_resend_to_a_number_that_cannot_take_texts_and_is_unchanged_is_refused(
+    resend, ruapehu, client, staff_a, noon, xero
+):
+    failed = _failed_to(ruapehu.tenant, NUMBER_IN_XERO, "21211")
+    xero.add(responses.GET, f"{API}/Contacts", json=xero_json("contacts__mobile"))
+    response = resend(failed, client=client, staff_a=staff_a)
+    said = _said(response)
+    assert f"Xero still has {NUMBER_IN_XERO} for Ruapehu Motors" in said
+    assert "will be sent again" not in said
+    assert not Message.objects.filter(resend_of=failed).exists()
+    if resend is _resend_through_the_api:
+        assert (response.status_code, response.json()["error"]["code"]) == (409, "same_number")
+
+
+def test_a_resend_that_cannot_ask_xero_says_so_and_sends_nothing(ruapehu, staff_client, noon, xero):
+    failed = _failed_to(ruapehu.tenant, OLD_NUMBER, "21211")
+    xero.add(
+        responses.GET, f"{API}/Contacts", status=429, json={},
+        headers={"Retry-After": "3600", "X-Rate-Limit-Problem": "day"},
+    )  # fmt: skip
+    said = _said(staff_client.post(f"/messaging/{failed.pk}/resend/", follow=True))
+    assert "Could not ask Xero for the contact's current number" in said
+    assert not Message.objects.filter(resend_of=failed).exists()
+
+
+def test_a_resend_after_another_failure_does_not_ask_xero_but_uses_the_latest_number(
+    ruapehu, staff_client, noon, xero, django_capture_on_commit_callbacks
+):
+    ContactSnapshot.objects.filter(contact_id=CONTACT_ID).update(
+        phones=[{"PhoneType": "MOBILE", "PhoneNumber": "+64 21 555 0199"}]
+    )  # a webhook brought the new number since
+    failed = _failed_to(ruapehu.tenant, OLD_NUMBER, "30007")
+    with django_capture_on_commit_callbacks():
+        staff_client.post(f"/messaging/{failed.pk}/resend/")
+    assert _contacts_fetched(xero) == []
+    assert Message.objects.get(resend_of=failed).recipient == NUMBER_IN_XERO
+
+
+def test_a_resend_after_a_wrong_number_says_when_xero_has_no_number_now(
+    ruapehu, staff_client, noon, xero
+):
+    failed = _failed_to(ruapehu.tenant, OLD_NUMBER, "21614")
+    xero.add(responses.GET, f"{API}/Contacts", json=xero_json("contacts__no_phone"))
+    said = _said(staff_client.post(f"/messaging/{failed.pk}/resend/", follow=True))
+    assert "No mobile or default phone number in Xero. Fix it in Xero, then resend." in said
+    assert not Message.objects.filter(resend_of=failed).exists()
+
+
+def test_an_email_refused_for_its_address_is_resent_to_the_address_xero_has_now(
+    ruapehu, staff_client, noon, xero, django_capture_on_commit_callbacks
+):
+    failed = Message.objects.create(
+        tenant=ruapehu.tenant, kind="reminder", channel="email", dedup_key="invoice:5:reminder:7d",
+        recipient="aroha@old.example", status="failed", error_code="400", body="Pay please",
+        error_message="SendGrid refused the email: Does not contain a valid address.",
+        contact_id=CONTACT_ID, contact_name="Ruapehu Motors", subject="Overdue",
+    )  # fmt: skip
+    xero.add(responses.GET, f"{API}/Contacts", json=xero_json("contacts__mobile"))
+    with django_capture_on_commit_callbacks():
+        said = _said(staff_client.post(f"/messaging/{failed.pk}/resend/", follow=True))
+    assert Message.objects.get(resend_of=failed).recipient == "aroha@ruapehu-motors.example"
+    assert "sent again to aroha@ruapehu-motors.example, the address Xero has now" in said
