@@ -46,6 +46,7 @@ from messaging.contacts import (
 )
 from messaging.models import (
     PHONE_CHANNELS,
+    RECIPIENT_PROBLEMS,
     SENDING_CHANNELS,
     UNREACHABLE_RETRY_SUFFIX,
     Channel,
@@ -209,19 +210,24 @@ def _draft(
         return _skip(message, "no_email", "No email address in Xero.")
     if _is_opted_out(message):
         return _skip(message, "opted_out", "The recipient opted out (replied STOP).")
-    limit = rendering.MAX_OUTPUT[message.channel]
     try:
-        message.body = rendering.render(template.body, values, max_length=limit)
-        message.subject = rendering.render(template.subject, values, max_length=300)
-        message.content_variables = {
-            key: rendering.render(text, values, max_length=limit)
-            for key, text in template.content_variables.items()
-        }
+        _text_fill(message, template=template, values=values)
     except rendering.RenderError as exc:
         return _skip(message, "template", str(exc))
-    message.content_sid = template.content_sid
     _hold_for_quiet_hours(message)
     return message
+
+
+def _text_fill(message: Message, *, template: MessageTemplate, values: dict) -> None:
+    """Render the template's texts into `message`; raises RenderError."""
+    limit = rendering.MAX_OUTPUT[message.channel]
+    message.body = rendering.render(template.body, values, max_length=limit)
+    message.subject = rendering.render(template.subject, values, max_length=300)
+    message.content_variables = {
+        key: rendering.render(text, values, max_length=limit)
+        for key, text in template.content_variables.items()
+    }
+    message.content_sid = template.content_sid
 
 
 def _hold_for_quiet_hours(message: Message, *, at: datetime | None = None) -> None:
@@ -716,6 +722,8 @@ def message_resend(*, message: Message, by_user) -> Message:
     again = _another_try(
         message, dedup_key=f"{message.dedup_key}:resend:1", recipient=_recipient_now(message)
     )
+    if message.status == Status.SKIPPED:  # skipped before its text was written
+        _text_refill(again, original=message)
     note = f"Resent by {by_user} (original #{message.pk})."
     if again.recipient != message.recipient:
         note += f" To {again.recipient}, as Xero has it now (was {message.recipient})."
@@ -726,12 +734,27 @@ def message_resend(*, message: Message, by_user) -> Message:
     return saved
 
 
+def _text_refill(again: Message, *, original: Message) -> None:
+    """Write the text a skipped message never got, from its template and the values notify()
+    kept; raises ValidationError when that cannot be done any more."""
+    if original.template is None:
+        raise ValidationError(
+            "Its template was deleted, so there is no text to send.", code="no_template"
+        )
+    try:
+        _text_fill(again, template=original.template, values=original.template_values)
+    except rendering.RenderError as exc:
+        raise ValidationError(str(exc), code="template") from None
+
+
 # Twilio errors that say the number itself cannot take texts (FACTS.md "Which failures may be
 # retried"): resending to it fails again, so a resend first asks Xero for the number it has now.
 WRONG_NUMBER_ERRORS = frozenset({"21211", "21614", "21635", "30005", "30006"})
 
 
 def _failed_for_recipient(message: Message) -> bool:
+    if message.status == Status.SKIPPED:
+        return message.error_code in RECIPIENT_PROBLEMS
     if message.channel in PHONE_CHANNELS:
         return message.error_code in WRONG_NUMBER_ERRORS
     # SendGrid says a refused address only in words (400, "Does not contain a valid address").
@@ -768,6 +791,12 @@ def _recipient_now(message: Message) -> str:
     if wrong_recipient and problem:
         raise ValidationError(f"{problem} Fix it in Xero, then resend.", code="no_recipient")
     recipient = current or message.recipient
+    if not recipient:
+        raise ValidationError(
+            f"Dunwell cannot look {message.contact_name or 'this contact'} up in Xero for a "
+            f"{what}. Add one in Xero, then resend.",
+            code="no_recipient",
+        )
     if wrong_recipient and recipient == message.recipient:
         name = message.contact_name or "this contact"
         found = (

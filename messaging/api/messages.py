@@ -116,14 +116,21 @@ class MessageResendApi(TenantAPIView):
                 MessageDetailOutput, description="The new attempt, linked by resend_of."
             ),
             409: OpenApiResponse(
-                description="Not resent, and why: `not_resendable` (not failed or undelivered), "
-                "`opted_out` (the recipient replied STOP), `already_resent` (this message was "
-                "resent already: resend that one), `delivered_since` (a later try was delivered)."
+                description="Not resent, and why: `not_resendable` (not failed, undelivered or "
+                "skipped for want of a recipient), `opted_out` (the recipient replied STOP), "
+                "`already_resent` (resend the newer message instead), `delivered_since` (a "
+                "later try was delivered), `same_number` (Xero still has the number or address "
+                "that cannot be reached), `no_recipient` (Xero has none now), `xero_unavailable` "
+                "(Xero could not be asked; try later), `no_template` / `template` (the text "
+                "cannot be written)."
             ),
         },
         description="Send a failed or undelivered message again, as a new message (a waiting "
-        "automatic retry of it is cancelled). A message is resent once: a second call answers "
-        "409 `already_resent`; resend the new message if it fails in turn.",
+        "automatic retry of it is cancelled). When the failure was about the recipient (an "
+        "invalid or landline number, an unknown handset, a refused email address), the contact "
+        "is fetched from Xero first and the new message goes to what Xero has now: see its "
+        "`recipient`. A message is resent once: a second call answers 409 `already_resent`; "
+        "resend the new message if it fails in turn.",
     )
     def post(self, request, message_id):
         message = get_for_tenant(Message, request.tenant, pk=message_id)

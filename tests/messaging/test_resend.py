@@ -10,8 +10,9 @@ from django.contrib.auth import get_user_model
 
 from api_tokens.services import api_token_create
 from billing_events.models import ContactSnapshot
+from messaging.contacts import ContactCard
 from messaging.models import Message, OptOut
-from messaging.services import messages_due_run
+from messaging.services import messages_due_run, notify
 from tests.api.conftest import client_with_token
 from tests.billing_events.helpers import API, XERO_TENANT_ID
 from tests.messaging.conftest import NOON_IN_NZ, post_twilio, twilio_reply
@@ -215,7 +216,7 @@ def test_the_admin_action_reports_what_it_did_for_each_message(
     again = Message.objects.get(resend_of=failed)
     assert f"Queued 1 resend: message #{failed.pk} as #{again.pk} to +64219876543." in said
     assert "Skipped 2:" in said
-    assert f"#{delivered.pk}: Only a failed or undelivered message can be resent" in said
+    assert f"#{delivered.pk}: Only a failed or undelivered message" in said
     assert f"#{refused_stop.pk}: " in said and "replied STOP" in said
 
 
@@ -353,3 +354,23 @@ def test_an_email_refused_for_its_address_is_resent_to_the_address_xero_has_now(
         said = _said(staff_client.post(f"/messaging/{failed.pk}/resend/", follow=True))
     assert Message.objects.get(resend_of=failed).recipient == "aroha@ruapehu-motors.example"
     assert "sent again to aroha@ruapehu-motors.example, the address Xero has now" in said
+
+
+def test_a_text_skipped_for_want_of_a_number_is_resent_once_xero_has_one(
+    ruapehu, staff_client, noon, xero, invoice_context, django_capture_on_commit_callbacks
+):
+    no_phone = ContactCard(contact_id=CONTACT_ID, name="Ruapehu Motors", first_name="Aroha")
+    (skipped,) = notify(
+        tenant=ruapehu.tenant, kind="invoice_issued", contact=no_phone, context=invoice_context,
+        dedup_key="invoice:6:issued",
+    )  # fmt: skip
+    assert (skipped.status, skipped.error_code, skipped.body) == ("skipped", "no_phone", "")
+    page = staff_client.get(f"/messaging/{skipped.pk}/").content.decode()
+    assert ">Resend</button>" in page
+    xero.add(responses.GET, f"{API}/Contacts", json=xero_json("contacts__mobile"))
+    with django_capture_on_commit_callbacks():
+        said = _said(staff_client.post(f"/messaging/{skipped.pk}/resend/", follow=True))
+    again = Message.objects.get(resend_of=skipped)
+    assert (again.status, again.recipient) == ("pending", NUMBER_IN_XERO)
+    assert "INV-0142" in again.body and "Aroha" in again.body
+    assert f"sent again to {NUMBER_IN_XERO}" in said
