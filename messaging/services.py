@@ -320,17 +320,18 @@ def messages_cancel(*, tenant: Tenant, dedup_prefix: str, reason: str) -> int:
     waiting = Message.objects.filter(
         tenant=tenant, dedup_key__startswith=dedup_prefix, status__in=_OPEN
     )
-    cancelled = 0
-    for message in waiting:
-        cancelled += _move(
-            message,
-            leaving=_OPEN,
-            note=reason,
-            status=Status.CANCELLED,
-            status_reason=reason,
-            finished_at=timezone.now(),
-        )
-    return cancelled
+    return sum(_cancel(message, leaving=_OPEN, reason=reason) for message in waiting)
+
+
+def _cancel(message: Message, *, leaving: Sequence[str], reason: str) -> bool:
+    return _move(
+        message,
+        leaving=leaving,
+        note=reason,
+        status=Status.CANCELLED,
+        status_reason=reason,
+        finished_at=timezone.now(),
+    )
 
 
 # --- dispatch ------------------------------------------------------------------------------------
@@ -391,14 +392,7 @@ def message_dispatch(*, message: Message) -> Message:
     delivered = _delivered_since(message) if message.resend_of_id else None
     if delivered is not None:
         reason = f"Not sent: message #{delivered.pk} of the same notification was delivered."
-        _move(
-            message,
-            leaving=(Status.SENDING,),
-            note=reason,
-            status=Status.CANCELLED,
-            status_reason=reason,
-            finished_at=now,
-        )
+        _cancel(message, leaving=(Status.SENDING,), reason=reason)
         return message
     return _send(message)
 
@@ -818,14 +812,7 @@ def _waiting_tries_cancel(resend: Message) -> None:
     otherwise the customer gets the text twice, hours apart."""
     reason = f"Replaced by the resend, message #{resend.pk}."
     for waiting in notification_tries(message=resend, statuses=_OPEN):
-        _move(
-            waiting,
-            leaving=_OPEN,
-            note=reason,
-            status=Status.CANCELLED,
-            status_reason=reason,
-            finished_at=timezone.now(),
-        )
+        _cancel(waiting, leaving=_OPEN, reason=reason)
 
 
 def _another_try(

@@ -61,6 +61,14 @@ def staff_client(client, staff_a):
     return client
 
 
+@pytest.fixture
+def operator_client(client, db):
+    """An operator in the Django admin (a superuser, member of no tenant)."""
+    operator = get_user_model().objects.create_superuser("ops@dunwell.test", "ops@dunwell.test")
+    client.force_login(operator)
+    return client
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SQLite, test in a file, not Django's shared-cache in-memory database.

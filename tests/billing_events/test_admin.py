@@ -1,7 +1,6 @@
 """Operators see the inbox in the admin, filter it, and replay events."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from billing_events.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot, XeroEvent
 from tests.billing_events.helpers import post_xero_webhook
@@ -9,13 +8,6 @@ from tests.billing_events.helpers import post_xero_webhook
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/billing_events/xeroevent/"
-
-
-@pytest.fixture
-def operator_client(client):
-    operator = get_user_model().objects.create_superuser("ops@dunwell.test", "ops@dunwell.test")
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture

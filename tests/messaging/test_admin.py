@@ -1,20 +1,12 @@
 """Operators read the send log in the admin and act on it through actions; they never rewrite it."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from messaging.models import InboundMessage, Message, MessageStatusChange
 
 pytestmark = pytest.mark.django_db
 
 MESSAGES = "/admin/messaging/message/"
-
-
-@pytest.fixture
-def operator_client(client):
-    operator = get_user_model().objects.create_superuser("ops@dunwell.test", "ops@dunwell.test")
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture
