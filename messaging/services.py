@@ -973,6 +973,8 @@ def contact_preference_save(
 
 # One click resends at most this many; the rest stay listed for the next click.
 BULK_RESEND_LIMIT = 200
+# ... of which at most this many after a wrong number (each is a Xero call, 60 a minute).
+BULK_XERO_LOOKUP_LIMIT = 20
 
 
 @dataclass
@@ -1009,11 +1011,18 @@ def messages_resend_bulk(*, messages, by_user) -> ResendReport:
     Each resend is its own insert under the dedup constraint, so a repeated POST of the same
     confirmation lands on the same keys and sends nothing twice.
     """
-    report = ResendReport()
+    report, lookups = ResendReport(), 0
     for number, message in enumerate(messages.select_related("tenant").order_by("pk")):
         if number >= BULK_RESEND_LIMIT:
             report.skipped.append((message, f"Not this time: at most {BULK_RESEND_LIMIT} at once."))
             continue
+        if _failed_for_recipient(message) and message.contact_id:
+            # Each asks Xero for the contact while a person waits, within the minute's budget.
+            lookups += 1
+            if lookups > BULK_XERO_LOOKUP_LIMIT:
+                why = f"Not this time: at most {BULK_XERO_LOOKUP_LIMIT} need Xero's number at once."
+                report.skipped.append((message, why))
+                continue
         try:
             again = message_resend(message=message, by_user=by_user)
         except ValidationError as refusal:

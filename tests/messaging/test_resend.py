@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from api_tokens.services import api_token_create
 from billing_events.models import ContactSnapshot
+from messaging import services
 from messaging.contacts import ContactCard
 from messaging.models import Message, OptOut
 from messaging.services import messages_due_run, notify
@@ -374,3 +375,37 @@ def test_a_text_skipped_for_want_of_a_number_is_resent_once_xero_has_one(
     assert (again.status, again.recipient) == ("pending", NUMBER_IN_XERO)
     assert "INV-0142" in again.body and "Aroha" in again.body
     assert f"sent again to {NUMBER_IN_XERO}" in said
+
+
+def test_one_admin_click_asks_xero_about_a_bounded_number_of_wrong_numbers(
+    ruapehu, client, staff_a, noon, xero, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "BULK_XERO_LOOKUP_LIMIT", 2)
+    wrong = [
+        Message.objects.create(
+            tenant=ruapehu.tenant,
+            kind="reminder",
+            channel="sms",
+            status="failed",
+            dedup_key=f"invoice:{n}:reminder:7d",
+            recipient=OLD_NUMBER,
+            error_code="21211",
+            body="Pay please",
+            contact_id=CONTACT_ID,
+            contact_name="Ruapehu Motors",
+        )  # fmt: skip
+        for n in range(3)
+    ]
+    xero.add(responses.GET, f"{API}/Contacts", json=xero_json("contacts__mobile"))
+    operator = get_user_model().objects.create_superuser("ops@dunwell.test", "ops@dunwell.test")
+    client.force_login(operator)
+    with django_capture_on_commit_callbacks():
+        response = client.post(
+            "/admin/messaging/message/",
+            {"action": "resend", "_selected_action": [m.pk for m in wrong]},
+            follow=True,
+        )
+    assert len(_contacts_fetched(xero)) == 2
+    said = _said(response)
+    assert "Queued 2 resends" in said
+    assert f"#{wrong[2].pk}: Not this time: at most 2 need Xero's number at once" in said
