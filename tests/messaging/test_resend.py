@@ -9,11 +9,11 @@ import responses
 from django.contrib.auth import get_user_model
 
 from api_tokens.services import api_token_create
-from billing_events.models import ContactSnapshot
-from messaging import services
-from messaging.contacts import ContactCard
 from messaging.models import Message, OptOut
 from messaging.services import messages_due_run, notify
+from messaging.services import resend as resend_service
+from snapshots.contacts import ContactCard
+from snapshots.models import ContactSnapshot
 from tests.api.conftest import client_with_token
 from tests.billing_events.helpers import API, XERO_TENANT_ID
 from tests.messaging.conftest import NOON_IN_NZ, post_twilio, twilio_reply
@@ -380,7 +380,7 @@ def test_a_text_skipped_for_want_of_a_number_is_resent_once_xero_has_one(
 def test_one_admin_click_asks_xero_about_a_bounded_number_of_wrong_numbers(
     ruapehu, client, staff_a, noon, xero, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr(services, "BULK_XERO_LOOKUP_LIMIT", 2)
+    monkeypatch.setattr(resend_service, "BULK_XERO_LOOKUP_LIMIT", 2)
     wrong = [
         Message.objects.create(
             tenant=ruapehu.tenant,
