@@ -153,10 +153,6 @@ class MessageTemplate(SegmentFields):
         return errors
 
 
-# Why notify() skipped a message for want of a usable recipient in Xero: once the contact is
-# fixed there, the message can be resent.
-RECIPIENT_PROBLEMS = ("no_phone", "invalid_phone", "no_email")
-
 # The dedup key of the one later try of a text whose handset was unreachable (30003).
 UNREACHABLE_RETRY_SUFFIX = ":unreachable-retry"
 
@@ -251,10 +247,7 @@ class Message(models.Model):
 
     @property
     def can_resend(self) -> bool:
-        """Failed, undelivered, or skipped for want of a recipient (more in selectors)."""
-        return self.status in (self.Status.FAILED, self.Status.UNDELIVERED) or (
-            self.status == self.Status.SKIPPED and self.error_code in RECIPIENT_PROBLEMS
-        )
+        return self.status in (self.Status.FAILED, self.Status.UNDELIVERED)
 
     @property
     def is_unreachable_retry(self) -> bool:

@@ -110,8 +110,8 @@ class _ContactFetched:
     fields: dict | None  # None: Dunwell already holds a newer one
 
 
-def _contact_decide(xero_contact: dict, default_country: str, previous) -> _ContactFetched:
-    fields = contact_fields(xero_contact, default_country=default_country)
+def _contact_decide(xero_contact: dict, countries: dict, previous) -> _ContactFetched:
+    fields = contact_fields(xero_contact, **countries)
     return _ContactFetched(None if is_stale(previous, fields["updated_date_utc"]) else fields)
 
 
@@ -130,8 +130,11 @@ def contact_refresh(*, tenant, contact_id: str) -> ContactCard | None:
         return None
     # A person is waiting for the answer: one retry at most, not a task's patience.
     contacts = XeroClient(connection, max_retries=1).get_contacts(ids=[contact_id])
-    # Reads local phone numbers as the webhook path does (billing_events' _Organisation).
-    default_country = connection.country_code or tenant.default_country
+    # Local phone numbers are read as the webhook path reads them (billing_events' records).
+    countries = {
+        "organisation_country": connection.country_code,
+        "tenant_country": tenant.default_country,
+    }
     for xero_contact in contacts:
         with transaction.atomic():
             snapshot_upsert(
@@ -139,7 +142,7 @@ def contact_refresh(*, tenant, contact_id: str) -> ContactCard | None:
                 tenant=tenant,
                 xero_tenant_id=connection.xero_tenant_id,
                 ids={"contact_id": xero_contact["ContactID"]},
-                decide=partial(_contact_decide, xero_contact, default_country),
+                decide=partial(_contact_decide, xero_contact, countries),
             )
     segments_learn(connection=connection, contacts=contacts)
     return contact_card_find(tenant=tenant, contact_id=contact_id)

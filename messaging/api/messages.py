@@ -71,6 +71,9 @@ class MessageListApi(TenantAPIView):
 
     @extend_schema(
         operation_id="messages_list",
+        summary="List the send log",
+        description="Messages sent or waiting to be sent, newest first, in cursor pages. Filter "
+        "by status, kind, channel, Xero contact, invoice number and when they were created.",
         parameters=[MessageFilter, *PAGE_PARAMETERS],
         responses=page_serializer("MessagePage", MessageOutput),
     )
@@ -101,7 +104,13 @@ class MessageDetailOutput(MessageOutput):
 
 
 class MessageDetailApi(TenantAPIView):
-    @extend_schema(operation_id="messages_retrieve", responses=MessageDetailOutput)
+    @extend_schema(
+        operation_id="messages_retrieve",
+        responses=MessageDetailOutput,
+        summary="Get one message",
+        description="One message of the send log, with its status history and the ids of the "
+        "messages that resent it.",
+    )
     def get(self, request, message_id):
         message = get_for_tenant(Message, request.tenant, pk=message_id)
         return Response(MessageDetailOutput(message).data)
@@ -110,19 +119,18 @@ class MessageDetailApi(TenantAPIView):
 class MessageResendApi(TenantAPIView):
     @extend_schema(
         operation_id="messages_resend",
+        summary="Resend a message",
         request=None,
         responses={
             201: OpenApiResponse(
                 MessageDetailOutput, description="The new attempt, linked by resend_of."
             ),
             409: OpenApiResponse(
-                description="Not resent, and why: `not_resendable` (not failed, undelivered or "
-                "skipped for want of a recipient), `opted_out` (the recipient replied STOP), "
-                "`already_resent` (resend the newer message instead), `delivered_since` (a "
-                "later try was delivered), `same_number` (Xero still has the number or address "
-                "that cannot be reached), `no_recipient` (Xero has none now), `xero_unavailable` "
-                "(Xero could not be asked; try later), `no_template` / `template` (the text "
-                "cannot be written)."
+                description="Not resent, and why: `not_resendable` (not failed or undelivered), "
+                "`opted_out` (the recipient replied STOP), `already_resent` (resend the newer "
+                "message instead), `delivered_since` (a later try was delivered), `same_number` "
+                "(Xero still has the number or address that cannot be reached), `no_recipient` "
+                "(Xero has none now), `xero_unavailable` (Xero could not be asked; try later)."
             ),
         },
         description="Send a failed or undelivered message again, as a new message (a waiting "

@@ -3,14 +3,18 @@ here (`from messaging.selectors import templates_choose`).
 """
 
 from messaging.selectors.contacts import (
+    MISSED_OFFER_DAYS,
     PHONE_PROBLEMS,
     ContactProfile,
+    MissedText,
+    NeedingPhone,
     OptedOut,
     contact_preferences,
     contact_profile,
     contact_unreachable_reason,
     contacts_needing_phone,
     contacts_opted_out,
+    texts_missed_for_phone,
 )
 from messaging.selectors.credentials import (
     messaging_channels_configured,
@@ -59,6 +63,9 @@ __all__ = [
     "OUTCOMES",
     "OptedOut",
     "Outcomes",
+    "MISSED_OFFER_DAYS",
+    "MissedText",
+    "NeedingPhone",
     "PHONE_PROBLEMS",
     "Queue",
     "RESENDABLE",
@@ -69,6 +76,7 @@ __all__ = [
     "contact_unreachable_reason",
     "contacts_needing_phone",
     "contacts_opted_out",
+    "texts_missed_for_phone",
     "delivery_for",
     "inbox_messages",
     "message_daily_outcomes",

@@ -47,9 +47,7 @@ def message_resend_refusal(*, message: Message) -> ResendRefusal | None:
     """Why `message` cannot be resent, or None when a resend would really be sent."""
     if not message.can_resend:
         return ResendRefusal(
-            "not_resendable",
-            "Only a failed or undelivered message, or one skipped for want of a number or "
-            "address, can be resent.",
+            "not_resendable", "Only a failed or undelivered message can be resent."
         )
     if (
         message.channel in PHONE_CHANNELS

@@ -26,10 +26,11 @@ from messaging.selectors import (
 from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _cancel, _kick, _record
 from snapshots.contacts import (
     ContactCard,
-    PhoneChoice,
+    contact_card_restored,
     contact_card_stored,
     phone_choose,
     phone_timezone_name,
+    recipient_timezone_fallback,
 )
 from snapshots.segments import TrackingTag
 
@@ -40,16 +41,19 @@ def _as_time(value) -> time:
     return time.fromisoformat(value) if isinstance(value, str) else value
 
 
-def quiet_hours_end(*, tenant: Tenant, phone: str, at: datetime) -> datetime | None:
+def quiet_hours_end(
+    *, tenant: Tenant, phone: str, at: datetime, contact: ContactCard | None = None
+) -> datetime | None:
     """When quiet hours end for this recipient, or None if `at` is outside them.
 
-    Local time is the recipient's: the zone of their phone number when it has exactly one,
-    else the tenant's (an email address has no zone).
+    Local time is the recipient's: the zone of their phone number when it tells, else that of
+    the contact's organisation, else the tenant's (an email address has no zone).
     """
     start, end = _as_time(tenant.quiet_hours_start), _as_time(tenant.quiet_hours_end)
     if start == end:
         return None
-    zone_name = phone_timezone_name(phone, fallback=tenant.timezone) if phone else tenant.timezone
+    fallback = recipient_timezone_fallback(contact, tenant_timezone=tenant.timezone)
+    zone_name = phone_timezone_name(phone, fallback=fallback) if phone else fallback
     zone = ZoneInfo(zone_name)
     local = at.astimezone(zone)
     now = local.time()
@@ -67,6 +71,12 @@ def _phone_of(message: Message) -> str:
     return message.recipient if message.channel in PHONE_CHANNELS else ""
 
 
+def _card_of(message: Message) -> ContactCard:
+    return contact_card_restored(
+        message.contact_card, contact_id=message.contact_id, name=message.contact_name
+    )
+
+
 def _is_opted_out(message: Message) -> bool:
     return (
         message.channel in PHONE_CHANNELS
@@ -82,17 +92,13 @@ def _skip(message: Message, code: str, reason: str) -> Message:
     return message
 
 
-def _phone_choice(contact: ContactCard, *, tenant: Tenant) -> PhoneChoice:
-    """The number a text to `contact` goes to (one rule for notify and resend)."""
-    return phone_choose(contact, default_country=tenant.default_country)
-
-
 def _draft(
     *, message: Message, template: MessageTemplate, contact: ContactCard, values: dict
 ) -> Message:
     """Fill in recipient, text and timing of an unsaved message, or say why it is skipped."""
+    tenant = message.tenant
     if message.channel in PHONE_CHANNELS:
-        choice = _phone_choice(contact, tenant=message.tenant)
+        choice = phone_choose(contact, default_country=tenant.default_country)
         if choice.e164 is None:
             return _skip(message, choice.problem, choice.reason)
         message.recipient = choice.e164
@@ -102,29 +108,27 @@ def _draft(
         return _skip(message, "no_email", "No email address in Xero.")
     if _is_opted_out(message):
         return _skip(message, "opted_out", "The recipient opted out (replied STOP).")
+    limit = rendering.MAX_OUTPUT[message.channel]
     try:
-        _text_fill(message, template=template, values=values)
+        message.body = rendering.render(template.body, values, max_length=limit)
+        message.subject = rendering.render(template.subject, values, max_length=300)
+        message.content_variables = {
+            key: rendering.render(text, values, max_length=limit)
+            for key, text in template.content_variables.items()
+        }
     except rendering.RenderError as exc:
         return _skip(message, "template", str(exc))
+    message.content_sid = template.content_sid
     _hold_for_quiet_hours(message)
     return message
 
 
-def _text_fill(message: Message, *, template: MessageTemplate, values: dict) -> None:
-    """Render the template's texts into `message`; raises RenderError."""
-    limit = rendering.MAX_OUTPUT[message.channel]
-    message.body = rendering.render(template.body, values, max_length=limit)
-    message.subject = rendering.render(template.subject, values, max_length=300)
-    message.content_variables = {
-        key: rendering.render(text, values, max_length=limit)
-        for key, text in template.content_variables.items()
-    }
-    message.content_sid = template.content_sid
-
-
 def _hold_for_quiet_hours(message: Message, *, at: datetime | None = None) -> None:
     until = quiet_hours_end(
-        tenant=message.tenant, phone=_phone_of(message), at=at or timezone.now()
+        tenant=message.tenant,
+        phone=_phone_of(message),
+        at=at or timezone.now(),
+        contact=_card_of(message),
     )
     if until:
         message.status = Status.SCHEDULED
@@ -172,7 +176,7 @@ def notify(
         channels=channels,
     )
     values = rendering.template_values(
-        contact=contact, context=context, country=tenant.default_country
+        contact=contact, context=context, tenant_country=tenant.default_country
     )
 
     def blank(channel: str, template: MessageTemplate | None) -> Message:

@@ -1,5 +1,6 @@
-"""Another try: staff resending a failed message (one or many), to the recipient Xero has now,
-and an unreachable handset tried again later.
+"""Another try: staff resending a failed message (one or many) to the recipient Xero has now,
+sending a text that was skipped for want of a phone number once Xero has one, and an
+unreachable handset tried again later.
 """
 
 from dataclasses import dataclass, field
@@ -10,24 +11,27 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections.xero import XeroError
-from messaging import rendering
 from messaging.channels import explain
 from messaging.models import (
     PHONE_CHANNELS,
-    RECIPIENT_PROBLEMS,
     UNREACHABLE_RETRY_SUFFIX,
     Message,
 )
-from messaging.selectors import message_resend_refusal, notification_tries
-from messaging.services.moves import _OPEN, Status, _cancel
+from messaging.selectors import (
+    PHONE_PROBLEMS,
+    message_resend_refusal,
+    notification_tries,
+    texts_missed_for_phone,
+)
+from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _cancel, _kick, _move
 from messaging.services.notify import (
+    _draft,
     _hold_for_quiet_hours,
     _insert_once,
     _is_opted_out,
-    _phone_choice,
     _skip,
-    _text_fill,
 )
+from snapshots.contacts import contact_card_stored, phone_choose
 from snapshots.selectors import contact_card_find
 from snapshots.services import contact_refresh
 
@@ -45,8 +49,6 @@ def message_resend(*, message: Message, by_user) -> Message:
     again = _another_try(
         message, dedup_key=f"{message.dedup_key}:resend:1", recipient=_recipient_now(message)
     )
-    if message.status == Status.SKIPPED:  # skipped before its text was written
-        _text_refill(again, original=message)
     note = f"Resent by {by_user} (original #{message.pk})."
     if again.recipient != message.recipient:
         note += f" To {again.recipient}, as Xero has it now (was {message.recipient})."
@@ -57,27 +59,12 @@ def message_resend(*, message: Message, by_user) -> Message:
     return saved
 
 
-def _text_refill(again: Message, *, original: Message) -> None:
-    """Write the text a skipped message never got, from its template and the values notify()
-    kept; raises ValidationError when that cannot be done any more."""
-    if original.template is None:
-        raise ValidationError(
-            "Its template was deleted, so there is no text to send.", code="no_template"
-        )
-    try:
-        _text_fill(again, template=original.template, values=original.template_values)
-    except rendering.RenderError as exc:
-        raise ValidationError(str(exc), code="template") from None
-
-
 # Twilio errors that say the number itself cannot take texts (FACTS.md "Which failures may be
 # retried"): resending to it fails again, so a resend first asks Xero for the number it has now.
 WRONG_NUMBER_ERRORS = frozenset({"21211", "21614", "21635", "30005", "30006"})
 
 
 def _failed_for_recipient(message: Message) -> bool:
-    if message.status == Status.SKIPPED:
-        return message.error_code in RECIPIENT_PROBLEMS
     if message.channel in PHONE_CHANNELS:
         return message.error_code in WRONG_NUMBER_ERRORS
     # SendGrid says a refused address only in words (400, "Does not contain a valid address").
@@ -104,7 +91,7 @@ def _recipient_now(message: Message) -> str:
         contact = contact_card_find(tenant=message.tenant, contact_id=message.contact_id)
     current, problem = "", ""
     if contact is not None and message.channel in PHONE_CHANNELS:
-        choice = _phone_choice(contact, tenant=message.tenant)
+        choice = phone_choose(contact, default_country=message.tenant.default_country)
         current, problem = choice.e164 or "", choice.reason
     elif contact is not None:
         current, problem = contact.email, "" if contact.email else "No email address in Xero."
@@ -141,6 +128,62 @@ def _waiting_tries_cancel(resend: Message) -> None:
         _cancel(waiting, leaving=_OPEN, reason=reason)
 
 
+def message_send_missed(*, message: Message, by_user) -> Message:
+    """Send now a text that was skipped for want of a usable number, to the number the
+    contact has in Xero now — only while selectors.texts_missed_for_phone offers it. The same
+    row, so the same dedup key: only the first of two clicks (or of a click and a poll
+    notifying the same key) moves it, and the poll finds the row and inserts nothing."""
+    offered = texts_missed_for_phone(
+        tenant=message.tenant, now=timezone.now(), message_ids=[message.pk]
+    )
+    if not offered:
+        raise ValidationError(
+            "This text is no longer waiting to be sent: it went already, is too old, or what "
+            "it says is out of date (the invoice was paid or voided, or a later reminder went)."
+        )
+    contact = offered[0].contact
+    if message.template is None:
+        raise ValidationError("Its template was deleted since: nothing to send it with.")
+    draft = Message(
+        tenant=message.tenant,
+        kind=message.kind,
+        channel=message.channel,
+        dedup_key=message.dedup_key,
+        contact_card={
+            **contact_card_stored(contact),
+            "tracking": message.contact_card.get("tracking", []),
+        },
+    )
+    _draft(
+        message=draft, template=message.template, contact=contact, values=message.template_values
+    )
+    if draft.status == Status.SKIPPED:
+        raise ValidationError(draft.status_reason)
+    moved = _move(
+        message,
+        leaving=(Status.SKIPPED,),
+        where={"error_code__in": PHONE_PROBLEMS},
+        note=f"Sent now by {by_user}: Xero has a usable number now.",
+        status=draft.status,
+        recipient=draft.recipient,
+        body=draft.body,
+        subject=draft.subject,
+        content_sid=draft.content_sid,
+        content_variables=draft.content_variables,
+        contact_card=draft.contact_card,
+        send_after=draft.send_after,
+        next_attempt_at=draft.next_attempt_at,
+        error_code="",
+        status_reason="",
+        finished_at=None,
+    )
+    if not moved:
+        raise ValidationError("It was already sent, or it is no longer waiting for a number.")
+    if message.status == Status.PENDING:
+        _kick(DISPATCH_TASK, message.pk)
+    return message
+
+
 def _another_try(
     message: Message, *, dedup_key: str, not_before: datetime | None = None, recipient: str = ""
 ):
@@ -160,6 +203,9 @@ def _another_try(
         body=message.body,
         content_sid=message.content_sid,
         content_variables=message.content_variables,
+        # The card carries the organisation's zone (quiet hours), the values its name (email).
+        contact_card=message.contact_card,
+        template_values=message.template_values,
         resend_of=message,
     )
     if not_before:

@@ -10,9 +10,8 @@ from django.contrib.auth import get_user_model
 
 from api_tokens.services import api_token_create
 from messaging.models import Message, OptOut
-from messaging.services import messages_due_run, notify
+from messaging.services import messages_due_run
 from messaging.services import resend as resend_service
-from snapshots.contacts import ContactCard
 from snapshots.models import ContactSnapshot
 from tests.api.conftest import client_with_token
 from tests.billing_events.helpers import API, XERO_TENANT_ID
@@ -355,26 +354,6 @@ def test_an_email_refused_for_its_address_is_resent_to_the_address_xero_has_now(
         said = _said(staff_client.post(f"/messaging/{failed.pk}/resend/", follow=True))
     assert Message.objects.get(resend_of=failed).recipient == "aroha@ruapehu-motors.example"
     assert "sent again to aroha@ruapehu-motors.example, the address Xero has now" in said
-
-
-def test_a_text_skipped_for_want_of_a_number_is_resent_once_xero_has_one(
-    ruapehu, staff_client, noon, xero, invoice_context, django_capture_on_commit_callbacks
-):
-    no_phone = ContactCard(contact_id=CONTACT_ID, name="Ruapehu Motors", first_name="Aroha")
-    (skipped,) = notify(
-        tenant=ruapehu.tenant, kind="invoice_issued", contact=no_phone, context=invoice_context,
-        dedup_key="invoice:6:issued",
-    )  # fmt: skip
-    assert (skipped.status, skipped.error_code, skipped.body) == ("skipped", "no_phone", "")
-    page = staff_client.get(f"/messaging/{skipped.pk}/").content.decode()
-    assert ">Resend</button>" in page
-    xero.add(responses.GET, f"{API}/Contacts", json=xero_json("contacts__mobile"))
-    with django_capture_on_commit_callbacks():
-        said = _said(staff_client.post(f"/messaging/{skipped.pk}/resend/", follow=True))
-    again = Message.objects.get(resend_of=skipped)
-    assert (again.status, again.recipient) == ("pending", NUMBER_IN_XERO)
-    assert "INV-0142" in again.body and "Aroha" in again.body
-    assert f"sent again to {NUMBER_IN_XERO}" in said
 
 
 def test_one_admin_click_asks_xero_about_a_bounded_number_of_wrong_numbers(
