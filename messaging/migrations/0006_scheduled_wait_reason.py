@@ -19,7 +19,7 @@ def holds_mark(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0004_template_segments'),
+        ('messaging', '0005_inbox_actions'),
     ]
 
     operations = [
