@@ -49,6 +49,11 @@ from messaging.selectors.outcomes import (
     message_outcomes,
     message_queue,
 )
+from messaging.selectors.resend import (
+    ResendRefusal,
+    message_resend_refusal,
+    notification_tries,
+)
 from messaging.selectors.templates import (
     Delivery,
     TemplateChoice,
@@ -75,6 +80,7 @@ __all__ = [
     "PHONE_PROBLEMS",
     "Queue",
     "RESENDABLE",
+    "ResendRefusal",
     "TemplateChoice",
     "Turn",
     "WAITING",
@@ -93,6 +99,7 @@ __all__ = [
     "message_daily_outcomes",
     "message_outcomes",
     "message_queue",
+    "message_resend_refusal",
     "messages_exist",
     "messages_filter",
     "messages_for_log",
@@ -102,6 +109,7 @@ __all__ = [
     "messaging_settings_for_inbound",
     "members_assignable",
     "messaging_settings_of",
+    "notification_tries",
     "template_languages",
     "templates_choose",
     "templates_for_editor",
