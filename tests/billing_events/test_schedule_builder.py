@@ -13,6 +13,7 @@ from django_q import tasks as q_tasks
 from billing_events.models import ReminderSettings, ReminderStage
 from connections.models import MessagingSettings
 from messaging.models import Message
+from messaging.services import message_resend
 from snapshots.models import XeroContactGroup
 from tests.a11y import assert_accessible
 from tests.messaging.conftest import ACCOUNT_SID, AUTH_TOKEN, MESSAGES_URL, twilio_reply
@@ -283,6 +284,17 @@ def test_a_test_goes_to_the_members_mobile_at_once_marked_and_with_its_own_key(
     assert "SMS test on its way to +64215550100" in first.text and "test" in second.text
     log = staff_client.get("/messaging/").text
     assert log.count('<span class="status status-test">Test</span>') == 2
+
+
+def test_a_resent_test_is_still_a_test(staff_a, tenant_a, twilio_a):
+    failed = Message.objects.create(
+        tenant=tenant_a, kind="reminder", channel="sms", status="failed", is_test=True,
+        dedup_key="test:1:abc", recipient="+64215550100", body="Hi", error_code="30008",
+    )  # fmt: skip
+
+    again = message_resend(message=failed, by_user=staff_a)
+
+    assert (again.resend_of, again.is_test) == (failed, True)
 
 
 def test_tests_are_not_counted_on_the_dashboard(staff_client, tenant_a):
