@@ -13,7 +13,7 @@ from tests.xero_api import xero_connection_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 390, "height": 844}
+DESKTOP, PHONE = {"width": 1280, "height": 800}, {"width": 390, "height": 844}
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def busy_month(tenant_a):
     return connection
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1280, "height": 800}, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_schedule_is_saved_below_a_full_30_day_preview(
     logged_in_page, tenant_a, busy_month, screenshot, viewport
 ):
