@@ -224,7 +224,7 @@ class _Book:
     sent: dict[str, list[Sent]] = field(default_factory=dict)
     starts_on: date | None = None
     schedules: list[Schedule] = field(default_factory=list)
-    gone: frozenset = frozenset()
+    gone: dict = field(default_factory=dict)
 
 
 def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):

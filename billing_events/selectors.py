@@ -76,13 +76,13 @@ def invoice_tracking(*, snapshot: InvoiceSnapshot) -> tuple[TrackingTag, ...]:
     )
 
 
-def segments_gone(*, tenant: Tenant, refs) -> frozenset[tuple[str, str]]:
+def segments_gone(*, tenant: Tenant, refs) -> dict[tuple[str, str], str]:
     """Of these (kind, id) refs (messaging.segments.Segment.xero_ref; None for a segment that
     names nothing in Xero), the contact groups and tracking options that no organisation of the
-    tenant has active any more: deleted or archived in Xero. An id Dunwell never saw is not
-    gone (the first sync may be to come)."""
+    tenant has active any more, each with how it went: "archived" or "deleted" in Xero. An id
+    Dunwell never saw is not gone (the first sync may be to come)."""
     refs = {ref for ref in refs if ref is not None}
-    gone = set()
+    gone = {}
     for kind, model, id_field in (
         (GROUP, XeroContactGroup, "group_id"),
         (TRACKING, XeroTrackingOption, "option_id"),
@@ -94,8 +94,12 @@ def segments_gone(*, tenant: Tenant, refs) -> frozenset[tuple[str, str]]:
         rows = model.objects.filter(tenant=tenant, **{f"{id_field}__in": ids})
         for ref_id, status in rows.values_list(id_field, "status"):
             statuses[ref_id].add(status)
-        gone |= {(kind, ref_id) for ref_id, seen in statuses.items() if "ACTIVE" not in seen}
-    return frozenset(gone)
+        gone |= {
+            (kind, ref_id): "archived" if "ARCHIVED" in seen else "deleted"
+            for ref_id, seen in statuses.items()
+            if "ACTIVE" not in seen
+        }
+    return gone
 
 
 # --- for the browser app (issue 7): the template editor and the send log ------------------------
@@ -256,9 +260,9 @@ def invoice_segments(*, tenant: Tenant, number: str, today: date) -> InvoiceSegm
     return InvoiceSegments(sample=sample, schedule=schedule, schedule_reason=reason)
 
 
-def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
+def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], dict]:
     """The tenant's schedules of active stages, and the xero_refs among their segments that
-    were deleted in Xero (those schedules match nothing)."""
+    were archived or deleted in Xero (those schedules match nothing; segments_gone)."""
     schedules = schedules_of(ReminderStage.objects.filter(tenant=tenant, is_active=True))
     return schedules, segments_gone(tenant=tenant, refs={s.segment.xero_ref for s in schedules})
 
@@ -266,17 +270,19 @@ def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
 @dataclass(frozen=True)
 class ScheduleListed:
     schedule: Schedule
-    note: str  # set when its contact group or tracking option was deleted in Xero
+    note: str  # set when its contact group or tracking option was archived or deleted in Xero
 
 
 def reminder_schedules_listed(*, tenant: Tenant) -> list[ScheduleListed]:
     """The schedules, most specific first, for the reminders page."""
     schedules, gone = reminder_schedules(tenant=tenant)
     ordered = sorted(schedules, key=lambda s: (-s.segment.rank, s.segment.label.casefold()))
-    return [
-        ScheduleListed(s, segment_gone_note(s.segment) if s.segment.xero_ref in gone else "")
-        for s in ordered
-    ]
+    listed = []
+    for schedule in ordered:
+        how = gone.get(schedule.segment.xero_ref)
+        note = segment_gone_note(schedule.segment, how=how) if how else ""
+        listed.append(ScheduleListed(schedule, note))
+    return listed
 
 
 # --- for the weekly summary (issue 12) -----------------------------------------------------------

@@ -663,6 +663,9 @@ def connection_initial_import(*, connection) -> int:
         contacts=contacts,
         quiet=True,
     )
+    # The lists are due on a sync that never had them: fetched now, a new organisation's
+    # tracking options and groups can be targeted at once, not only after the first poll.
+    segments_refresh_if_due(connection=connection, client=client, sync=sync)
     OrganisationSync.objects.filter(pk=sync.pk).update(
         imported_at=started,
         last_polled_at=min(started, connected_at),
