@@ -117,7 +117,7 @@ class MessageTemplate(SegmentFields):
     def clean(self):
         errors = self.segment_errors()
         for field in ("subject", "body"):
-            problems = rendering.template_errors(getattr(self, field))
+            problems = rendering.template_errors(getattr(self, field), kind=self.kind)
             if problems:
                 errors[field] = problems
         if self.reminder_stage and self.kind != Kind.REMINDER:
@@ -147,7 +147,9 @@ class MessageTemplate(SegmentFields):
             if not str(key).isdigit() or not isinstance(text, str):
                 problems.append(f"“{key}”: keys are placeholder numbers and values are text.")
                 continue
-            problems += [f"Variable {key}: {p}" for p in rendering.template_errors(text)]
+            problems += [
+                f"Variable {key}: {p}" for p in rendering.template_errors(text, kind=self.kind)
+            ]
         if problems:
             errors["content_variables"] = problems
         return errors
