@@ -38,6 +38,13 @@ class Channel(models.TextChoices):
 
 SENDING_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
 PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+# Answers to a customer's text, sent back in the webhook's TwiML: no API call, no status report.
+TWIML_REPLY_KINDS = (
+    Kind.REPLY_PAYMENT_LINK,
+    Kind.REPLY_PAID_THANKS,
+    Kind.REPLY_NOT_FOUND,
+    Kind.REPLY_HELP,
+)
 
 
 def channel_labels(channels) -> list[str]:
