@@ -64,7 +64,7 @@ SAMPLE_CONTEXT = {
             "amount_due": Decimal("485.00"),
             "days_overdue": 7,
         },
-    ],  # fmt: skip
+    ],
 }
 
 DUPLICATE_RULE = (
