@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot, ReminderStage
+from billing_events.models import ReminderStage
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.xero_api import xero_connection_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot
 from messaging.models import MessageTemplate
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.a11y import assert_accessible
 from tests.xero_api import xero_connection_create
 
