@@ -17,16 +17,21 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connections.models import Tenant
-from connections.selectors import connections_for_tenant
+from connections.selectors import (
+    connections_for_tenant,
+    names_for_customers,
+    organisation_for_customers,
+)
 from messaging import rendering
 from messaging.models import Channel, MessageTemplate
-from snapshots.contacts import ContactCard
+from snapshots.contacts import ContactCard, phone_choose, recipient_country
 from snapshots.selectors import invoice_preview_sample, segment_names_fill
 
 SAMPLE_CONTACT = ContactCard(
@@ -115,7 +120,10 @@ class Preview:
 def _sample(tenant: Tenant, invoice_id: str | None) -> tuple[ContactCard, dict, str]:
     today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
     real = invoice_preview_sample(tenant=tenant, today=today, invoice_id=invoice_id)
-    context = {**SAMPLE_CONTEXT, "organisation_name": tenant.name}
+    # Customers never read the tenant's name: an example shows its only organisation's, or the
+    # neutral one a reply uses when several could be meant.
+    organisation = organisation_for_customers(tenant=tenant, xero_tenant_ids=())
+    context = {**SAMPLE_CONTEXT, **names_for_customers(organisation)}
     if real is None and invoice_id is not None:
         raise ObjectDoesNotExist(f"The tenant has no invoice {invoice_id}.")
     if real is None:
@@ -163,10 +171,17 @@ def sms_counter(text: str, *, countries: Sequence[str]) -> SmsCounter:
 
 
 def _recipient_countries(tenant: Tenant, contact: ContactCard) -> list[str]:
-    """Where the preview's recipient is (else the tenant's phone country), then the countries of
-    the tenant's organisations: the places its texts are likely to go."""
+    """Where the preview's text would go (Twilio prices by the country of the number; without
+    one, where the recipient is), then the countries of the tenant's organisations: the places
+    its texts are likely to go."""
+    number = phone_choose(contact, default_country=tenant.default_country).e164
+    destination = (
+        phonenumbers.region_code_for_number(phonenumbers.parse(number))
+        if number
+        else recipient_country(contact, tenant_country=tenant.default_country)
+    )
     organisations = connections_for_tenant(tenant=tenant).values_list("country_code", flat=True)
-    return [contact.country or tenant.default_country, *organisations.order_by("country_code")]
+    return [destination, *organisations.order_by("country_code")]
 
 
 def _parse_variables(text: str) -> tuple[dict, list[str]]:
@@ -198,7 +213,7 @@ def template_preview(
     """
     contact, context, label = _sample(tenant, invoice_id)
     values = rendering.template_values(
-        contact=contact, context=context, country=tenant.default_country
+        contact=contact, context=context, tenant_country=tenant.default_country
     )
     preview = Preview(sample_label=label)
     limit = rendering.MAX_OUTPUT.get(channel, rendering.MAX_OUTPUT[Channel.SMS])

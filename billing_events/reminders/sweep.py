@@ -29,7 +29,7 @@ from billing_events.reminders.plan import (
 )
 from billing_events.reminders.schedule import reminder_defaults_create
 from billing_events.services import connection_poll, invoices_apply
-from connections.selectors import connections_active
+from connections.selectors import connections_active, names_for_customers
 from connections.xero import XeroClient, XeroError
 from messaging.services import notify
 from snapshots.models import ContactSnapshot, InvoiceSnapshot
@@ -157,7 +157,7 @@ def _invoice_context(invoice: InvoiceSnapshot, *, connection, day: date) -> dict
         # Dunwell's own link: Xero's online invoice is fetched on the first click, so a big
         # sweep spends no API calls on links (billing_events/payment_links.py).
         "online_invoice_url": invoice_pay_url(snapshot=invoice),
-        "organisation_name": connection.name,
+        **names_for_customers(connection),
     }
 
 

@@ -167,7 +167,7 @@ def test_the_first_import_of_a_hundred_invoices_and_contacts_costs_a_few_queries
         xero_api.get(f"{API}/{resource}", json=api_json(fixture))
     # Six Xero calls (each takes its place in the call budget, ~9 queries) and one insert per
     # kind: a transaction per record was ~800 queries, ~20 ms each under load (bench/RESULTS.md).
-    with django_assert_max_num_queries(90):
+    with django_assert_max_num_queries(100):
         assert connection_initial_import(connection=new_connection) == 103
     assert InvoiceSnapshot.objects.filter(status="AUTHORISED").count() == 103
     assert ContactSnapshot.objects.count() == 103
@@ -234,3 +234,29 @@ def test_an_invoice_approved_after_connecting_but_before_the_import_is_announced
 
     assert announced("invoice_issued") == [f"invoice:{INVOICE_ID}:issued"]
     assert OrganisationSync.objects.get().last_polled_at <= new_connection.connected_at
+
+
+def test_the_poll_takes_the_organisations_country_zone_and_name_from_xero_again(
+    connection, xero_api
+):
+    """Changed in Xero's settings after connecting (GET /Organisation with the segment lists):
+    local numbers are then read in the new country; the name customers see stays Dunwell's."""
+    connection.customer_name = "Ruapehu Motors"
+    connection.save()
+    mock_xero(
+        xero_api, Invoices="invoices__empty", Organisation="organisation__au", **NOTHING_CHANGED
+    )
+
+    connection_poll(connection=connection)
+
+    connection.refresh_from_db()
+    assert (connection.country_code, connection.timezone, connection.currency) == (
+        "AU",
+        "Australia/Sydney",
+        "AUD",
+    )
+    assert (connection.name, connection.name_for_customers) == (
+        "Alpha Plumbing (AU)",
+        "Ruapehu Motors",
+    )
+    assert len(calls_to(xero_api, "Organisation")) == 1

@@ -102,7 +102,10 @@ def test_the_cost_is_priced_by_the_recipients_country_and_the_tenants_others(
         "GB USD 0.0158 (this recipient) — no price set for it, estimated at the default "
         "USD 0.0079 a segment; AU USD 0.1030; NZ USD 0.2200." in " ".join(html.split())
     )
-    ContactSnapshot.objects.filter(contact_id=invoice.contact_id).update(country="AU")
+    # Twilio prices by the number texted: a New Zealand address with an Australian mobile.
+    ContactSnapshot.objects.filter(contact_id=invoice.contact_id).update(
+        country="NZ", phones=[{"PhoneType": "MOBILE", "PhoneNumber": "+61 412 555 201"}]
+    )
     assert 'data-testid="sms-cost">USD 0.1030<' in preview(staff_client, "x" * 200)
 
 

@@ -16,7 +16,7 @@ def keep_done_steps_done(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('connections', '0005_messaging_channel_defaults'),
+        ('connections', '0006_organisation_name_for_customers'),
     ]
 
     operations = [
