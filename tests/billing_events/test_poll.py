@@ -174,6 +174,19 @@ def test_the_first_import_of_a_hundred_invoices_and_contacts_costs_a_few_queries
     assert Message.objects.count() == 0
 
 
+def test_a_first_import_xero_refuses_is_retried_by_a_later_poll_not_raised(
+    new_connection, xero_api
+):
+    mock_xero(xero_api, Contacts="contacts__mobile")
+    xero_api.upsert("GET", f"{API}/Invoices", status=429, headers={"Retry-After": "60"}, json={})
+
+    connection_poll(connection=new_connection)
+
+    sync = OrganisationSync.objects.get()
+    assert (sync.imported_at, sync.attempts) == (None, 1)
+    assert "429" in sync.last_error and sync.next_poll_at > timezone.now()
+
+
 def test_a_payment_dated_before_the_import_is_not_announced(client, new_connection, xero_api):
     mock_xero(xero_api, Invoices="invoices__authorised", Contacts="contacts__mobile")
     with time_machine.travel(datetime.fromisoformat("2026-11-20T12:00:00+00:00")):
