@@ -49,7 +49,12 @@ from messaging.selectors.outcomes import (
     message_outcomes,
     message_outcomes_of,
     message_queue,
+)
+from messaging.selectors.resend import (
+    ResendRefusal,
+    message_resend_refusal,
     notification_key,
+    notification_tries,
 )
 from messaging.selectors.templates import (
     Delivery,
@@ -77,6 +82,7 @@ __all__ = [
     "PHONE_PROBLEMS",
     "Queue",
     "RESENDABLE",
+    "ResendRefusal",
     "TemplateChoice",
     "Turn",
     "WAITING",
@@ -96,6 +102,7 @@ __all__ = [
     "message_outcomes",
     "message_outcomes_of",
     "message_queue",
+    "message_resend_refusal",
     "messages_exist",
     "messages_filter",
     "messages_for_log",
@@ -106,6 +113,7 @@ __all__ = [
     "members_assignable",
     "messaging_settings_of",
     "notification_key",
+    "notification_tries",
     "template_languages",
     "templates_choose",
     "templates_for_editor",

@@ -2,7 +2,6 @@
 the weekly summary.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -87,15 +86,6 @@ def message_outcomes(*, tenant: Tenant, now: datetime) -> dict[int, Outcomes]:
     }
 
 
-# A resend's dedup key is its original's plus ":resend:<n>", an email fallback's plus
-# ":fallback" (messaging.services): stripped, they give the notification every try belongs to.
-_TRIES = re.compile(r"(?::resend:\d+|:fallback)+$")
-
-
-def notification_key(dedup_key: str) -> str:
-    return _TRIES.sub("", dedup_key)
-
-
 # Exclusive buckets for the chart's stacked bars (a message is in one bar segment only).
 DAILY_BUCKETS = {
     "delivered": (_S.DELIVERED,),
@@ -133,7 +123,8 @@ def message_daily_outcomes(*, tenant: Tenant, now: datetime, days: int = 30) -> 
 @dataclass(frozen=True)
 class Queue:
     pending: int
-    scheduled: int
+    quiet_hours: int  # held until the recipient's morning
+    retries: int  # waiting for a later try, quiet hours playing no part
     sending: int
     oldest: datetime | None  # the oldest message still waiting to go out
     next_scheduled: datetime | None
@@ -141,9 +132,11 @@ class Queue:
 
 def message_queue(*, tenant: Tenant) -> Queue:
     waiting = (_S.PENDING, _S.SCHEDULED, _S.SENDING)
+    held = Q(status=_S.SCHEDULED, quiet_hours_hold=True)
     row = Message.objects.filter(tenant=tenant, status__in=waiting).aggregate(
         pending=Count("pk", filter=Q(status=_S.PENDING)),
-        scheduled=Count("pk", filter=Q(status=_S.SCHEDULED)),
+        quiet_hours=Count("pk", filter=held),
+        retries=Count("pk", filter=Q(status=_S.SCHEDULED) & ~held),
         sending=Count("pk", filter=Q(status=_S.SENDING)),
         oldest=Min("created_at"),
         next_scheduled=Min("send_after", filter=Q(status=_S.SCHEDULED)),
