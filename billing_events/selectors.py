@@ -50,9 +50,9 @@ def invoice_segments(*, tenant: Tenant, number: str, today: date) -> InvoiceSegm
     return InvoiceSegments(sample=sample, schedule=schedule, schedule_reason=reason)
 
 
-def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
+def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], dict]:
     """The tenant's schedules of active stages, and the xero_refs among their segments that
-    were deleted in Xero (those schedules match nothing)."""
+    were archived or deleted in Xero (those schedules match nothing; segments_gone)."""
     schedules = schedules_of(ReminderStage.objects.filter(tenant=tenant, is_active=True))
     return schedules, segments_gone(tenant=tenant, refs={s.segment.xero_ref for s in schedules})
 

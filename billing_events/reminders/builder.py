@@ -154,6 +154,11 @@ def _step(*, tenant: Tenant, stage: ReminderStage, sample: _Sample) -> Step:
     return Step(stage=stage, texts=tuple(texts), problem=choice.reason)
 
 
+def _gone_note(segment: Segment, gone: dict) -> str:
+    how = gone.get(segment.xero_ref)
+    return segment_gone_note(segment, how=how) if how else ""
+
+
 def schedule_builder(*, tenant: Tenant) -> Builder:
     """Every schedule of the tenant (the default one first), its steps (active or not) in the
     order of their days, each with the text it would send."""
@@ -166,7 +171,7 @@ def schedule_builder(*, tenant: Tenant) -> Builder:
     timelines = [
         Timeline(
             schedule=schedule,
-            note=segment_gone_note(schedule.segment) if schedule.segment.xero_ref in gone else "",
+            note=_gone_note(schedule.segment, gone),
             steps=tuple(
                 _step(
                     tenant=tenant,

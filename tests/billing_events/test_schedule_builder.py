@@ -311,7 +311,7 @@ def test_tests_are_not_counted_on_the_dashboard(staff_client, tenant_a):
     last_7 = html.split("<h3>Last 7 days</h3>", 1)[1]
     assert re.search(r"<dt>Sent</dt>\s*<dd[^>]*>1</dd>", last_7)
     assert re.search(r"<dt>Failed</dt>\s*<dd[^>]*>0</dd>", last_7)
-    assert "<strong>100%</strong> of texts Twilio accepted" in html
+    assert "<strong>100%</strong> of the 1 text with a delivery report" in html
 
 
 def test_a_new_step_before_the_due_date_warns_of_the_overdue_wording_and_offers_its_own(

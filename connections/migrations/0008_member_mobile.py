@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("connections", "0006_organisation_name_for_customers"),
+        ("connections", "0007_test_message_delivery"),
     ]
 
     operations = [
