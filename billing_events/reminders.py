@@ -44,12 +44,18 @@ from billing_events.models import (
 )
 from billing_events.payment_links import invoice_pay_url
 from billing_events.schedules import Schedule, schedule_choose
-from billing_events.selectors import invoice_tracking, reminder_schedules, segment_names_fill
+from billing_events.selectors import (
+    OPEN_SALES_INVOICE,
+    invoice_tracking,
+    reminder_schedules,
+    segment_names_fill,
+)
 from billing_events.services import connection_poll, contact_card, invoices_apply
 from connections.models import Tenant
 from connections.selectors import connections_active
 from connections.xero import XeroClient, XeroError
 from messaging.contacts import ContactCard
+from messaging.models import Message
 from messaging.selectors import contact_unreachable_reason
 from messaging.services import notify
 
@@ -229,13 +235,10 @@ class _Book:
 
 def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
     earliest_offset = min((s.offset_days for s in stages), default=0)
-    # Overdue has no status of its own (FACTS.md): ACCREC, AUTHORISED, AmountDue > 0.
     return InvoiceSnapshot.objects.filter(
+        OPEN_SALES_INVOICE,
         tenant=tenant,
         xero_tenant_id=xero_tenant_id,
-        type="ACCREC",
-        status="AUTHORISED",
-        amount_due__gt=0,
         due_date__lte=until - timedelta(days=earliest_offset),
     ).order_by("due_date", "number", "invoice_id")
 
@@ -347,6 +350,152 @@ def reminder_plan(book: _Book, *, day: date) -> list[PlanItem]:
         action = SKIP if reason else SEND
         items.append(PlanItem(invoice, _card(book, invoice), occurrence, action, reason, schedule))
     return items
+
+
+# --- one invoice's next step (the workspace pages) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The next reminder the schedule gives an open invoice, from the sweep's own rules.
+
+    `occurrence` is None when nothing is left to send (end of schedule); `reason` says why
+    the occurrence will not go (paused, excluded group, below the minimum) — with
+    `paused_until` for a pause that ends. `day` is the local day of that sweep.
+    """
+
+    occurrence: Occurrence | None
+    day: date | None
+    reason: str = ""
+    paused_until: date | None = None
+    schedule: Schedule | None = None
+
+
+END_OF_SCHEDULE = "End of schedule"
+# Far enough ahead that the book holds every open invoice, whatever its due date.
+EVERY_DUE_DATE = date(9000, 1, 1)
+NO_DUE_DATE = "No due date in Xero"
+
+
+def _pause_end(book: _Book, invoice: InvoiceSnapshot, day: date) -> date | None:
+    """The day the pauses holding `invoice` on `day` let go; None while one is indefinite."""
+    holding = [
+        pause
+        for pause in book.pauses
+        if (pause.invoice_id == invoice.invoice_id or pause.contact_id == invoice.contact_id)
+        and (pause.resume_on is None or day < pause.resume_on)
+    ]
+    if any(pause.resume_on is None for pause in holding):
+        return None
+    return max(pause.resume_on for pause in holding)
+
+
+def _next_step(book: _Book, invoice: InvoiceSnapshot, *, first_day: date) -> NextStep:
+    if invoice.due_date is None:
+        return NextStep(None, None, NO_DUE_DATE)
+    schedule, _ = schedule_for(book, invoice)
+    occurrences = occurrences_for(stages=schedule.stages, due_date=invoice.due_date)
+    sent = book.sent.get(invoice.invoice_id, [])
+    days = sorted({first_day, *(o.day for o in occurrences if o.day > first_day)})
+    held: NextStep | None = None
+    while days:
+        day = days.pop(0)
+        occurrence, held_back = occurrence_due(
+            occurrences=occurrences,
+            sent=sent,
+            today=day,
+            skip_missed=book.settings.skip_missed,
+            starts_on=book.starts_on,
+        )
+        if occurrence is None:
+            continue
+        if held_back:  # a late stage the day after another reminder: the sweep waits a day
+            days = sorted({day + timedelta(days=1), *days})
+            continue
+        reason = _skip_reason(book, invoice, occurrence.stage, day)
+        if reason == PAUSED:
+            return NextStep(occurrence, day, reason, _pause_end(book, invoice, day), schedule)
+        if reason == BELOW_MINIMUM:  # a later stage may have no minimum
+            held = held or NextStep(occurrence, day, reason, schedule=schedule)
+            continue
+        return NextStep(occurrence, day, reason, schedule=schedule)
+    return held or NextStep(None, None, END_OF_SCHEDULE, schedule=schedule)
+
+
+def reminder_next_steps(
+    *, tenant: Tenant, invoices: list[InvoiceSnapshot], as_of: datetime
+) -> dict[str, NextStep]:
+    """InvoiceID → the next reminder step of each open invoice among `invoices` (others are
+    left out), decided by the sweep's plan: a few queries per organisation, whatever the count.
+
+    A day whose run is done already continues from the next day.
+    """
+    steps = {}
+    by_organisation = defaultdict(list)
+    for invoice in invoices:
+        if invoice.type == "ACCREC" and invoice.status == "AUTHORISED" and invoice.amount_due > 0:
+            by_organisation[invoice.xero_tenant_id].append(invoice.invoice_id)
+    connections = connections_active().filter(tenant=tenant, xero_tenant_id__in=by_organisation)
+    for connection in connections:
+        today = local_date(connection=connection, at=as_of)
+        done_today = SweepRun.objects.filter(
+            xero_tenant_id=connection.xero_tenant_id, local_date=today, status=SweepRun.Status.DONE
+        ).exists()
+        book = _book(
+            connection=connection,
+            until=EVERY_DUE_DATE,
+            invoice_ids=by_organisation[connection.xero_tenant_id],
+        )
+        first_day = today + timedelta(days=int(done_today))
+        for invoice in book.invoices:
+            steps[invoice.invoice_id] = _next_step(book, invoice, first_day=first_day)
+    return steps
+
+
+class SendNowRefused(Exception):
+    """The next reminder cannot go now; the message says why, in words for staff."""
+
+
+def reminder_send_now(*, connection, invoice_id: str, occurrence_key: str, as_of: datetime) -> list:
+    """Send the invoice's next reminder now, on the sweep's path: re-checked against Xero,
+    recorded as that stage's occurrence (so the sweep never sends it again) and handed to
+    notify() under the sweep's dedup key, which applies opt-outs and quiet hours.
+
+    `occurrence_key` is the step staff confirmed: a second click, or a click on a page shown
+    before another reminder went, finds it sent or no longer next and sends nothing.
+    Returns the messages notify() wrote.
+    """
+    day = local_date(connection=connection, at=as_of)
+    client = XeroClient(connection)
+    fresh = client.get_invoices(ids=[invoice_id])
+    invoices_apply(connection=connection, client=client, invoices=fresh)
+    book = _book(connection=connection, until=EVERY_DUE_DATE, invoice_ids=[invoice_id])
+    if not book.invoices:
+        raise SendNowRefused("Xero says this invoice is no longer open: nothing was sent.")
+    invoice = book.invoices[0]
+    sent = book.sent.get(invoice_id, [])
+    if any(s.sent_on >= day for s in sent):
+        raise SendNowRefused("A reminder for this invoice already went today.")
+    step = _next_step(book, invoice, first_day=day)
+    if step.occurrence is None or step.occurrence.key != occurrence_key:
+        raise SendNowRefused("That reminder is no longer the next one: nothing was sent.")
+    if step.reason:
+        raise SendNowRefused(f"{step.reason}: nothing was sent.")
+    item = PlanItem(invoice, _card(book, invoice), step.occurrence, SEND, schedule=step.schedule)
+    if not _reminder_send(connection=connection, item=item, day=day):
+        raise SendNowRefused("That reminder was sent already.")
+    return list(
+        Message.objects.filter(
+            tenant=connection.tenant,
+            dedup_key=f"invoice:{invoice_id}:reminder:{step.occurrence.key}",
+        )
+    )
+
+
+def reminder_pauses_end(*, tenant: Tenant, invoice_id: str) -> int:
+    """Resume one invoice's reminders: its own pauses end (a pause of its contact stays)."""
+    deleted, _ = ReminderPause.objects.filter(tenant=tenant, invoice_id=invoice_id).delete()
+    return deleted
 
 
 # --- the sweep -------------------------------------------------------------------------------
