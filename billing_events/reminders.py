@@ -22,7 +22,7 @@ transaction as the notification, whose own dedup key is `invoice:<id>:reminder:<
 
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -55,7 +55,6 @@ from connections.models import Tenant
 from connections.selectors import connections_active
 from connections.xero import XeroClient, XeroError
 from messaging.contacts import ContactCard
-from messaging.models import Message
 from messaging.selectors import contact_unreachable_reason
 from messaging.services import notify
 
@@ -115,6 +114,7 @@ def reminder_defaults_create(*, tenant: Tenant) -> ReminderSettings:
             ],
             ignore_conflicts=True,
         )
+        settings.refresh_from_db()  # the field defaults as typed ("09:00"), read back as values
     return settings
 
 
@@ -368,7 +368,9 @@ class NextStep:
     day: date | None
     reason: str = ""
     paused_until: date | None = None
+    paused_reason: str = ""  # ReminderPause.Reason of the pause that holds it longest
     schedule: Schedule | None = None
+    at: datetime | None = None  # when that day's sweep starts, in the organisation's zone
 
 
 END_OF_SCHEDULE = "End of schedule"
@@ -377,17 +379,16 @@ EVERY_DUE_DATE = date(9000, 1, 1)
 NO_DUE_DATE = "No due date in Xero"
 
 
-def _pause_end(book: _Book, invoice: InvoiceSnapshot, day: date) -> date | None:
-    """The day the pauses holding `invoice` on `day` let go; None while one is indefinite."""
+def _pause_holding(book: _Book, invoice: InvoiceSnapshot, day: date) -> ReminderPause:
+    """Of the pauses holding `invoice` on `day`, the one that lets go last (an open-ended one
+    before any)."""
     holding = [
         pause
         for pause in book.pauses
         if (pause.invoice_id == invoice.invoice_id or pause.contact_id == invoice.contact_id)
         and (pause.resume_on is None or day < pause.resume_on)
     ]
-    if any(pause.resume_on is None for pause in holding):
-        return None
-    return max(pause.resume_on for pause in holding)
+    return max(holding, key=lambda pause: pause.resume_on or date.max)
 
 
 def _next_step(book: _Book, invoice: InvoiceSnapshot, *, first_day: date) -> NextStep:
@@ -414,7 +415,8 @@ def _next_step(book: _Book, invoice: InvoiceSnapshot, *, first_day: date) -> Nex
             continue
         reason = _skip_reason(book, invoice, occurrence.stage, day)
         if reason == PAUSED:
-            return NextStep(occurrence, day, reason, _pause_end(book, invoice, day), schedule)
+            pause = _pause_holding(book, invoice, day)
+            return NextStep(occurrence, day, reason, pause.resume_on, pause.reason, schedule)
         if reason == BELOW_MINIMUM:  # a later stage may have no minimum
             held = held or NextStep(occurrence, day, reason, schedule=schedule)
             continue
@@ -447,8 +449,11 @@ def reminder_next_steps(
             invoice_ids=by_organisation[connection.xero_tenant_id],
         )
         first_day = today + timedelta(days=int(done_today))
+        zone = ZoneInfo(connection.timezone)
         for invoice in book.invoices:
-            steps[invoice.invoice_id] = _next_step(book, invoice, first_day=first_day)
+            step = _next_step(book, invoice, first_day=first_day)
+            at = datetime.combine(step.day, book.settings.send_time, zone) if step.day else None
+            steps[invoice.invoice_id] = replace(step, at=at)
     return steps
 
 
@@ -463,7 +468,7 @@ def reminder_send_now(*, connection, invoice_id: str, occurrence_key: str, as_of
 
     `occurrence_key` is the step staff confirmed: a second click, or a click on a page shown
     before another reminder went, finds it sent or no longer next and sends nothing.
-    Returns the messages notify() wrote.
+    Returns the step sent; its messages carry the dedup key `invoice:<id>:reminder:<key>`.
     """
     day = local_date(connection=connection, at=as_of)
     client = XeroClient(connection)
@@ -484,12 +489,7 @@ def reminder_send_now(*, connection, invoice_id: str, occurrence_key: str, as_of
     item = PlanItem(invoice, _card(book, invoice), step.occurrence, SEND, schedule=step.schedule)
     if not _reminder_send(connection=connection, item=item, day=day):
         raise SendNowRefused("That reminder was sent already.")
-    return list(
-        Message.objects.filter(
-            tenant=connection.tenant,
-            dedup_key=f"invoice:{invoice_id}:reminder:{step.occurrence.key}",
-        )
-    )
+    return step
 
 
 def reminder_pauses_end(*, tenant: Tenant, invoice_id: str) -> int:

@@ -490,11 +490,20 @@ class Reach:
         return channel_labels(self.channels)
 
 
-def contacts_reach(*, tenant: Tenant, contacts: Sequence[ContactCard]) -> dict[str, Reach]:
-    """Per ContactID, the channels each contact gets (theirs, else the tenant's) and why none
-    reaches them — notify()'s phone, email and opt-out checks, for a whole page in three
-    queries. Templates are not looked at: contact_unreachable_reason does that for one."""
+def contacts_reach(
+    *, tenant: Tenant, kind: str, contacts: Sequence[ContactCard]
+) -> dict[str, Reach]:
+    """Per ContactID, the channels each contact gets for this kind of notification (theirs,
+    else the tenant's, where the tenant has an active template of the kind) and why none
+    reaches them — notify()'s phone, email and opt-out checks, for a whole page in four
+    queries. Segments and languages are not weighed: contact_unreachable_reason does that
+    for one contact."""
     defaults = messaging_settings_of(tenant=tenant)
+    templated = set(
+        MessageTemplate.objects.filter(tenant=tenant, kind=kind, is_active=True).values_list(
+            "channel", flat=True
+        )
+    )
     own = dict(
         ContactPreference.objects.filter(
             tenant=tenant, contact_id__in=[c.contact_id for c in contacts]
@@ -512,12 +521,13 @@ def contacts_reach(*, tenant: Tenant, contacts: Sequence[ContactCard]) -> dict[s
     )
     reach = {}
     for contact in contacts:
-        channels = tuple(own.get(contact.contact_id) or defaults.default_channels)
+        wanted = own.get(contact.contact_id) or defaults.default_channels
+        channels = tuple(channel for channel in wanted if channel in templated)
         phone = phones[contact.contact_id]
         reason = _channels_unreachable_reason(
             channels=channels, contact=contact, phone=phone, opted_out=phone in opted_out
         )
-        reach[contact.contact_id] = Reach(channels, reason)
+        reach[contact.contact_id] = Reach(channels, reason if channels else "No active template")
     return reach
 
 
