@@ -202,4 +202,5 @@ def customer_detail(request, contact_id):
 
 @tenant_required
 def contact_moved(request, contact_id):
-    return redirect("workspace:customer-detail", contact_id=contact_id, permanent=True)
+    profile = _customer_for_tenant(request.tenant, contact_id)
+    return redirect("workspace:customer-detail", contact_id=profile.contact_id, permanent=True)
