@@ -166,17 +166,27 @@ def test_totals_are_per_currency_in_one_aggregate_query(staff_client, tenant_a, 
     assert len(sums) == 1
     assert "Wattle Catering Pty Ltd" in page  # two organisations: the column appears
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"]]
-    assert staff_client.get(f"/invoices/?organisation={other.xero_tenant_id}").text.count(
-        'class="ledger-id"'
-    ) == 1
+    assert (
+        staff_client.get(f"/invoices/?organisation={other.xero_tenant_id}").text.count(
+            'class="ledger-id"'
+        )
+        == 1
+    )
 
 
 def test_paging_walks_every_invoice_once_without_counting(tenant_a, ledger):
     InvoiceSnapshot.objects.bulk_create(
         InvoiceSnapshot(
-            tenant=tenant_a, xero_tenant_id=ledger.xero_tenant_id, invoice_id=f"bulk-{n}",
-            type="ACCREC", status="AUTHORISED", number=f"B-{n:03}", currency="NZD",
-            total=n, amount_due=n % 7, due_date=date(2026, 12, 1) + timedelta(days=n % 5),
+            tenant=tenant_a,
+            xero_tenant_id=ledger.xero_tenant_id,
+            invoice_id=f"bulk-{n}",
+            type="ACCREC",
+            status="AUTHORISED",
+            number=f"B-{n:03}",
+            currency="NZD",
+            total=n,
+            amount_due=n % 7,
+            due_date=date(2026, 12, 1) + timedelta(days=n % 5),
         )  # fmt: skip
         for n in range(23)
     )

@@ -59,9 +59,7 @@ def test_the_timeline_tells_everything_newest_first(staff_client, tenant_a, ledg
     assert "by staff@alpha.test" in page
     assert "2 segments" in page and "Delivered — Twilio: delivered" in page
     assert "Can I pay the rest next Friday?" in page
-    assert (
-        f'href="https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={INV_0142}"' in page
-    )
+    assert f'href="https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={INV_0142}"' in page
 
 
 def test_pause_with_a_date_then_resume(staff_client, staff_a):
