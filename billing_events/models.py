@@ -169,7 +169,20 @@ class InvoiceSnapshot(Snapshot):
                 fields=["xero_tenant_id", "invoice_id"], name="invoicesnapshot_unique"
             )
         ]
-        indexes = [models.Index(fields=["tenant", "type", "status"], name="invoicesnapshot_open")]
+        indexes = [
+            models.Index(fields=["tenant", "type", "status"], name="invoicesnapshot_open"),
+            # The Invoices page (workspace): keyset pages in each of its sort orders, walked in
+            # index order however deep, and a customer's invoices.
+            *(
+                models.Index(
+                    fields=["tenant", sort, "id"],
+                    condition=Q(type="ACCREC"),
+                    name=f"invoicesnapshot_by_{sort}",
+                )
+                for sort in ("due_date", "amount_due", "number")
+            ),
+            models.Index(fields=["tenant", "contact_id"], name="invoicesnapshot_contact"),
+        ]
 
     def __str__(self):
         return f"{self.type} {self.number or self.invoice_id} ({self.status})"
@@ -220,6 +233,8 @@ class ContactSnapshot(Snapshot):
                 fields=["xero_tenant_id", "contact_id"], name="contactsnapshot_unique"
             )
         ]
+        # A page of invoices names its contacts by ContactID, across organisations.
+        indexes = [models.Index(fields=["tenant", "contact_id"], name="contactsnapshot_contact")]
 
     def __str__(self):
         return self.name or self.contact_id

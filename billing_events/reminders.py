@@ -233,65 +233,76 @@ class _Book:
     gone: frozenset = frozenset()
 
 
-def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
+def _open_invoices(*, tenant: Tenant, xero_tenant_ids, stages, until: date):
     earliest_offset = min((s.offset_days for s in stages), default=0)
     return InvoiceSnapshot.objects.filter(
         OPEN_SALES_INVOICE,
         tenant=tenant,
-        xero_tenant_id=xero_tenant_id,
+        xero_tenant_id__in=xero_tenant_ids,
         due_date__lte=until - timedelta(days=earliest_offset),
     ).order_by("due_date", "number", "invoice_id")
 
 
 def _book(*, connection, until: date, invoice_ids=None) -> _Book:
-    tenant, xero_tenant_id = connection.tenant, connection.xero_tenant_id
+    return _books(
+        tenant=connection.tenant, connections=[connection], until=until, invoice_ids=invoice_ids
+    )[connection.xero_tenant_id]
+
+
+def _books(*, tenant: Tenant, connections, until: date, invoice_ids=None) -> dict[str, _Book]:
+    """The book of each of these organisations of one tenant, read in one query per kind of
+    row whatever their number (the tenant's settings and schedules are shared)."""
+    by_id = {connection.xero_tenant_id: connection for connection in connections}
     settings = reminder_defaults_create(tenant=tenant)
     schedules, gone = reminder_schedules(tenant=tenant)
     invoices = _open_invoices(
         tenant=tenant,
-        xero_tenant_id=xero_tenant_id,
+        xero_tenant_ids=list(by_id),
         stages=[stage for schedule in schedules for stage in schedule.stages],
         until=until,
     )
     if invoice_ids is not None:
         invoices = invoices.filter(invoice_id__in=invoice_ids)
     invoices = list(invoices)
+    ids = [invoice.invoice_id for invoice in invoices]
     contact_ids = {invoice.contact_id for invoice in invoices}
-    sent = defaultdict(list)
-    for row in ReminderSent.objects.filter(
-        xero_tenant_id=xero_tenant_id, invoice_id__in=[i.invoice_id for i in invoices]
+    sent = defaultdict(lambda: defaultdict(list))
+    for row in ReminderSent.objects.filter(xero_tenant_id__in=by_id, invoice_id__in=ids):
+        sent[row.xero_tenant_id][row.invoice_id].append(
+            Sent(row.occurrence, row.scheduled_on, row.sent_on)
+        )
+    contacts = defaultdict(dict)
+    for contact in ContactSnapshot.objects.filter(
+        xero_tenant_id__in=by_id, contact_id__in=contact_ids
     ):
-        sent[row.invoice_id].append(Sent(row.occurrence, row.scheduled_on, row.sent_on))
-    return _Book(
-        tenant=tenant,
-        xero_tenant_id=xero_tenant_id,
-        settings=settings,
-        invoices=invoices,
-        contacts={
-            c.contact_id: c
-            for c in ContactSnapshot.objects.filter(
-                xero_tenant_id=xero_tenant_id, contact_id__in=contact_ids
-            )
-        },
-        pauses=list(
-            ReminderPause.objects.filter(tenant=tenant).filter(
-                Q(contact_id__in=contact_ids) | Q(invoice_id__in=[i.invoice_id for i in invoices])
-            )
-        ),
-        sent=sent,
-        starts_on=_import_day(connection),
-        schedules=schedules,
-        gone=gone,
+        contacts[contact.xero_tenant_id][contact.contact_id] = contact
+    pauses = list(
+        ReminderPause.objects.filter(tenant=tenant).filter(
+            Q(contact_id__in=contact_ids) | Q(invoice_id__in=ids)
+        )
     )
-
-
-def _import_day(connection) -> date | None:
-    imported_at = (
-        OrganisationSync.objects.filter(xero_tenant_id=connection.xero_tenant_id)
-        .values_list("imported_at", flat=True)
-        .first()
+    imported = dict(
+        OrganisationSync.objects.filter(xero_tenant_id__in=by_id).values_list(
+            "xero_tenant_id", "imported_at"
+        )
     )
-    return local_date(connection=connection, at=imported_at) if imported_at else None
+    return {
+        xero_tenant_id: _Book(
+            tenant=tenant,
+            xero_tenant_id=xero_tenant_id,
+            settings=settings,
+            invoices=[i for i in invoices if i.xero_tenant_id == xero_tenant_id],
+            contacts=contacts[xero_tenant_id],
+            pauses=pauses,
+            sent=sent[xero_tenant_id],
+            starts_on=local_date(connection=connection, at=imported[xero_tenant_id])
+            if imported.get(xero_tenant_id)
+            else None,
+            schedules=schedules,
+            gone=gone,
+        )
+        for xero_tenant_id, connection in by_id.items()
+    }
 
 
 def _is_paused(book: _Book, invoice: InvoiceSnapshot, day: date) -> bool:
@@ -428,27 +439,40 @@ def reminder_next_steps(
     *, tenant: Tenant, invoices: list[InvoiceSnapshot], as_of: datetime
 ) -> dict[str, NextStep]:
     """InvoiceID → the next reminder step of each open invoice among `invoices` (others are
-    left out), decided by the sweep's plan: a few queries per organisation, whatever the count.
+    left out), decided by the sweep's plan, in a fixed number of queries whatever their count.
 
     A day whose run is done already continues from the next day.
     """
-    steps = {}
-    by_organisation = defaultdict(list)
-    for invoice in invoices:
-        if invoice.type == "ACCREC" and invoice.status == "AUTHORISED" and invoice.amount_due > 0:
-            by_organisation[invoice.xero_tenant_id].append(invoice.invoice_id)
-    connections = connections_active().filter(tenant=tenant, xero_tenant_id__in=by_organisation)
-    for connection in connections:
-        today = local_date(connection=connection, at=as_of)
-        done_today = SweepRun.objects.filter(
-            xero_tenant_id=connection.xero_tenant_id, local_date=today, status=SweepRun.Status.DONE
-        ).exists()
-        book = _book(
-            connection=connection,
-            until=EVERY_DUE_DATE,
-            invoice_ids=by_organisation[connection.xero_tenant_id],
+    wanted = {
+        (invoice.xero_tenant_id, invoice.invoice_id)
+        for invoice in invoices
+        if invoice.type == "ACCREC" and invoice.status == "AUTHORISED" and invoice.amount_due > 0
+    }
+    connections = list(
+        connections_active().filter(
+            tenant=tenant, xero_tenant_id__in={xero_tenant_id for xero_tenant_id, _ in wanted}
         )
-        first_day = today + timedelta(days=int(done_today))
+    )
+    today = {c.xero_tenant_id: local_date(connection=c, at=as_of) for c in connections}
+    done_today = {
+        (run.xero_tenant_id, run.local_date)
+        for run in SweepRun.objects.filter(
+            xero_tenant_id__in=today,
+            local_date__in=set(today.values()),
+            status=SweepRun.Status.DONE,
+        )
+    }
+    books = _books(
+        tenant=tenant,
+        connections=connections,
+        until=EVERY_DUE_DATE,
+        invoice_ids=[invoice_id for _, invoice_id in wanted],
+    )
+    steps = {}
+    for connection in connections:
+        day = today[connection.xero_tenant_id]
+        first_day = day + timedelta(days=int((connection.xero_tenant_id, day) in done_today))
+        book = books[connection.xero_tenant_id]
         zone = ZoneInfo(connection.timezone)
         for invoice in book.invoices:
             step = _next_step(book, invoice, first_day=first_day)
@@ -546,7 +570,7 @@ def _contacts_fetch_missing(*, connection, until: date) -> None:
     wanted = set(
         _open_invoices(
             tenant=connection.tenant,
-            xero_tenant_id=connection.xero_tenant_id,
+            xero_tenant_ids=[connection.xero_tenant_id],
             stages=ReminderStage.objects.filter(tenant=connection.tenant, is_active=True),
             until=until,
         ).values_list("contact_id", flat=True)

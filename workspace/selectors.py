@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
@@ -128,25 +128,27 @@ def _state_q(state: str, overdue: Q) -> Q:
     }[state]
 
 
-def _needs_person_q(*, tenant: Tenant, as_of: datetime) -> Q:
-    """The invoice's last message failed or found no usable phone, or the customer texted back
-    about it (from a number Dunwell texted about this invoice) something only a person can
-    answer. Each part is one EXISTS over an index of Message or InboundMessage."""
-    its_messages = Message.objects.filter(tenant=tenant, invoice_id=OuterRef("invoice_id"))
-    last = its_messages.order_by("-created_at", "-pk")
-    failed = Q(last_status__in=RESENDABLE) | Q(last_error_code__in=PHONE_PROBLEMS)
-    texted = Message.objects.filter(
-        tenant=tenant, invoice_id=OuterRef(OuterRef("invoice_id"))
-    ).values("recipient")
-    replied = InboundMessage.objects.filter(
+def _needs_person_ids(*, tenant: Tenant, as_of: datetime) -> set[str]:
+    """InvoiceIDs whose last message failed or found no usable phone, or that the customer
+    texted back about (from a number Dunwell texted about the invoice) something only a person
+    can answer — read from the send log's side in two queries: its failures and the recent
+    replies are few, however many invoices there are."""
+    texts = Message.objects.filter(tenant=tenant).order_by()
+    newer = texts.filter(invoice_id=OuterRef("invoice_id"), created_at__gt=OuterRef("created_at"))
+    failed_last = (
+        texts.filter(Q(status__in=RESENDABLE) | Q(error_code__in=PHONE_PROBLEMS))
+        .exclude(invoice_id="")
+        .exclude(Exists(newer))
+    )
+    replies = InboundMessage.objects.filter(
         tenant=tenant,
         intent=InboundMessage.Intent.OTHER,
         received_at__gte=as_of - REPLY_NEEDS_PERSON_FOR,
-        from_phone__in=texted,
     )
-    return failed | Q(Exists(replied)), {
-        "last_status": Subquery(last.values("status")[:1]),
-        "last_error_code": Subquery(last.values("error_code")[:1]),
+    replied_about = texts.filter(recipient__in=replies.values("from_phone")).exclude(invoice_id="")
+    return {
+        *failed_last.values_list("invoice_id", flat=True),
+        *replied_about.values_list("invoice_id", flat=True),
     }
 
 
@@ -174,8 +176,7 @@ def invoices_filtered(
             Q(number__icontains=filters.q) | Q(contact_id__in=named.values("contact_id"))
         )
     if filters.needs_person:
-        needs, annotations = _needs_person_q(tenant=tenant, as_of=as_of)
-        invoices = invoices.annotate(**annotations).filter(needs)
+        invoices = invoices.filter(invoice_id__in=_needs_person_ids(tenant=tenant, as_of=as_of))
     return invoices
 
 
@@ -273,6 +274,7 @@ class InvoiceRow:
     days_overdue: int
     last_message: Message | None
     next_step: NextStepView | None
+    step: NextStep | None = None  # what the words were made from (open invoices only)
 
     @property
     def state_label(self) -> str:
@@ -384,6 +386,7 @@ def invoice_rows(*, tenant: Tenant, invoices: list[InvoiceSnapshot], as_of: date
                 )
                 if step and connection
                 else None,
+                step=step,
             )
         )
     return rows
@@ -667,12 +670,10 @@ class SendNextPreview:
 
 
 def send_next_preview(
-    *, tenant: Tenant, invoice: InvoiceSnapshot, as_of: datetime
+    *, tenant: Tenant, invoice: InvoiceSnapshot, step: NextStep | None, as_of: datetime
 ) -> SendNextPreview | None:
-    """None for an invoice that is not open (or whose organisation is not connected)."""
-    step = reminder_next_steps(tenant=tenant, invoices=[invoice], as_of=as_of).get(
-        invoice.invoice_id
-    )
+    """From the invoice's next step (reminder_next_steps); None for an invoice that is not open
+    (or whose organisation is not connected)."""
     if step is None:
         return None
     if step.occurrence is None:

@@ -108,7 +108,9 @@ def _invoice_context(request, invoice: InvoiceSnapshot) -> dict:
         "xero_url": _xero_url(invoice),
         "pauses": pauses,
         "paused_here": any(pause.invoice_id for pause in pauses),
-        "send_next": selectors.send_next_preview(tenant=request.tenant, invoice=invoice, as_of=now),
+        "send_next": selectors.send_next_preview(
+            tenant=request.tenant, invoice=invoice, step=row.step, as_of=now
+        ),
         "timeline": selectors.timeline(
             tenant=request.tenant, invoices=[invoice], contact_id=invoice.contact_id
         ),
