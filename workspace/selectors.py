@@ -344,7 +344,7 @@ def _last_messages(*, tenant: Tenant, invoices) -> dict[str, Message]:
         Message.objects.filter(tenant=tenant, invoice_id__in=[i.invoice_id for i in invoices])
         .exclude(channel="none")
         .order_by("-created_at", "-pk")
-        .only("invoice_id", "kind", "channel", "status", "created_at", "error_code")
+        .only("invoice_id", "kind", "channel", "status", "created_at", "error_code", "is_ambiguous")
     )
     last = {}
     for message in messages:
