@@ -21,6 +21,14 @@ class InvoiceAction(models.Model):
     contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     note = models.CharField(max_length=300, blank=True)
+    # The pause this action made, while it lasts: the timeline tells it once, as this action.
+    pause = models.ForeignKey(
+        "billing_events.ReminderPause",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -591,17 +591,17 @@ def timeline(
         _reply_entry(reply)
         for reply in InboundMessage.objects.filter(tenant=tenant, from_phone__in=recipients)
     ]
+    actions = list(
+        InvoiceAction.objects.filter(tenant=tenant, invoice_id__in=ids).select_related("by_user")
+    )
+    entries += [_action_entry(action, by_id) for action in actions]
+    told = {action.pause_id for action in actions}
     entries += [
         _pause_entry(pause, by_id)
         for pause in ReminderPause.objects.filter(tenant=tenant).filter(
             Q(invoice_id__in=ids) | Q(contact_id=contact_id)
         )
-    ]
-    entries += [
-        _action_entry(action, by_id)
-        for action in InvoiceAction.objects.filter(
-            tenant=tenant, invoice_id__in=ids
-        ).select_related("by_user")
+        if pause.pk not in told
     ]
     # Newest first; of two things at one instant, the effect above its cause.
     return sorted(entries, key=lambda entry: (entry.at, CAUSAL_ORDER[entry.kind]), reverse=True)

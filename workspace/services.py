@@ -18,7 +18,9 @@ from messaging.models import Message
 from workspace.models import InvoiceAction
 
 
-def _action_record(*, invoice: InvoiceSnapshot, kind: str, by_user, note: str = "") -> None:
+def _action_record(
+    *, invoice: InvoiceSnapshot, kind: str, by_user, note: str = "", pause=None
+) -> None:
     InvoiceAction.objects.create(
         tenant=invoice.tenant,
         xero_tenant_id=invoice.xero_tenant_id,
@@ -26,6 +28,7 @@ def _action_record(*, invoice: InvoiceSnapshot, kind: str, by_user, note: str = 
         contact_id=invoice.contact_id,
         kind=kind,
         note=note,
+        pause=pause,
         by_user=by_user,
     )
 
@@ -33,14 +36,20 @@ def _action_record(*, invoice: InvoiceSnapshot, kind: str, by_user, note: str = 
 def invoice_pause(*, invoice: InvoiceSnapshot, resume_on: date | None, by_user) -> None:
     until = f"until {resume_on:%-d %b %Y}" if resume_on else "until resumed"
     with transaction.atomic():
-        reminder_pause_create(
+        pause = reminder_pause_create(
             tenant=invoice.tenant,
             invoice_id=invoice.invoice_id,
             resume_on=resume_on,
             label=invoice.number,
             note=f"Paused by {by_user.email}",
         )
-        _action_record(invoice=invoice, kind=InvoiceAction.Kind.PAUSED, by_user=by_user, note=until)
+        _action_record(
+            invoice=invoice,
+            kind=InvoiceAction.Kind.PAUSED,
+            by_user=by_user,
+            note=until,
+            pause=pause,
+        )
 
 
 def invoice_resume(*, invoice: InvoiceSnapshot, by_user) -> int:

@@ -40,6 +40,10 @@ def test_the_timeline_tells_everything_newest_first(staff_client, tenant_a, ledg
         tenant=tenant_a, message_sid="SM" + "2" * 32, channel="sms", from_phone="+6495550100",
         to="+6491234567", body="Can I pay the rest next Friday?", intent="other",
     )  # fmt: skip
+    ReminderPause.objects.create(  # the reply paused the contact (billing_events.replies)
+        tenant=tenant_a, contact_id=RUAPEHU, resume_on=date(2026, 12, 14), reason="reply",
+        created_at=local("Pacific/Auckland", "2026-12-11 10:01"),
+    )  # fmt: skip
     staff_client.post(f"{PAGE}pause/", {"resume_on": "2026-12-19"})
     at = {"1": "2026-12-05 10:00", "2": "2026-12-08 10:00", "3": "2026-12-11 10:00"}
     moments = {key: local("Pacific/Auckland", when) for key, when in at.items()}
@@ -50,12 +54,14 @@ def test_the_timeline_tells_everything_newest_first(staff_client, tenant_a, ledg
     page = staff_client.get(PAGE).text
     assert_accessible(page)
     order = [
-        "Reminders paused until 19 Dec 2026", "Paused reminders", "They replied by SMS",
+        "Paused reminders", "by staff@alpha.test", "Reminders paused until 14 Dec 2026",
+        "The customer replied", "They replied by SMS",
         "Credit note CN-0007 for NZD 50.00", "Receipt for $100.00 by SMS",
         "Payment of $100.00 in Xero", "INV-0142 for NZD 485.00 seen in Xero",
     ]  # fmt: skip
     positions = [page.index(title) for title in order]
     assert positions == sorted(positions)
+    assert "Reminders paused until 19 Dec" not in page  # staff's pause is told once, as theirs
     assert "by staff@alpha.test" in page
     assert "2 segments" in page and "Delivered — Twilio: delivered" in page
     assert "Can I pay the rest next Friday?" in page
