@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('billing_events', '0008_indexes_for_the_invoices_page'),
+        ('billing_events', '0004_reminders'),
         ('connections', '0005_messaging_channel_defaults'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
