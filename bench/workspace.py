@@ -210,6 +210,17 @@ def _deep_cursor(seeded: dict, depth: int) -> str:
     return cursor_encode(*row)
 
 
+def _query_times(page, requests: int) -> dict:
+    page()
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        page()
+        times.append((time.perf_counter() - started) * 1000)
+    return {"p50_ms": round(common.percentile(times, 0.5), 1),
+            "p95_ms": round(common.percentile(times, 0.95), 1)}  # fmt: skip
+
+
 def _offset_page(seeded: dict, depth: int, requests: int) -> dict:
     """The naive way to the same deep page: OFFSET, which reads and drops `depth` rows."""
     from django.utils import timezone
@@ -222,14 +233,7 @@ def _offset_page(seeded: dict, depth: int, requests: int) -> dict:
         ).order_by("due_date", "pk")
         return list(ordered[depth : depth + PAGE_SIZE + 1])
 
-    page()
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        page()
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50_ms": round(common.percentile(times, 0.5), 1),
-            "p95_ms": round(common.percentile(times, 0.95), 1)}  # fmt: skip
+    return _query_times(page, requests)
 
 
 def _keyset_page(seeded: dict, cursor: str, requests: int) -> dict:
@@ -242,14 +246,7 @@ def _keyset_page(seeded: dict, cursor: str, requests: int) -> dict:
             tenant=seeded["tenant"], filters=InvoiceFilters(), as_of=timezone.now(), after=cursor
         )
 
-    page()
-    times = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        page()
-        times.append((time.perf_counter() - started) * 1000)
-    return {"p50_ms": round(common.percentile(times, 0.5), 1),
-            "p95_ms": round(common.percentile(times, 0.95), 1)}  # fmt: skip
+    return _query_times(page, requests)
 
 
 def pages(seeded: dict, cursor: str) -> dict[str, str]:

@@ -237,10 +237,13 @@ def invoice_totals(
     *, tenant: Tenant, filters: InvoiceFilters, as_of: datetime
 ) -> list[CurrencyTotal]:
     """Outstanding and overdue per currency of the filtered invoices, in one aggregate query."""
-    today = organisations_today(tenant=tenant, as_of=as_of)
+    invoices = invoices_filtered(tenant=tenant, filters=filters, as_of=as_of)
+    return _totals(invoices, today=organisations_today(tenant=tenant, as_of=as_of))
+
+
+def _totals(invoices: QuerySet, *, today: dict[str, date]) -> list[CurrencyTotal]:
     rows = (
-        invoices_filtered(tenant=tenant, filters=filters, as_of=as_of)
-        .filter(OPEN_SALES_INVOICE)
+        invoices.filter(OPEN_SALES_INVOICE)
         .values("currency")
         .annotate(
             outstanding=Sum("amount_due"),
@@ -621,20 +624,8 @@ def customer_invoices(*, tenant: Tenant, contact_id: str) -> list[InvoiceSnapsho
 
 def customer_totals(*, tenant: Tenant, contact_id: str, as_of: datetime) -> list[CurrencyTotal]:
     """The contact's outstanding and overdue per currency, in one aggregate query."""
-    today = organisations_today(tenant=tenant, as_of=as_of)
-    rows = (
-        InvoiceSnapshot.objects.filter(OPEN_SALES_INVOICE, tenant=tenant, contact_id=contact_id)
-        .values("currency")
-        .annotate(
-            outstanding=Sum("amount_due"),
-            overdue=Sum("amount_due", filter=invoices_overdue_q(today=today)),
-        )
-        .order_by("currency")
-    )
-    return [
-        CurrencyTotal(row["currency"], row["outstanding"], row["overdue"] or Decimal(0))
-        for row in rows
-    ]
+    invoices = InvoiceSnapshot.objects.filter(tenant=tenant, contact_id=contact_id)
+    return _totals(invoices, today=organisations_today(tenant=tenant, as_of=as_of))
 
 
 def contact_snapshot_of(*, tenant: Tenant, contact_id: str) -> ContactSnapshot | None:
