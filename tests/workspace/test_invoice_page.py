@@ -152,3 +152,12 @@ def test_another_tenants_invoice_is_404(client, tenant_b):
     for action in ("pause/", "resume/", "send-next/"):
         assert client.post(f"{PAGE}{action}", {"occurrence": "overdue_1"}).status_code == 404
     assert not ReminderPause.objects.exists() and not _reminders().exists()
+
+
+def test_the_send_log_links_a_message_to_its_invoice_page(staff_client, tenant_a):
+    message = Message.objects.create(
+        tenant=tenant_a, kind="invoice_issued", channel="sms", dedup_key="invoice:x:issued",
+        invoice_id=INV_0142, status="delivered",
+    )  # fmt: skip
+    assert f'href="{PAGE}">INV-0142</a>' in staff_client.get("/messaging/").text
+    assert f'href="{PAGE}">INV-0142</a>' in staff_client.get(f"/messaging/{message.pk}/").text
