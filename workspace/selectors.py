@@ -334,10 +334,11 @@ def _day_words(day: date) -> str:
 
 
 def next_step_words(
-    *, step: NextStep, reach: Reach | None, xero_reminders_on: bool
+    *, step: NextStep, reach: Reach | None, xero_reminders_on: bool, zone: str
 ) -> NextStepView:
-    """The next step of one open invoice in words: which reminder goes when on which channel,
-    or why none will."""
+    """The next step of one open invoice in words: which reminder goes when (the run's start
+    in the organisation's zone, told in `zone`, the tenant's) on which channel, or why none
+    will."""
     if step.reason == PAUSED:
         dated, open_ended = PAUSE_WORDS.get(step.paused_reason, PAUSE_WORDS["staff"])
         text = dated.format(day=_day_words(step.paused_until)) if step.paused_until else open_ended
@@ -349,7 +350,8 @@ def next_step_words(
         reason = reach.unreachable_reason
         return NextStepView(f"None: {reason[:1].lower()}{reason[1:]}", goes=False)
     channels = _and_join(reach.channel_labels) if reach else ""
-    text = f"{step.occurrence.stage.label} · {_day_words(step.day)} {step.at:%H:%M}"
+    at = step.at.astimezone(ZoneInfo(zone))
+    text = f"{step.occurrence.stage.label} · {_day_words(at.date())} {at:%H:%M}"
     note = "Xero also emails its own reminders for this organisation" if xero_reminders_on else ""
     return NextStepView(f"{text}{f' · {channels}' if channels else ''}", True, step.at, note)
 
@@ -405,6 +407,7 @@ def invoice_rows(*, tenant: Tenant, invoices: list[InvoiceSnapshot], as_of: date
                     step=step,
                     reach=reach.get(invoice.contact_id),
                     xero_reminders_on=_xero_reminders_on(connection),
+                    zone=tenant.timezone,
                 )
                 if step and connection
                 else None,

@@ -17,7 +17,10 @@ def xero(xero_api):  # noqa: F811
 
 @pytest.fixture
 def ledger(new_connection, xero):  # noqa: F811
-    """The organisation connected on 1 December 2026, its invoices imported."""
+    """The organisation connected on 1 December 2026, its invoices imported, for a tenant in
+    New Zealand (pages tell times in the tenant's zone)."""
+    new_connection.tenant.timezone = "Pacific/Auckland"
+    new_connection.tenant.save()
     import_at(new_connection, "2026-12-01 08:00")
     return new_connection
 

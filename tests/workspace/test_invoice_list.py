@@ -243,3 +243,16 @@ def test_login_lands_on_invoices_and_a_tenant_without_xero_is_sent_to_set_up(
     owner_b = tenant_b.memberships.first().user
     client.force_login(owner_b)
     assert client.get("/invoices/")["Location"] == "/"
+
+
+def test_next_step_times_are_told_in_the_tenants_zone(tenant_a):
+    sydney = _connection(tenant_a, "au-org-2", "Wattle Catering Pty Ltd")
+    sydney.timezone = "Australia/Sydney"
+    sydney.save()
+    InvoiceSnapshot.objects.create(
+        tenant=tenant_a, xero_tenant_id=sydney.xero_tenant_id, invoice_id="au-2", type="ACCREC",
+        status="AUTHORISED", number="WC-0009", currency="AUD", total=80, amount_due=80,
+        due_date=date(2026, 12, 22),
+    )  # fmt: skip
+    # Sydney's run starts at 09:00 there (AEDT), 11:00 in Auckland (NZDT), the tenant's zone.
+    assert _next_steps(tenant_a)["WC-0009"].startswith("Due soon · Tue 15 Dec 11:00")
