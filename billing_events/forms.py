@@ -1,7 +1,7 @@
 from django import forms
 
 from billing_events.models import ReminderSettings, ReminderStage
-from messaging.forms import SegmentFormMixin
+from snapshots.forms import SegmentFormMixin
 
 
 class ReminderSettingsForm(forms.ModelForm):

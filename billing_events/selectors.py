@@ -1,53 +1,15 @@
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.urls import reverse
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from billing_events.models import (
-    ContactSnapshot,
-    InvoiceSnapshot,
-    ReminderSent,
-    ReminderStage,
-    XeroContactGroup,
-    XeroEvent,
-    XeroTrackingOption,
-)
+from billing_events.models import ReminderSent, ReminderStage, XeroEvent
 from billing_events.schedules import Schedule, schedule_choose, schedules_of
-from connections.models import Tenant, XeroConnection
-from messaging.contacts import ContactCard
-from messaging.segments import GROUP, TRACKING, TrackingTag, segment_gone_note
-
-# An open sales invoice: what reminders are about. Overdue has no status of its own in Xero
-# (FACTS.md "Xero: accounting API"): it is an open one due before today in the organisation's zone.
-OPEN_SALES_INVOICE = Q(type="ACCREC", status="AUTHORISED", amount_due__gt=0)
-
-
-def organisations_today(*, tenant: Tenant, as_of: datetime) -> dict[str, date]:
-    """Xero tenantId → today's date in that organisation's time zone (every organisation the
-    tenant ever connected; "" stands for any other, in the tenant's own zone)."""
-    zones = dict(
-        XeroConnection.objects.filter(tenant=tenant).values_list("xero_tenant_id", "timezone")
-    )
-    today = {
-        xero_tenant_id: as_of.astimezone(ZoneInfo(zone)).date()
-        for xero_tenant_id, zone in zones.items()
-    }
-    today[""] = as_of.astimezone(ZoneInfo(tenant.timezone)).date()
-    return today
-
-
-def invoices_overdue_q(*, today: dict[str, date]) -> Q:
-    """The overdue invoices, given organisations_today()."""
-    known = [xero_tenant_id for xero_tenant_id in today if xero_tenant_id]
-    due_before_today = Q(~Q(xero_tenant_id__in=known), due_date__lt=today[""])
-    for xero_tenant_id in known:
-        due_before_today |= Q(xero_tenant_id=xero_tenant_id, due_date__lt=today[xero_tenant_id])
-    return OPEN_SALES_INVOICE & due_before_today
+from connections.models import Tenant
+from snapshots.models import InvoiceSnapshot
+from snapshots.segments import segment_gone_note
+from snapshots.selectors import InvoiceSample, invoice_preview_sample, segments_gone
 
 
 def events_oldest_pending_age() -> timedelta | None:
@@ -58,202 +20,6 @@ def events_oldest_pending_age() -> timedelta | None:
         .first()
     )
     return timezone.now() - oldest if oldest else None
-
-
-def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
-    return ContactCard(
-        contact_id=snapshot.contact_id,
-        name=snapshot.name,
-        first_name=snapshot.first_name,
-        email=snapshot.email,
-        phones=tuple(snapshot.phones),
-        group_ids=tuple(snapshot.group_ids),
-        group_names=tuple(snapshot.group_names),
-        country=snapshot.country,
-        region=snapshot.region,
-        country_source=snapshot.country_source,
-    )
-
-
-def contact_card_find(*, tenant: Tenant, contact_id: str) -> ContactCard | None:
-    """The tenant's Xero contact with this ContactID as last seen, for its page in messaging."""
-    snapshot = (
-        ContactSnapshot.objects.filter(tenant=tenant, contact_id=contact_id)
-        .order_by("-last_seen_at", "-pk")
-        .first()
-    )
-    return contact_card(snapshot=snapshot) if snapshot else None
-
-
-def contact_cards_named(*, tenant: Tenant, name: str, limit: int = 50) -> list[ContactCard]:
-    """The tenant's Xero contacts whose name contains `name`, by name."""
-    snapshots = ContactSnapshot.objects.filter(tenant=tenant, name__icontains=name)
-    return [contact_card(snapshot=s) for s in snapshots.order_by("name", "pk")[:limit]]
-
-
-def invoice_tracking(*, snapshot: InvoiceSnapshot) -> tuple[TrackingTag, ...]:
-    """The tracking options on an invoice's line items, for tracking segments."""
-    return tuple(
-        TrackingTag(
-            category_id=option["category_id"],
-            option_id=option["option_id"],
-            label=f"{option['category']}: {option['option']}",
-        )
-        for option in snapshot.tracking
-        if option.get("option_id")
-    )
-
-
-def segments_gone(*, tenant: Tenant, refs) -> frozenset[tuple[str, str]]:
-    """Of these (kind, id) refs (messaging.segments.Segment.xero_ref; None for a segment that
-    names nothing in Xero), the contact groups and tracking options that no organisation of the
-    tenant has active any more: deleted or archived in Xero. An id Dunwell never saw is not
-    gone (the first sync may be to come)."""
-    refs = {ref for ref in refs if ref is not None}
-    gone = set()
-    for kind, model, id_field in (
-        (GROUP, XeroContactGroup, "group_id"),
-        (TRACKING, XeroTrackingOption, "option_id"),
-    ):
-        ids = {ref_id for ref_kind, ref_id in refs if ref_kind == kind}
-        if not ids:
-            continue
-        statuses = defaultdict(set)
-        rows = model.objects.filter(tenant=tenant, **{f"{id_field}__in": ids})
-        for ref_id, status in rows.values_list(id_field, "status"):
-            statuses[ref_id].add(status)
-        gone |= {(kind, ref_id) for ref_id, seen in statuses.items() if "ACTIVE" not in seen}
-    return frozenset(gone)
-
-
-# --- for the browser app (issue 7): the template editor and the send log ------------------------
-
-
-@dataclass(frozen=True)
-class InvoiceSample:
-    """A real invoice of the tenant, as notify() would see it, for previewing templates."""
-
-    contact: ContactCard
-    context: dict
-    invoice_number: str
-    tracking: tuple[TrackingTag, ...] = ()
-
-
-# The shape of Dunwell's /pay/<token>/ link (payment_links.invoice_pay_url): a preview shows a
-# link of the real length, so the segment count is right, without minting a token.
-_SAMPLE_PAY_TOKEN = "Xy7Qa2Lm9Rt4Bv8K"
-
-
-def invoice_preview_sample(
-    *, tenant: Tenant, today: date, invoice_id: str | None = None
-) -> InvoiceSample | None:
-    """The tenant's invoice with this Xero InvoiceID (the REST API's preview), else its most
-    recently seen sales invoice, with its contact; None if there is none."""
-    invoices = InvoiceSnapshot.objects.filter(tenant=tenant)
-    if invoice_id is None:
-        invoices = invoices.filter(type="ACCREC").exclude(
-            status__in=("DRAFT", "SUBMITTED", "VOIDED", "DELETED")
-        )
-    else:
-        invoices = invoices.filter(invoice_id=invoice_id)
-    invoice = invoices.order_by("-first_seen_at", "-pk").first()
-    if invoice is None:
-        return None
-    snapshot = ContactSnapshot.objects.filter(
-        xero_tenant_id=invoice.xero_tenant_id, contact_id=invoice.contact_id
-    ).first() or ContactSnapshot(contact_id=invoice.contact_id, name="(contact not imported)")
-    organisation = (
-        XeroConnection.objects.filter(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
-        .values_list("name", flat=True)
-        .first()
-    )
-    pay_path = reverse("invoice-pay", args=[invoice.pay_token or _SAMPLE_PAY_TOKEN])
-    context = {
-        "invoice_number": invoice.number,
-        "reference": invoice.reference,
-        "total": invoice.total,
-        "amount_due": invoice.amount_due,
-        "amount_paid": invoice.amount_paid,
-        "currency": invoice.currency,
-        "due_date": invoice.due_date,
-        "online_invoice_url": settings.PUBLIC_BASE_URL + pay_path,
-        "organisation_name": organisation or tenant.name,
-    }
-    if invoice.due_date and invoice.due_date < today:
-        context["days_overdue"] = (today - invoice.due_date).days
-    return InvoiceSample(
-        contact=contact_card(snapshot=snapshot),
-        context=context,
-        invoice_number=invoice.number,
-        tracking=invoice_tracking(snapshot=invoice),
-    )
-
-
-def contact_groups_known(*, tenant: Tenant) -> list[tuple[str, str]]:
-    """(ContactGroupID, name) of every Xero contact group the tenant has: those Xero listed
-    (GET /ContactGroups) and those seen on contacts, less the ones deleted in Xero."""
-    groups: dict[str, str] = {}
-    cached = XeroContactGroup.objects.filter(tenant=tenant)
-    deleted = set(
-        cached.exclude(status=XeroContactGroup.Status.ACTIVE).values_list("group_id", flat=True)
-    )
-    for group_id, name in cached.filter(status=XeroContactGroup.Status.ACTIVE).values_list(
-        "group_id", "name"
-    ):
-        groups[group_id] = name
-        deleted.discard(group_id)
-    rows = ContactSnapshot.objects.filter(tenant=tenant)
-    for ids, names in rows.values_list("group_ids", "group_names"):
-        for group_id, name in zip(ids, names, strict=False):
-            if group_id not in deleted:
-                groups.setdefault(group_id, name)
-    return sorted(groups.items(), key=lambda item: item[1].lower())
-
-
-def tracking_options_known(*, tenant: Tenant) -> list[TrackingTag]:
-    """The tenant's active tracking options in Xero, by label."""
-    rows = XeroTrackingOption.objects.filter(tenant=tenant, status=XeroTrackingOption.Status.ACTIVE)
-    options = {
-        row.option_id: TrackingTag(row.category_id, row.option_id, row.label) for row in rows
-    }
-    return sorted(options.values(), key=lambda tag: tag.label.lower())
-
-
-def invoice_ids_numbered(*, tenant: Tenant, number: str) -> QuerySet:
-    """Xero InvoiceIDs of the tenant's invoices whose number contains `number` (a subquery)."""
-    return InvoiceSnapshot.objects.filter(tenant=tenant, number__icontains=number).values(
-        "invoice_id"
-    )
-
-
-def invoice_numbers(*, tenant: Tenant, invoice_ids) -> dict[str, str]:
-    """InvoiceID → invoice number, for showing numbers beside a page of messages."""
-    ids = {invoice_id for invoice_id in invoice_ids if invoice_id}
-    if not ids:
-        return {}
-    rows = InvoiceSnapshot.objects.filter(tenant=tenant, invoice_id__in=ids)
-    return dict(rows.values_list("invoice_id", "number"))
-
-
-def segment_names_fill(row, *, tenant: Tenant) -> None:
-    """Give an unsaved template or stage the names Xero gave its contact group and tracking
-    option (and the option's category) where the REST API gave ids only; given names stay."""
-    names = {}
-    if row.contact_group_id:
-        listed = XeroContactGroup.objects.filter(tenant=tenant, group_id=row.contact_group_id)
-        names["contact_group_name"] = listed.values_list("name", flat=True).first() or dict(
-            contact_groups_known(tenant=tenant)
-        ).get(row.contact_group_id, "")
-    if row.tracking_option_id:
-        option = XeroTrackingOption.objects.filter(
-            tenant=tenant, option_id=row.tracking_option_id
-        ).first()
-        if option:
-            names["tracking_category_id"] = option.category_id
-            names["tracking_label"] = option.label
-    for name, value in names.items():
-        if value and not getattr(row, name):
-            setattr(row, name, value)
 
 
 @dataclass(frozen=True)
@@ -307,7 +73,7 @@ def reminder_schedules_listed(*, tenant: Tenant) -> list[ScheduleListed]:
     ]
 
 
-# --- for the weekly summary (issue 12) -----------------------------------------------------------
+# --- for the weekly summary -------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

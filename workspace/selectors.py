@@ -19,14 +19,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
 from django.utils import timezone
 
-from billing_events.models import (
-    ContactSnapshot,
-    CreditNoteSnapshot,
-    InvoiceSnapshot,
-    ReminderPause,
-    ReminderSent,
-    XeroContactGroup,
-)
+from billing_events.models import ReminderPause, ReminderSent
 from billing_events.reminders import (
     BELOW_MINIMUM,
     EXCLUDED,
@@ -34,15 +27,7 @@ from billing_events.reminders import (
     NextStep,
     reminder_next_steps,
 )
-from billing_events.selectors import (
-    OPEN_SALES_INVOICE,
-    contact_card,
-    invoice_tracking,
-    invoices_overdue_q,
-    organisations_today,
-)
 from connections.models import Tenant, XeroConnection
-from messaging.contacts import ContactCard, phone_choose
 from messaging.models import InboundMessage, Message, OptOut
 from messaging.rendering import sms_size
 from messaging.selectors import (
@@ -53,6 +38,15 @@ from messaging.selectors import (
     contacts_reach,
 )
 from messaging.services import quiet_hours_end
+from snapshots.contacts import ContactCard, phone_choose
+from snapshots.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot, XeroContactGroup
+from snapshots.selectors import (
+    OPEN_SALES_INVOICE,
+    contact_card,
+    invoice_tracking,
+    invoices_overdue_q,
+    organisations_today,
+)
 from workspace.models import InvoiceAction
 
 PAGE_SIZE = 50

@@ -5,7 +5,6 @@ from datetime import date, datetime
 
 from django.db import transaction
 
-from billing_events.models import InvoiceSnapshot
 from billing_events.reminders import (
     SendNowRefused,
     reminder_pause_create,
@@ -15,6 +14,7 @@ from billing_events.reminders import (
 from connections.models import Tenant
 from connections.selectors import connections_active
 from messaging.models import Message
+from snapshots.models import InvoiceSnapshot
 from workspace.models import InvoiceAction
 
 

@@ -7,7 +7,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from billing_events.models import InvoiceSnapshot
 from billing_events.reminders import SendNowRefused
 from connections.selectors import connections_for_tenant
 from connections.tenancy import for_tenant, tenant_required
@@ -16,6 +15,7 @@ from messaging import selectors as messaging_selectors
 from messaging.forms import ContactPreferenceForm
 from messaging.models import ContactPreference
 from messaging.services import contact_preference_save
+from snapshots.models import InvoiceSnapshot
 from workspace import selectors, services
 from workspace.forms import InvoiceFilterForm, PauseForm, SendNextForm
 from workspace.selectors import InvoiceFilters

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from api_tokens.access import IsOwnerToWrite
+from api_tokens.api import Conflict, TenantAPIView
 from billing_events.models import ReminderStage
 from billing_events.reminders import (
     ScheduleConflict,
@@ -14,8 +15,7 @@ from billing_events.reminders import (
     reminder_schedule_replace,
     reminders_preview,
 )
-from config.api import Conflict, TenantAPIView
-from messaging.api.templates import SegmentInput, SegmentOutput
+from snapshots.serializers import SegmentInput, SegmentOutput
 
 
 @extend_schema_field(

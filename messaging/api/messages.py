@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from config.api import (
+from api_tokens.api import (
     PAGE_PARAMETERS,
     Conflict,
     NewestFirstCursorPagination,

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from playwright.sync_api import expect
 
-from billing_events.models import InvoiceSnapshot
 from messaging.models import Message
+from snapshots.models import InvoiceSnapshot
 from tests.billing_events.conftest import (  # noqa: F401
     _connection,
     new_connection,

@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from billing_events.models import InvoiceSnapshot
 from messaging.models import Message, OptOut
+from snapshots.models import InvoiceSnapshot
 from tests.a11y import assert_accessible
 
 pytestmark = pytest.mark.usefixtures("ledger", "on_12_december")

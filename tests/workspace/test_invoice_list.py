@@ -10,14 +10,9 @@ from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from billing_events.models import (
-    InvoiceSnapshot,
-    ReminderPause,
-    ReminderSent,
-    ReminderSettings,
-    ReminderStage,
-)
+from billing_events.models import ReminderPause, ReminderSent, ReminderSettings, ReminderStage
 from messaging.models import InboundMessage, Message, OptOut
+from snapshots.models import InvoiceSnapshot
 from tests.a11y import assert_accessible
 from tests.billing_events.conftest import _connection
 from workspace.selectors import InvoiceFilters, invoice_rows, invoices_page
@@ -126,7 +121,7 @@ def test_filters_narrow_the_list(staff_client, tenant_a, query, numbers):
         tenant=tenant_a, kind="reminder", channel="sms", dedup_key="r:1", status="skipped",
         error_code="no_phone", invoice_id="7a8b9c0d-1e2f-4a3b-9c4d-5e6f7a8b9c0d",
     )  # fmt: skip
-    from billing_events.models import XeroContactGroup
+    from snapshots.models import XeroContactGroup
 
     XeroContactGroup.objects.create(
         tenant=tenant_a, xero_tenant_id="xt", group_id=TRADE_CUSTOMERS, name="Trade customers"

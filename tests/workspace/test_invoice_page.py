@@ -5,8 +5,9 @@ from datetime import date
 import pytest
 import time_machine
 
-from billing_events.models import CreditNoteSnapshot, InvoiceSnapshot, ReminderPause, ReminderSent
+from billing_events.models import ReminderPause, ReminderSent
 from messaging.models import InboundMessage, Message, MessageStatusChange, OptOut
+from snapshots.models import CreditNoteSnapshot, InvoiceSnapshot
 from tests.a11y import assert_accessible
 from tests.billing_events.reminder_helpers import local, sweep_at
 from workspace.models import InvoiceAction

@@ -1,0 +1,100 @@
+"""The send log and the inbox: filtered, resendable, needing attention."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from connections.models import Tenant
+from messaging.models import (
+    InboundMessage,
+    Message,
+)
+from snapshots.selectors import invoice_ids_numbered
+
+
+def messages_for_log(
+    *,
+    tenant: Tenant,
+    status: str = "",
+    channel: str = "",
+    kind: str = "",
+    contact: str = "",
+    invoice: str = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+) -> QuerySet[Message]:
+    """The send log, filtered; dates are days in the tenant's time zone, both ends included."""
+    messages = Message.objects.filter(tenant=tenant)
+    if status:
+        messages = messages.filter(status=status)
+    if channel:
+        messages = messages.filter(channel=channel)
+    if kind:
+        messages = messages.filter(kind=kind)
+    if contact:
+        messages = messages.filter(
+            Q(contact_name__icontains=contact) | Q(recipient__icontains=contact)
+        )
+    if invoice:
+        messages = messages.filter(
+            Q(invoice_id__in=invoice_ids_numbered(tenant=tenant, number=invoice))
+            | Q(invoice_id__iexact=invoice)
+        )
+    zone = ZoneInfo(tenant.timezone)
+    if date_from:
+        messages = messages.filter(created_at__gte=datetime.combine(date_from, time(), zone))
+    if date_to:
+        next_day = date_to + timedelta(days=1)
+        messages = messages.filter(created_at__lt=datetime.combine(next_day, time(), zone))
+    return messages
+
+
+def messages_exist(*, tenant: Tenant) -> bool:
+    return Message.objects.filter(tenant=tenant).exists()
+
+
+RESENDABLE = (Message.Status.FAILED, Message.Status.UNDELIVERED)
+
+
+def messages_resendable(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Failed or undelivered messages nobody has resent yet: the ones needing attention."""
+    resent = Message.objects.filter(resend_of=OuterRef("pk"))
+    return messages.filter(status__in=RESENDABLE).exclude(Exists(resent))
+
+
+def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
+    return messages_resendable(Message.objects.filter(tenant=tenant))
+
+
+def inbox_messages(*, tenant: Tenant, everything: bool = False) -> QuerySet[InboundMessage]:
+    """Texts customers sent: by default only those a person should answer."""
+    inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply")
+    return inbound if everything else inbound.filter(intent=InboundMessage.Intent.OTHER)
+
+
+def messages_filter(
+    *,
+    tenant: Tenant,
+    status: str = "",
+    kind: str = "",
+    channel: str = "",
+    contact_id: str = "",
+    invoice_number: str = "",
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Message]:
+    """The send log for the REST API: exact ids and instants, where the page's messages_for_log
+    takes what a person types (names, parts of numbers, local days)."""
+    messages = Message.objects.filter(tenant=tenant)
+    exact = {"status": status, "kind": kind, "channel": channel, "contact_id": contact_id}
+    messages = messages.filter(**{name: value for name, value in exact.items() if value})
+    if invoice_number:
+        messages = messages.filter(
+            invoice_id__in=invoice_ids_numbered(tenant=tenant, number=invoice_number)
+        )
+    if created_after:
+        messages = messages.filter(created_at__gte=created_after)
+    if created_before:
+        messages = messages.filter(created_at__lt=created_before)
+    return messages
