@@ -10,7 +10,7 @@ organisation for the next steps, which come from the reminder sweep's own plan
 import base64
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -84,6 +84,9 @@ class InvoiceFilters:
     overdue: str = ""
     group: str = ""
     needs_person: bool = False
+    # The invoices that need a person, once read (invoice_filters_resolve): a page and its
+    # totals share one reading of the send log.
+    needing: frozenset[str] | None = None
     sort: str = "due"
 
 
@@ -146,6 +149,16 @@ def _needs_person_ids(*, tenant: Tenant, as_of: datetime) -> set[str]:
     }
 
 
+def invoice_filters_resolve(
+    *, tenant: Tenant, filters: InvoiceFilters, as_of: datetime
+) -> InvoiceFilters:
+    """The filters with what they need read once for a whole request (the page, its totals,
+    every batch of the CSV)."""
+    if not filters.needs_person or filters.needing is not None:
+        return filters
+    return replace(filters, needing=frozenset(_needs_person_ids(tenant=tenant, as_of=as_of)))
+
+
 def invoices_filtered(
     *, tenant: Tenant, filters: InvoiceFilters, as_of: datetime, invoices: QuerySet | None = None
 ) -> QuerySet[InvoiceSnapshot]:
@@ -172,7 +185,10 @@ def invoices_filtered(
             | Q(contact_id__in=_contact_ids_named(tenant=tenant, name=filters.q))
         )
     if filters.needs_person:
-        invoices = invoices.filter(invoice_id__in=_needs_person_ids(tenant=tenant, as_of=as_of))
+        needing = filters.needing
+        if needing is None:
+            needing = _needs_person_ids(tenant=tenant, as_of=as_of)
+        invoices = invoices.filter(invoice_id__in=needing)
     return invoices
 
 
@@ -442,7 +458,7 @@ def invoices_csv_rows(
         "Organisation", "Invoice", "Contact", "Currency", "Amount due", "Total", "Due date",
         "Days overdue", "State", "Last message", "Last message status", "Next step",
     ]  # fmt: skip
-    after = ""
+    filters, after = invoice_filters_resolve(tenant=tenant, filters=filters, as_of=as_of), ""
     while True:
         page, after = invoices_page(
             tenant=tenant, filters=filters, as_of=as_of, after=after, size=batch

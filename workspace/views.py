@@ -47,7 +47,10 @@ def _filters(request) -> tuple[InvoiceFilterForm, InvoiceFilters]:
     form = InvoiceFilterForm(request.GET or None, organisations=organisations, groups=groups)
     values = form.cleaned_data if form.is_valid() else {}
     known = {name: value for name, value in values.items() if value}
-    return form, InvoiceFilters(**{"sort": "due", **known})
+    filters = InvoiceFilters(**{"sort": "due", **known})
+    return form, selectors.invoice_filters_resolve(
+        tenant=request.tenant, filters=filters, as_of=timezone.now()
+    )
 
 
 @tenant_required
