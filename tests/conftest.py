@@ -61,6 +61,16 @@ def staff_client(client, staff_a):
     return client
 
 
+@pytest.fixture
+def three_org_tenant(db):
+    """A tenant holding an NZ, an AU and a UK Xero organisation with overlapping invoice numbers
+    (INV-0001 in each), the same group names ("Corporate", "Retail") in each, and a customer in
+    each whose mobile is in national format only. What is in it: tests/orgs.py."""
+    from tests.orgs import three_org_tenant_create
+
+    return three_org_tenant_create()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SQLite, test in a file, not Django's shared-cache in-memory database.

@@ -394,7 +394,10 @@ def invoice_rows(*, tenant: Tenant, invoices: list[InvoiceSnapshot], as_of: date
         for c in XeroConnection.objects.filter(tenant=tenant).select_related("invoice_reminders")
     }
     contacts = _contacts_of(tenant=tenant, invoices=invoices)
-    cards = {key[1]: contact_card(snapshot=snapshot) for key, snapshot in contacts.items()}
+    cards = {
+        contact_id: contact_card(snapshot=snapshot, organisation=connections.get(xero_tenant_id))
+        for (xero_tenant_id, contact_id), snapshot in contacts.items()
+    }
     reach = contacts_reach(tenant=tenant, kind="reminder", contacts=list(cards.values()))
     steps = reminder_next_steps(tenant=tenant, invoices=invoices, as_of=as_of)
     last_messages = _last_messages(tenant=tenant, invoices=invoices)

@@ -61,8 +61,10 @@ from billing_events.reminders.sweep import (
     RETRY_AFTER,
     RUN_LEASE,
     SNAPSHOTS_STALE_AFTER,
+    SweepNow,
     sweep_run,
     sweeps_due,
+    sweeps_run_now,
 )
 
 __all__ = [
@@ -88,6 +90,7 @@ __all__ = [
     "ScheduleConflict",
     "SendNowRefused",
     "Sent",
+    "SweepNow",
     "local_date",
     "occurrence_due",
     "occurrences_for",
@@ -104,5 +107,6 @@ __all__ = [
     "schedule_for",
     "sweep_run",
     "sweeps_due",
+    "sweeps_run_now",
     "team_digest_send",
 ]

@@ -17,7 +17,7 @@ from billing_events.models import (
 from billing_events.reminders.schedule import reminder_defaults_create
 from billing_events.schedules import Schedule, schedule_choose
 from billing_events.selectors import reminder_schedules
-from connections.models import Tenant
+from connections.models import Tenant, XeroConnection
 from snapshots.contacts import ContactCard
 from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from snapshots.selectors import OPEN_SALES_INVOICE, contact_card, invoice_tracking
@@ -118,6 +118,7 @@ class _Book:
     starts_on: date | None = None
     schedules: list[Schedule] = field(default_factory=list)
     gone: frozenset = frozenset()
+    connection: XeroConnection | None = None
 
 
 def _open_invoices(*, tenant: Tenant, xero_tenant_ids, stages, until: date):
@@ -176,6 +177,7 @@ def _books(*, tenant: Tenant, connections, until: date, invoice_ids=None) -> dic
     return {
         xero_tenant_id: _Book(
             tenant=tenant,
+            connection=connection,
             xero_tenant_id=xero_tenant_id,
             settings=settings,
             invoices=[i for i in invoices if i.xero_tenant_id == xero_tenant_id],
@@ -215,7 +217,7 @@ def _card(book: _Book, invoice: InvoiceSnapshot) -> ContactCard:
     snapshot = book.contacts.get(invoice.contact_id)
     if snapshot is None:
         return ContactCard(contact_id=invoice.contact_id, name=invoice.contact_id)
-    return contact_card(snapshot=snapshot)
+    return contact_card(snapshot=snapshot, organisation=book.connection)
 
 
 def schedule_for(book: _Book, invoice: InvoiceSnapshot) -> tuple[Schedule, str]:

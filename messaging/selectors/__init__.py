@@ -3,8 +3,11 @@ here (`from messaging.selectors import templates_choose`).
 """
 
 from messaging.selectors.contacts import (
+    MISSED_OFFER_DAYS,
     PHONE_PROBLEMS,
     ContactProfile,
+    MissedText,
+    NeedingPhone,
     OptedOut,
     Reach,
     contact_preferences,
@@ -13,6 +16,7 @@ from messaging.selectors.contacts import (
     contacts_needing_phone,
     contacts_opted_out,
     contacts_reach,
+    texts_missed_for_phone,
 )
 from messaging.selectors.credentials import (
     messaging_channels_configured,
@@ -56,6 +60,9 @@ __all__ = [
     "OUTCOMES",
     "OptedOut",
     "Outcomes",
+    "MISSED_OFFER_DAYS",
+    "MissedText",
+    "NeedingPhone",
     "PHONE_PROBLEMS",
     "Reach",
     "Queue",
@@ -67,6 +74,7 @@ __all__ = [
     "contacts_reach",
     "contacts_needing_phone",
     "contacts_opted_out",
+    "texts_missed_for_phone",
     "delivery_for",
     "inbox_messages",
     "message_daily_outcomes",
