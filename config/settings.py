@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "connections.tenancy.current_tenant",
                 "connections.context_processors.xero_reconnect_banner",
+                "messaging.context_processors.inbox_waiting",
             ],
         },
     },

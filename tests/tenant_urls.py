@@ -98,6 +98,16 @@ def _invoice_of(tenant_b):
     return invoice.invoice_id
 
 
+def _inbound_of(tenant_b):
+    from messaging.models import InboundMessage
+
+    inbound = InboundMessage.objects.create(
+        tenant=tenant_b, message_sid="SM" + "c" * 32, channel="sms", from_phone="+64270004456",
+        to="+6498887777", body="Bravo asks for time", intent="other",
+    )  # fmt: skip
+    return inbound.pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
@@ -110,6 +120,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "api_token_id": _api_token_of,
     "contact_id": _contact_of,
     "invoice_id": _invoice_of,
+    "inbound_id": _inbound_of,
 }
 
 

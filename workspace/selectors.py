@@ -128,8 +128,8 @@ def _state_q(state: str, overdue: Q) -> Q:
 def _needs_person_ids(*, tenant: Tenant, as_of: datetime) -> set[str]:
     """InvoiceIDs whose last message failed or found no usable phone, or that the customer
     texted back about (from a number Dunwell texted about the invoice) something only a person
-    can answer — read from the send log's side in two queries: its failures and the recent
-    replies are few, however many invoices there are."""
+    can answer and nobody has marked handled — read from the send log's side in two queries:
+    its failures and the recent replies are few, however many invoices there are."""
     texts = Message.objects.filter(tenant=tenant).order_by()
     newer = texts.filter(invoice_id=OuterRef("invoice_id"), created_at__gt=OuterRef("created_at"))
     failed_last = (
@@ -140,6 +140,7 @@ def _needs_person_ids(*, tenant: Tenant, as_of: datetime) -> set[str]:
     replies = InboundMessage.objects.filter(
         tenant=tenant,
         intent=InboundMessage.Intent.OTHER,
+        handled_at__isnull=True,
         received_at__gte=as_of - REPLY_NEEDS_PERSON_FOR,
     )
     replied_about = texts.filter(recipient__in=replies.values("from_phone")).exclude(invoice_id="")
@@ -323,11 +324,13 @@ def invoice_state(invoice: InvoiceSnapshot, *, today: date) -> str:
     return "part_paid" if invoice.amount_paid > 0 else "awaiting"
 
 
-# How a pause holding the next reminder is told, by ReminderPause.reason. A new kind of pause
-# (a customer's promise to pay by a date) says itself here.
+# How a pause holding the next reminder is told, by ReminderPause.reason; a new kind of pause
+# says itself here.
 PAUSE_WORDS = {
     ReminderPause.Reason.STAFF: ("Paused until {day}", "Paused until someone resumes them"),
     ReminderPause.Reason.REPLY: ("Paused after their reply until {day}", "Paused after a reply"),
+    # resume_on is the day after the promised one: reminders start again if it was not kept.
+    ReminderPause.Reason.PROMISE: ("Promised to pay: reminders resume {day}", "Promised to pay"),
 }
 SKIP_WORDS = {
     EXCLUDED: "None: the contact is in an excluded group",

@@ -12,6 +12,9 @@ from messaging.models import (
 )
 from snapshots.selectors import invoice_ids_numbered
 
+# A text waiting for a person: not a keyword Dunwell answered itself, and nobody handled it yet.
+WAITING = {"intent": InboundMessage.Intent.OTHER, "handled_at__isnull": True}
+
 
 def messages_for_log(
     *,
@@ -68,9 +71,9 @@ def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
 
 
 def inbox_messages(*, tenant: Tenant, everything: bool = False) -> QuerySet[InboundMessage]:
-    """Texts customers sent: by default only those a person should answer."""
-    inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply")
-    return inbound if everything else inbound.filter(intent=InboundMessage.Intent.OTHER)
+    """Texts customers sent: by default only those still waiting for a person."""
+    inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply", "assigned_to")
+    return inbound if everything else inbound.filter(**WAITING)
 
 
 def messages_filter(

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connections', '0005_messaging_channel_defaults'),
-        ('messaging', '0004_template_segments'),
+        ('messaging', '0005_inbox_actions'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connections', '0005_messaging_channel_defaults'),
-        ('snapshots', '0001_initial'),
+        ('snapshots', '0002_contact_phone_e164'),
     ]
 
     operations = [

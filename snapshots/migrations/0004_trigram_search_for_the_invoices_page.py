@@ -43,6 +43,6 @@ def trigram_indexes_drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("snapshots", "0002_indexes_for_the_invoices_page")]
+    dependencies = [("snapshots", "0003_indexes_for_the_invoices_page")]
 
     operations = [migrations.RunPython(trigram_indexes_create, trigram_indexes_drop)]
