@@ -252,3 +252,22 @@ def test_next_step_times_are_told_in_the_tenants_zone(tenant_a):
     )  # fmt: skip
     # Sydney's run starts at 09:00 there (AEDT), 11:00 in Auckland (NZDT), the tenant's zone.
     assert _next_steps(tenant_a)["WC-0009"].startswith("Due soon · Tue 15 Dec 11:00")
+
+
+def test_a_promise_to_pay_is_told_as_the_next_step(tenant_a):
+    ReminderPause.objects.create(
+        tenant=tenant_a, invoice_id=INV_0142, resume_on=date(2026, 12, 19), reason="promise"
+    )
+    assert _next_steps(tenant_a)["INV-0142"] == "Promised to pay: reminders resume Sat 19 Dec"
+
+
+def test_a_reply_someone_handled_no_longer_needs_a_person(staff_client, tenant_a):
+    Message.objects.create(
+        tenant=tenant_a, kind="reminder", channel="sms", dedup_key="r:3", status="delivered",
+        invoice_id=INV_0142, recipient="+6495550100",
+    )  # fmt: skip
+    InboundMessage.objects.create(
+        tenant=tenant_a, message_sid="SM" + "4" * 32, channel="sms", from_phone="+6495550100",
+        to="+6491234567", body="Paid it yesterday", intent="other", handled_at=timezone.now(),
+    )  # fmt: skip
+    assert ">INV-0142</a>" not in staff_client.get("/invoices/?needs_person=on").text
