@@ -155,6 +155,10 @@ class MessageTemplate(SegmentFields):
         return errors
 
 
+# The dedup key of the one later try of a text whose handset was unreachable (30003).
+UNREACHABLE_RETRY_SUFFIX = ":unreachable-retry"
+
+
 def _callback_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -164,7 +168,7 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
-        SCHEDULED = "scheduled", "Scheduled (quiet hours)"
+        SCHEDULED = "scheduled", "Scheduled"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
@@ -198,6 +202,9 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     send_after = models.DateTimeField(null=True, blank=True)
+    # Whether quiet hours set send_after (rather than the later retry of an unreachable
+    # handset), so the send log says what a scheduled message waits for.
+    quiet_hours_hold = models.BooleanField("Held by quiet hours", default=False)
     # Set when the provider may or may not have the message (5xx, timeout, a dead worker):
     # it is reconciled with Twilio before anything is sent again (FACTS.md "Which failures…").
     is_ambiguous = models.BooleanField(default=False)
@@ -252,6 +259,10 @@ class Message(models.Model):
     @property
     def can_resend(self) -> bool:
         return self.status in (self.Status.FAILED, self.Status.UNDELIVERED)
+
+    @property
+    def is_unreachable_retry(self) -> bool:
+        return self.dedup_key.endswith(UNREACHABLE_RETRY_SUFFIX)
 
 
 class MessageStatusChange(models.Model):

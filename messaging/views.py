@@ -1,5 +1,6 @@
 import csv
 import json
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
@@ -81,6 +82,7 @@ def message_detail(request, message_id):
     context = {
         "message": message,
         "changes": changes,
+        "resend_refusal": selectors.message_resend_refusal(message=message),
         "invoice_number": invoice_numbers(
             tenant=request.tenant, invoice_ids=[message.invoice_id]
         ).get(message.invoice_id, ""),
@@ -99,8 +101,12 @@ def messages_resend_bulk(request):
         resendable = selectors.messages_resendable(messages).filter(
             pk__lte=form.cleaned_data["up_to"]
         )
-        count = services.messages_resend_bulk(messages=resendable, by_user=request.user)
-        flash.success(request, f"{count} message{pluralize(count)} will be sent again.")
+        report = services.messages_resend_bulk(messages=resendable, by_user=request.user)
+        if report.queued:
+            count = len(report.queued)
+            flash.success(request, f"{count} message{pluralize(count)} will be sent again.")
+        if report.skipped:
+            flash.warning(request, report.skipped_said())
         return redirect(f"{reverse('messaging:message-list')}?status=pending")
     form, messages = _filtered(request)
     resendable = selectors.messages_resendable(messages).order_by("-created_at", "-pk")
@@ -124,7 +130,19 @@ def message_resend(request, message_id):
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
         return redirect("messaging:message-detail", message_id=message.pk)
-    flash.success(request, "The message will be sent again.")
+    to = again.recipient
+    if to != message.recipient:
+        what = "address" if again.channel == Channel.EMAIL else "number"
+        to += f", the {what} Xero has now (it was {message.recipient})"
+    if again.status == Message.Status.SCHEDULED:
+        until = timezone.localtime(again.send_after, ZoneInfo(request.tenant.timezone))
+        flash.success(
+            request, f"The message will be sent again to {to}, at {until:%H:%M} after quiet hours."
+        )
+    elif again.status == Message.Status.PENDING:
+        flash.success(request, f"The message will be sent again to {to}.")
+    else:
+        flash.warning(request, f"Not sent again to {to}: {again.status_reason}")
     return redirect("messaging:message-detail", message_id=again.pk)
 
 

@@ -51,6 +51,11 @@ from messaging.selectors.outcomes import (
     message_outcomes,
     message_queue,
 )
+from messaging.selectors.resend import (
+    ResendRefusal,
+    message_resend_refusal,
+    notification_tries,
+)
 from messaging.selectors.templates import (
     Delivery,
     TemplateChoice,
@@ -78,6 +83,7 @@ __all__ = [
     "Reach",
     "Queue",
     "RESENDABLE",
+    "ResendRefusal",
     "TemplateChoice",
     "Turn",
     "WAITING",
@@ -97,6 +103,7 @@ __all__ = [
     "message_daily_outcomes",
     "message_outcomes",
     "message_queue",
+    "message_resend_refusal",
     "messages_exist",
     "messages_filter",
     "messages_for_log",
@@ -106,6 +113,7 @@ __all__ = [
     "messaging_settings_for_inbound",
     "members_assignable",
     "messaging_settings_of",
+    "notification_tries",
     "template_languages",
     "templates_choose",
     "templates_for_editor",

@@ -103,7 +103,8 @@ def message_daily_outcomes(*, tenant: Tenant, now: datetime, days: int = 30) -> 
 @dataclass(frozen=True)
 class Queue:
     pending: int
-    scheduled: int
+    quiet_hours: int  # held until the recipient's morning
+    retries: int  # waiting for a later try, quiet hours playing no part
     sending: int
     oldest: datetime | None  # the oldest message still waiting to go out
     next_scheduled: datetime | None
@@ -111,9 +112,11 @@ class Queue:
 
 def message_queue(*, tenant: Tenant) -> Queue:
     waiting = (_S.PENDING, _S.SCHEDULED, _S.SENDING)
+    held = Q(status=_S.SCHEDULED, quiet_hours_hold=True)
     row = Message.objects.filter(tenant=tenant, status__in=waiting).aggregate(
         pending=Count("pk", filter=Q(status=_S.PENDING)),
-        scheduled=Count("pk", filter=Q(status=_S.SCHEDULED)),
+        quiet_hours=Count("pk", filter=held),
+        retries=Count("pk", filter=Q(status=_S.SCHEDULED) & ~held),
         sending=Count("pk", filter=Q(status=_S.SENDING)),
         oldest=Min("created_at"),
         next_scheduled=Min("send_after", filter=Q(status=_S.SCHEDULED)),

@@ -41,7 +41,13 @@ def history(tenant_a, tenant_b):
     message_create(tenant_a, "sent", days_ago=20, channel="email")
     message_create(tenant_a, "failed", days_ago=40)  # older than 30 days: not counted
     message_create(tenant_a, "pending", days_ago=0)
-    message_create(tenant_a, "scheduled", days_ago=1, send_after=NOW + timedelta(hours=7))
+    message_create(
+        tenant_a,
+        "scheduled",
+        days_ago=1,
+        send_after=NOW + timedelta(hours=7),
+        quiet_hours_hold=True,
+    )
     message_create(tenant_b, "failed", days_ago=1, contact_name="Bravo Customer")
 
 
@@ -68,8 +74,16 @@ def test_the_queue_shows_waiting_messages_and_the_oldest(staff_client, history):
     html = staff_client.get("/dashboard/").text
     assert figure(html, "Queue", "Waiting") == "1"
     assert figure(html, "Queue", "Quiet hours") == "1"
+    assert figure(html, "Queue", "Retries") == "0"
     assert "Oldest waiting since 19 Jul 12:59" in html  # Auckland time
-    assert "next after quiet hours at 20 Jul 20:00" in html
+    assert "next scheduled to go at 20 Jul 20:00" in html
+
+
+def test_a_waiting_retry_is_counted_as_a_retry_not_as_quiet_hours(staff_client, history, tenant_a):
+    message_create(tenant_a, "scheduled", days_ago=0, send_after=NOW + timedelta(hours=2))
+    html = staff_client.get("/dashboard/").text
+    assert figure(html, "Queue", "Quiet hours") == "1"
+    assert figure(html, "Queue", "Retries") == "1"
 
 
 def test_the_chart_has_a_bar_per_day_with_a_text_summary(staff_client, history):
