@@ -40,6 +40,13 @@ class Channel(models.TextChoices):
 
 SENDING_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
 PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+# Answers to a customer's text, sent back in the webhook's TwiML: no API call, no status report.
+TWIML_REPLY_KINDS = (
+    Kind.REPLY_PAYMENT_LINK,
+    Kind.REPLY_PAID_THANKS,
+    Kind.REPLY_NOT_FOUND,
+    Kind.REPLY_HELP,
+)
 
 
 def channel_labels(channels) -> list[str]:
@@ -119,7 +126,7 @@ class MessageTemplate(SegmentFields):
     def clean(self):
         errors = self.segment_errors()
         for field in ("subject", "body"):
-            problems = rendering.template_errors(getattr(self, field))
+            problems = rendering.template_errors(getattr(self, field), kind=self.kind)
             if problems:
                 errors[field] = problems
         if self.reminder_stage and self.kind != Kind.REMINDER:
@@ -149,7 +156,9 @@ class MessageTemplate(SegmentFields):
             if not str(key).isdigit() or not isinstance(text, str):
                 problems.append(f"“{key}”: keys are placeholder numbers and values are text.")
                 continue
-            problems += [f"Variable {key}: {p}" for p in rendering.template_errors(text)]
+            problems += [
+                f"Variable {key}: {p}" for p in rendering.template_errors(text, kind=self.kind)
+            ]
         if problems:
             errors["content_variables"] = problems
         return errors

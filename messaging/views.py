@@ -29,7 +29,7 @@ from messaging.forms import (
     TestMessageForm,
 )
 from messaging.models import Channel, Kind, Message, MessageTemplate
-from messaging.rendering import VARIABLES
+from messaging.rendering import variables_offered
 from messaging.webhooks import twilio_body_too_large, twilio_signed
 from snapshots.segments import PRECEDENCE
 from snapshots.selectors import (
@@ -318,12 +318,13 @@ def _template_edit(request, template: MessageTemplate):
         subject=form["subject"].value() or "",
         body=form["body"].value() or "",
         content_variables=_variables_text(form["content_variables"].value()),
+        kind=_kind(form["kind"].value()),
     )
     context = {
         "form": form,
         "template": template,
         "preview": preview,
-        "variables": VARIABLES,
+        "variables": variables_offered(),
         "why_form": TemplateWhyForm(initial={"kind": template.kind}),
     }
     return render(request, "messaging/template_edit.html", context)
@@ -331,6 +332,10 @@ def _template_edit(request, template: MessageTemplate):
 
 def _variables_text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value or {})
+
+
+def _kind(value) -> str | None:
+    return value if value in Kind.values else None
 
 
 @require_POST
@@ -343,6 +348,7 @@ def template_preview(request):
         subject=request.POST.get("subject", ""),
         body=request.POST.get("body", ""),
         content_variables=request.POST.get("content_variables", ""),
+        kind=_kind(request.POST.get("kind")),
     )
     return render(request, "messaging/_template_preview.html", {"preview": preview})
 

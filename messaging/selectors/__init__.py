@@ -49,11 +49,13 @@ from messaging.selectors.outcomes import (
     Queue,
     message_daily_outcomes,
     message_outcomes,
+    message_outcomes_of,
     message_queue,
 )
 from messaging.selectors.resend import (
     ResendRefusal,
     message_resend_refusal,
+    notification_key,
     notification_tries,
 )
 from messaging.selectors.templates import (
@@ -102,6 +104,7 @@ __all__ = [
     "invoice_last_texted",
     "message_daily_outcomes",
     "message_outcomes",
+    "message_outcomes_of",
     "message_queue",
     "message_resend_refusal",
     "messages_exist",
@@ -113,6 +116,7 @@ __all__ = [
     "messaging_settings_for_inbound",
     "members_assignable",
     "messaging_settings_of",
+    "notification_key",
     "notification_tries",
     "template_languages",
     "templates_choose",

@@ -16,7 +16,7 @@ _WAITING = (Message.Status.PENDING, Message.Status.SCHEDULED)
 _LATER_TRY = re.compile(r":(?:resend:[0-9]+|unreachable-retry|fallback)(?=:|$)")
 
 
-def _notification_key(dedup_key: str) -> str:
+def notification_key(dedup_key: str) -> str:
     later = _LATER_TRY.search(dedup_key)
     return dedup_key[: later.start()] if later else dedup_key
 
@@ -24,7 +24,7 @@ def _notification_key(dedup_key: str) -> str:
 def notification_tries(*, message: Message, statuses: Sequence[str]) -> list[Message]:
     """The other tries, in these statuses, of the notification `message` is a try of, on its
     channel (another channel the tenant chose to send on is its own story), oldest first."""
-    key = _notification_key(message.dedup_key)
+    key = notification_key(message.dedup_key)
     # A prefix also finds other notifications (`…:reminder:7d` and `…:reminder:7d:repeat:1`):
     # only the keys that are this one plus later-try suffixes belong to it.
     rows = (
@@ -33,7 +33,7 @@ def notification_tries(*, message: Message, statuses: Sequence[str]) -> list[Mes
         .exclude(pk=message.pk)
         .order_by("pk")
     )
-    return [row for row in rows if _notification_key(row.dedup_key) == key]
+    return [row for row in rows if notification_key(row.dedup_key) == key]
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,9 @@ def test_a_template_is_edited_with_a_live_preview_counter_and_validation(
 
     page.get_by_role("link", name="SMS template for Invoice issued").click()
     body.fill("Hello {{ first_name }}\nPlease pay {{ amount_owed }}")
-    expect(page.get_by_role("alert")).to_contain_text("Line 2: unknown variable “amount_owed”.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "Line 2: unknown variable “amount_owed”. Did you mean “amount_due”?"
+    )
     page.get_by_role("button", name="Save template").click()
     expect(page.get_by_text("The template was not saved")).to_be_visible()
     expect(body).to_have_attribute("aria-invalid", "true")
@@ -265,3 +267,17 @@ def test_the_editor_says_which_template_an_invoice_gets_without_leaving_the_page
     assert page.url == editor_url  # answered in place by htmx
     screenshot("template-why")
     assert console_errors == []
+
+
+def test_the_editor_offers_only_the_variables_the_message_kind_can_fill(logged_in_page):
+    page = logged_in_page
+    page.get_by_role("link", name="Templates", exact=True).click()
+    page.get_by_role("link", name="SMS template for Invoice issued").click()
+    digest = page.get_by_role("button", name="overdue_invoices", exact=True)
+    amount = page.get_by_role("button", name="amount_due", exact=True)
+    expect(amount).to_be_visible()
+    expect(digest).to_be_hidden()
+
+    page.get_by_label("Kind:", exact=True).select_option(label="Overdue alert to the team")
+    expect(digest).to_be_visible()
+    expect(amount).to_be_hidden()
