@@ -65,8 +65,8 @@ clean:
 
 # --- Benchmarks (bench/RESULTS.md; not part of `make test`; needs PostgreSQL, Redis and wrk) ---
 # Each writes bench/out/<name>.json; bench-report renders the tables of bench/RESULTS.md from them.
-.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep bench-report
-bench: bench-ingest bench-calls bench-e2e bench-sweep bench-report
+.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep bench-workspace bench-report
+bench: bench-ingest bench-calls bench-e2e bench-sweep bench-workspace bench-report
 
 $(VENV)/.installed-bench: bench/requirements.txt | $(VENV)/.installed
 	$(PIP) install --quiet -r bench/requirements.txt
@@ -83,6 +83,9 @@ bench-e2e: $(VENV)/.installed-bench
 
 bench-sweep: $(VENV)/.installed-bench
 	$(PY) -m bench.sweep --sizes 20x50,200x50,200x500
+
+bench-workspace: $(VENV)/.installed-bench
+	$(PY) -m bench.workspace --invoices 100000 --requests 20
 
 bench-report:
 	$(PY) -m bench.report
