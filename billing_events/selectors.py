@@ -1,9 +1,10 @@
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from billing_events.models import (
 )
 from billing_events.schedules import Schedule, schedule_choose, schedules_of
 from connections.models import Tenant, XeroConnection
+from connections.selectors import Organisation, organisations_of
 from messaging.contacts import ContactCard
 from messaging.segments import GROUP, TRACKING, TrackingTag, segment_gone_note
 
@@ -44,6 +46,7 @@ def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
         country=snapshot.country,
         region=snapshot.region,
         country_source=snapshot.country_source,
+        xero_tenant_id=snapshot.xero_tenant_id,
     )
 
 
@@ -133,7 +136,11 @@ def invoice_preview_sample(
         return None
     snapshot = ContactSnapshot.objects.filter(
         xero_tenant_id=invoice.xero_tenant_id, contact_id=invoice.contact_id
-    ).first() or ContactSnapshot(contact_id=invoice.contact_id, name="(contact not imported)")
+    ).first() or ContactSnapshot(
+        xero_tenant_id=invoice.xero_tenant_id,
+        contact_id=invoice.contact_id,
+        name="(contact not imported)",
+    )
     organisation = (
         XeroConnection.objects.filter(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
         .values_list("name", flat=True)
@@ -198,6 +205,84 @@ def invoice_ids_numbered(*, tenant: Tenant, number: str) -> QuerySet:
     )
 
 
+# --- invoice numbers across organisations: ask which, never pick silently -----------------------
+
+
+@dataclass(frozen=True)
+class InvoiceCandidate:
+    """One organisation's sales invoice of the number asked about."""
+
+    organisation: Organisation
+    invoice_id: str
+    number: str
+    contact_name: str
+    amount_due: Decimal
+    currency: str
+
+    @property
+    def label(self) -> str:
+        """ "Kauri Bakery — INV-0001, Aroha Ngata, 410.00 NZD" """
+        amount = f"{self.amount_due:.2f} {self.currency}".strip()
+        return f"{self.organisation.name} — {self.number}, {self.contact_name}, {amount}"
+
+
+class InvoiceNumberAmbiguous(Exception):
+    """Several of the tenant's organisations have a sales invoice of this number, and no
+    organisation was given: the caller asks which (each candidate names its organisation, contact
+    and amount)."""
+
+    def __init__(self, number: str, candidates: list[InvoiceCandidate]):
+        self.number, self.candidates = number, candidates
+        super().__init__(f"{number} is an invoice of {len(candidates)} organisations.")
+
+
+def invoice_candidates(*, tenant: Tenant, number: str) -> list[InvoiceCandidate]:
+    """The tenant's sales invoices with exactly this number (any case): the newest per
+    organisation, by organisation name."""
+    organisations = organisations_of(tenant=tenant)
+    newest: dict[str, InvoiceSnapshot] = {}
+    rows = InvoiceSnapshot.objects.filter(tenant=tenant, type="ACCREC", number__iexact=number)
+    for invoice in rows.order_by("-pk"):
+        newest.setdefault(invoice.xero_tenant_id, invoice)
+    names = _contact_names(invoices=newest.values())
+    candidates = [
+        InvoiceCandidate(
+            organisation=organisations.get(xero_tenant_id) or Organisation(xero_tenant_id, ""),
+            invoice_id=invoice.invoice_id,
+            number=invoice.number,
+            contact_name=names.get((xero_tenant_id, invoice.contact_id), ""),
+            amount_due=invoice.amount_due,
+            currency=invoice.currency,
+        )
+        for xero_tenant_id, invoice in newest.items()
+    ]
+    return sorted(candidates, key=lambda c: (c.organisation.name.casefold(), c.organisation.id))
+
+
+def _contact_names(*, invoices) -> dict[tuple[str, str], str]:
+    keys = Q()
+    for invoice in invoices:
+        keys |= Q(xero_tenant_id=invoice.xero_tenant_id, contact_id=invoice.contact_id)
+    if not keys:
+        return {}
+    rows = ContactSnapshot.objects.filter(keys).values_list("xero_tenant_id", "contact_id", "name")
+    return {(xero_tenant_id, contact_id): name for xero_tenant_id, contact_id, name in rows}
+
+
+def invoice_number_choose(
+    *, tenant: Tenant, number: str, organisation: str = ""
+) -> InvoiceCandidate | None:
+    """The tenant's sales invoice with this number, in `organisation` (a Xero tenantId) when
+    given; None when there is none. Raises InvoiceNumberAmbiguous when several organisations
+    have one and none was given."""
+    candidates = invoice_candidates(tenant=tenant, number=number.strip())
+    if organisation:
+        candidates = [c for c in candidates if c.organisation.id == organisation]
+    if len(candidates) > 1:
+        raise InvoiceNumberAmbiguous(number.strip(), candidates)
+    return candidates[0] if candidates else None
+
+
 def invoice_numbers(*, tenant: Tenant, invoice_ids) -> dict[str, str]:
     """InvoiceID → invoice number, for showing numbers beside a page of messages."""
     ids = {invoice_id for invoice_id in invoice_ids if invoice_id}
@@ -237,18 +322,16 @@ class InvoiceSegments:
     schedule_reason: str
 
 
-def invoice_segments(*, tenant: Tenant, number: str, today: date) -> InvoiceSegments | None:
-    """The tenant's sales invoice with this number (any case): its contact and tracking options,
-    and the reminder schedule it follows and why; None if there is no such invoice."""
-    invoice_id = (
-        InvoiceSnapshot.objects.filter(tenant=tenant, type="ACCREC", number__iexact=number.strip())
-        .order_by("-pk")
-        .values_list("invoice_id", flat=True)
-        .first()
-    )
-    if invoice_id is None:
+def invoice_segments(
+    *, tenant: Tenant, number: str, today: date, organisation: str = ""
+) -> InvoiceSegments | None:
+    """The tenant's sales invoice with this number (any case; in `organisation` when given): its
+    contact and tracking options, and the reminder schedule it follows and why; None if there is
+    no such invoice. Raises InvoiceNumberAmbiguous when several organisations have one."""
+    found = invoice_number_choose(tenant=tenant, number=number, organisation=organisation)
+    if found is None:
         return None
-    sample = invoice_preview_sample(tenant=tenant, today=today, invoice_id=invoice_id)
+    sample = invoice_preview_sample(tenant=tenant, today=today, invoice_id=found.invoice_id)
     schedules, gone = reminder_schedules(tenant=tenant)
     schedule, reason = schedule_choose(
         schedules=schedules, contact=sample.contact, tracking=sample.tracking, gone=gone

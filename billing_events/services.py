@@ -424,6 +424,7 @@ class _Organisation:
             # The contact could not be fetched: the summary embedded in the invoice will do.
             embedded = self.embedded_contacts.get(contact_id, {})
             snapshot = ContactSnapshot(
+                xero_tenant_id=self.xero_tenant_id,
                 contact_id=contact_id,
                 **contact_fields(embedded, default_country=self.default_country),
             )

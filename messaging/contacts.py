@@ -28,6 +28,8 @@ class ContactCard:
     country: str = ""
     region: str = ""
     country_source: str = ""
+    # The Xero organisation (tenantId) the contact belongs to; the send log shows and filters by it.
+    xero_tenant_id: str = ""
 
 
 def contact_card_stored(contact: ContactCard) -> dict:

@@ -3,7 +3,9 @@ from collections.abc import Sequence
 import pycountry
 from django import forms
 
+from connections.forms_organisations import organisation_field_add
 from connections.models import MessagingSettings
+from connections.selectors import Organisations
 from messaging.languages import DEFAULT_LABEL, language_choices, language_name
 from messaging.models import (
     SENDING_CHANNELS,
@@ -74,6 +76,10 @@ class MessageFilterForm(forms.Form):
     date_to = forms.DateField(
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args, organisations: Organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisation_field_add(self, organisations=organisations)
 
     def clean(self):
         cleaned = super().clean()

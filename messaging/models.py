@@ -182,6 +182,8 @@ class Message(models.Model):
     contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
     contact_name = models.CharField(max_length=255, blank=True)
     invoice_id = models.CharField("Xero InvoiceID", max_length=64, blank=True)
+    # The Xero organisation (tenantId) of the contact and invoice; blank for texts to the team.
+    xero_tenant_id = models.CharField("Xero tenantId", max_length=64, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     content_sid = models.CharField(max_length=34, blank=True)
@@ -233,6 +235,9 @@ class Message(models.Model):
                 name="message_due",
             ),
             models.Index(fields=["tenant", "contact_id"], name="message_contact"),
+            models.Index(
+                fields=["tenant", "xero_tenant_id", "-created_at"], name="message_organisation"
+            ),
         ]
 
     def __str__(self):
@@ -298,6 +303,8 @@ class InboundMessage(models.Model):
     intent = models.CharField(max_length=10, choices=Intent.choices)
     invoice_number = models.CharField(max_length=255, blank=True)
     contact_names = models.CharField(max_length=500, blank=True)
+    # The Xero organisations (tenantIds) of those contacts, or of the invoice asked about.
+    xero_tenant_ids = models.JSONField(default=list, blank=True)
     reminders_paused_until = models.DateField(null=True, blank=True)
     reply = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

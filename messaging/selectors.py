@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncDate
 
-from billing_events.selectors import contact_card_find, invoice_ids_numbered, segments_gone
+from billing_events.selectors import (
+    contact_card_find,
+    invoice_ids_numbered,
+    invoice_number_choose,
+    segments_gone,
+)
 from connections.models import MessagingSettings, Tenant
 from messaging.contacts import ContactCard, PhoneChoice, phone_choose
 from messaging.languages import language_name
@@ -241,11 +246,16 @@ def messages_for_log(
     kind: str = "",
     contact: str = "",
     invoice: str = "",
+    organisation: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[Message]:
-    """The send log, filtered; dates are days in the tenant's time zone, both ends included."""
-    messages = Message.objects.filter(tenant=tenant)
+    """The send log, filtered; dates are days in the tenant's time zone, both ends included.
+
+    `organisation` is a Xero tenantId. An invoice number that several organisations have raises
+    InvoiceNumberAmbiguous unless the organisation is given: the page asks which.
+    """
+    messages = _of_organisation(tenant=tenant, organisation=organisation, invoice=invoice)
     if status:
         messages = messages.filter(status=status)
     if channel:
@@ -268,6 +278,13 @@ def messages_for_log(
         next_day = date_to + timedelta(days=1)
         messages = messages.filter(created_at__lt=datetime.combine(next_day, time(), zone))
     return messages
+
+
+def _of_organisation(*, tenant: Tenant, organisation: str, invoice: str) -> QuerySet[Message]:
+    if invoice:
+        invoice_number_choose(tenant=tenant, number=invoice, organisation=organisation)
+    messages = Message.objects.filter(tenant=tenant)
+    return messages.filter(xero_tenant_id=organisation) if organisation else messages
 
 
 def messages_exist(*, tenant: Tenant) -> bool:
@@ -510,12 +527,14 @@ def messages_filter(
     channel: str = "",
     contact_id: str = "",
     invoice_number: str = "",
+    organisation: str = "",
     created_after: datetime | None = None,
     created_before: datetime | None = None,
 ) -> QuerySet[Message]:
     """The send log for the REST API: exact ids and instants, where the page's messages_for_log
-    takes what a person types (names, parts of numbers, local days)."""
-    messages = Message.objects.filter(tenant=tenant)
+    takes what a person types (names, parts of numbers, local days). Raises
+    InvoiceNumberAmbiguous as messages_for_log does."""
+    messages = _of_organisation(tenant=tenant, organisation=organisation, invoice=invoice_number)
     exact = {"status": status, "kind": kind, "channel": channel, "contact_id": contact_id}
     messages = messages.filter(**{name: value for name, value in exact.items() if value})
     if invoice_number:

@@ -281,6 +281,7 @@ def notify(
             contact_id=contact.contact_id,
             contact_name=contact.name,
             invoice_id=invoice_id,
+            xero_tenant_id=contact.xero_tenant_id,
             template_values=values,
             # The invoice's tracking rides with the card, so a fallback email picks its template
             # by the same segments as the text it replaces.
@@ -668,6 +669,7 @@ def reply_log(
         contact_id=contact.contact_id if contact else "",
         contact_name=contact.name if contact else "",
         invoice_id=invoice_id,
+        xero_tenant_id=contact.xero_tenant_id if contact else "",
         body=body,
         status=Status.SENT,
         sent_at=now,
@@ -698,6 +700,7 @@ def _another_try(message: Message, *, dedup_key: str, not_before: datetime | Non
         contact_id=message.contact_id,
         contact_name=message.contact_name,
         invoice_id=message.invoice_id,
+        xero_tenant_id=message.xero_tenant_id,
         subject=message.subject,
         body=message.body,
         content_sid=message.content_sid,
@@ -769,6 +772,7 @@ def _email_fallback(message: Message) -> Message | None:
         contact_id=message.contact_id,
         contact_name=message.contact_name,
         invoice_id=message.invoice_id,
+        xero_tenant_id=message.xero_tenant_id,
         template_values=message.template_values,
         contact_card=message.contact_card,
         fallback_of=message,

@@ -1,12 +1,13 @@
 import csv
 import json
 import re
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -17,6 +18,7 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from billing_events.selectors import (
+    InvoiceNumberAmbiguous,
     contact_cards_named,
     contact_groups_known,
     invoice_numbers,
@@ -24,6 +26,7 @@ from billing_events.selectors import (
 )
 from connections.htmx import is_htmx
 from connections.models import MessagingSettings
+from connections.selectors import Organisations, organisations_of
 from connections.tenancy import get_for_tenant, tenant_required
 from messaging import replies, selectors, services, template_editor
 from messaging.channels import EXPLANATIONS
@@ -42,29 +45,46 @@ from messaging.rendering import VARIABLES
 from messaging.segments import PRECEDENCE
 
 
-def _filtered(request, form_class=MessageFilterForm, data=None):
-    form = form_class(data if data is not None else request.GET or None)
+@dataclass
+class _Filtered:
+    form: MessageFilterForm
+    messages: QuerySet[Message]
+    organisations: Organisations
+    ambiguous: InvoiceNumberAmbiguous | None = None  # the invoice number needs its organisation
+
+
+def _filtered(request, form_class=MessageFilterForm, data=None) -> _Filtered:
+    organisations = organisations_of(tenant=request.tenant)
+    form = form_class(
+        data if data is not None else request.GET or None, organisations=organisations
+    )
     if not form.is_bound:
-        return form, selectors.messages_for_log(tenant=request.tenant)
+        return _Filtered(form, selectors.messages_for_log(tenant=request.tenant), organisations)
     if not form.is_valid():  # a mistyped filter shows its error, never "everything"
-        return form, Message.objects.none()
+        return _Filtered(form, Message.objects.none(), organisations)
     filters = {name: value for name, value in form.cleaned_data.items() if name != "up_to"}
-    return form, selectors.messages_for_log(tenant=request.tenant, **filters)
+    try:
+        messages = selectors.messages_for_log(tenant=request.tenant, **filters)
+    except InvoiceNumberAmbiguous as ambiguous:
+        return _Filtered(form, Message.objects.none(), organisations, ambiguous)
+    return _Filtered(form, messages, organisations)
 
 
 @tenant_required
 def message_list(request):
-    form, messages = _filtered(request)
-    page = Paginator(messages, 50).get_page(request.GET.get("page"))
+    filtered = _filtered(request)
+    page = Paginator(filtered.messages, 50).get_page(request.GET.get("page"))
     numbers = invoice_numbers(tenant=request.tenant, invoice_ids=[m.invoice_id for m in page])
     for message in page:
         message.invoice_number = numbers.get(message.invoice_id, "")
     context = {
-        "form": form,
+        "form": filtered.form,
         "page": page,
-        "resendable": selectors.messages_resendable(messages).count(),
+        "resendable": selectors.messages_resendable(filtered.messages).count(),
         "query": _query_without_page(request),
         "any_messages": selectors.messages_exist(tenant=request.tenant),
+        "organisations": filtered.organisations,
+        "ambiguous": filtered.ambiguous,
     }
     return render(request, "messaging/message_list.html", context)
 
@@ -95,8 +115,9 @@ def message_detail(request, message_id):
 def messages_resend_bulk(request):
     """GET: how many of the filtered messages would be resent; POST: resend exactly those."""
     if request.method == "POST":
-        form, messages = _filtered(request, BulkResendForm, request.POST)
-        if not form.is_valid():
+        filtered = _filtered(request, BulkResendForm, request.POST)
+        form, messages = filtered.form, filtered.messages
+        if not form.is_valid() or filtered.ambiguous:
             flash.error(request, "The list changed shape; filter it again and retry.")
             return redirect("messaging:message-list")
         resendable = selectors.messages_resendable(messages).filter(
@@ -105,7 +126,8 @@ def messages_resend_bulk(request):
         count = services.messages_resend_bulk(messages=resendable, by_user=request.user)
         flash.success(request, f"{count} message{pluralize(count)} will be sent again.")
         return redirect(f"{reverse('messaging:message-list')}?status=pending")
-    form, messages = _filtered(request)
+    filtered = _filtered(request)
+    form, messages = filtered.form, filtered.messages
     resendable = selectors.messages_resendable(messages).order_by("-created_at", "-pk")
     context = {
         "form": form,

@@ -1,0 +1,100 @@
+"""The send log of a tenant with several Xero organisations: an organisation column and filter,
+and an invoice number several organisations have is asked about, never picked silently. With one
+organisation, nothing extra is shown."""
+
+import pytest
+
+from billing_events.selectors import contact_card
+from messaging.models import Message
+from messaging.services import notify, templates_create_defaults
+from tests.xero_api import xero_connection_create
+
+
+def _sent(world, key, **fields) -> Message:
+    contact = world.contacts[key]
+    return Message.objects.create(
+        tenant=world.tenant,
+        kind="invoice_issued",
+        channel="sms",
+        dedup_key=f"invoice:{world.invoices[key].invoice_id}:issued",
+        status="delivered",
+        contact_id=contact.contact_id,
+        contact_name=contact.name,
+        invoice_id=world.invoices[key].invoice_id,
+        xero_tenant_id=contact.xero_tenant_id,
+        **fields,
+    )
+
+
+@pytest.fixture
+def log(three_org_tenant):
+    return {key: _sent(three_org_tenant, key) for key in ("nz", "au", "uk")}
+
+
+def _names(response) -> list[str]:
+    html = response.content.decode()
+    return [name for name in ("Aroha Ngata", "Matilda Byrne", "Fiona Campbell") if name in html]
+
+
+def test_with_several_organisations_the_log_has_an_organisation_column_and_filter(
+    staff_client, log, three_org_tenant
+):
+    page = staff_client.get("/messaging/").content.decode()
+    assert '<th scope="col">Organisation</th>' in page
+    assert '<td data-label="Organisation">Wattle Catering</td>' in page
+    assert 'name="organisation"' in page
+
+    wattle = three_org_tenant.connections["au"].xero_tenant_id
+    assert _names(staff_client.get(f"/messaging/?organisation={wattle}")) == ["Matilda Byrne"]
+
+
+def test_with_one_organisation_the_log_shows_nothing_extra(staff_client, tenant_a):
+    xero_connection_create(tenant=tenant_a, name="Kauri Bakery")
+    page = staff_client.get("/messaging/").content.decode()
+    assert "Organisation" not in page and 'name="organisation"' not in page
+
+
+def test_an_invoice_number_of_several_organisations_asks_which(staff_client, log):
+    asked = staff_client.get("/messaging/?invoice=inv-0001")
+    page = asked.content.decode()
+    assert "Which inv-0001?" in page
+    assert "<table" not in page  # no list until an organisation is chosen
+    assert "Kauri Bakery</a> — INV-0001, Aroha Ngata, 410.00 NZD" in page
+    assert "Wattle Catering</a> — INV-0001, Matilda Byrne, 275.50 AUD" in page
+    assert "Thistle Joinery</a> — INV-0001, Fiona Campbell, 88.00 GBP" in page
+
+
+def test_answering_which_organisation_lists_that_organisations_invoice_only(
+    staff_client, log, three_org_tenant
+):
+    thistle = three_org_tenant.connections["uk"].xero_tenant_id
+    answered = staff_client.get(f"/messaging/?invoice=INV-0001&organisation={thistle}")
+    assert "Which" not in answered.content.decode()
+    assert _names(answered) == ["Fiona Campbell"]
+
+
+def test_a_number_only_one_organisation_has_needs_no_answer(staff_client, log, three_org_tenant):
+    for key, number in (("au", "INV-0002"), ("uk", "INV-0003")):
+        three_org_tenant.invoices[key].number = number
+        three_org_tenant.invoices[key].save()
+    assert _names(staff_client.get("/messaging/?invoice=INV-0002")) == ["Matilda Byrne"]
+
+
+def test_another_tenants_organisation_is_not_a_choice(staff_client, log, tenant_b):
+    theirs = xero_connection_create(tenant=tenant_b, name="Bravo Bakery").xero_tenant_id
+    refused = staff_client.get(f"/messaging/?organisation={theirs}")
+    assert "Select a valid choice" in refused.content.decode()
+    assert _names(refused) == []
+
+
+def test_a_notification_keeps_its_contacts_organisation(twilio_a, three_org_tenant, noon):
+    templates_create_defaults(tenant=three_org_tenant.tenant)
+    [message, *_] = notify(
+        tenant=three_org_tenant.tenant,
+        kind="invoice_issued",
+        contact=contact_card(snapshot=three_org_tenant.contacts["au"]),
+        context={"invoice_number": "INV-0001"},
+        dedup_key="invoice:au-invoice-0001:issued",
+        invoice_id="au-invoice-0001",
+    )
+    assert message.xero_tenant_id == three_org_tenant.connections["au"].xero_tenant_id
