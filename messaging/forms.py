@@ -227,10 +227,11 @@ class TemplateWhyForm(forms.Form):
         label="Message kind", choices=Kind.choices, initial=Kind.INVOICE_ISSUED
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, organisations: Organisations, **kwargs):
         # Shown beside the template form in the editor: its ids must not clash ("id_kind").
         kwargs.setdefault("auto_id", "why_%s")
         super().__init__(*args, **kwargs)
+        organisation_field_add(self, organisations=organisations, empty_label="Ask if several")
 
 
 class TwilioCredentialsForm(MessagingSettingsForm):

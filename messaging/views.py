@@ -366,7 +366,9 @@ def _template_edit(request, template: MessageTemplate):
         "template": template,
         "preview": preview,
         "variables": VARIABLES,
-        "why_form": TemplateWhyForm(initial={"kind": template.kind}),
+        "why_form": TemplateWhyForm(
+            initial={"kind": template.kind}, organisations=organisations_of(tenant=request.tenant)
+        ),
     }
     return render(request, "messaging/template_edit.html", context)
 
@@ -393,13 +395,18 @@ def template_preview(request):
 def template_why(request):
     """For one invoice: which template each channel uses and which reminder schedule applies,
     and why (htmx swaps the answer into the editor; without it, a page of its own)."""
-    form = TemplateWhyForm(request.GET or None)
-    why = None
+    organisations = organisations_of(tenant=request.tenant)
+    form = TemplateWhyForm(request.GET or None, organisations=organisations)
+    why = ambiguous = None
     if form.is_valid():
-        why = template_editor.templates_why(tenant=request.tenant, **form.cleaned_data)
-        if why is None:
-            form.add_error("invoice", "No invoice with this number has come from Xero.")
-    context = {"form": form, "why": why}
+        try:
+            why = template_editor.templates_why(tenant=request.tenant, **form.cleaned_data)
+        except InvoiceNumberAmbiguous as exc:
+            ambiguous = exc
+        else:
+            if why is None:
+                form.add_error("invoice", "No invoice with this number has come from Xero.")
+    context = {"form": form, "why": why, "ambiguous": ambiguous, "organisations": organisations}
     if is_htmx(request):
         return render(request, "messaging/_template_why.html", context)
     return render(request, "messaging/template_why.html", context)

@@ -69,7 +69,7 @@ def test_answering_which_organisation_lists_that_organisations_invoice_only(
 ):
     thistle = three_org_tenant.connections["uk"].xero_tenant_id
     answered = staff_client.get(f"/messaging/?invoice=INV-0001&organisation={thistle}")
-    assert "Which" not in answered.content.decode()
+    assert "Which INV-0001?" not in answered.content.decode()
     assert _names(answered) == ["Fiona Campbell"]
 
 
@@ -98,3 +98,37 @@ def test_a_notification_keeps_its_contacts_organisation(twilio_a, three_org_tena
         invoice_id="au-invoice-0001",
     )
     assert message.xero_tenant_id == three_org_tenant.connections["au"].xero_tenant_id
+
+
+# --- "Which template does an invoice get?" ---------------------------------------------------
+
+
+def test_which_template_asks_which_organisations_invoice_is_meant(staff_client, three_org_tenant):
+    asked = staff_client.get("/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued")
+    page = asked.content.decode()
+    assert "Which INV-0001?" in page
+    assert "Wattle Catering</a> — INV-0001, Matilda Byrne, 275.50 AUD" in page
+    assert "Template used" not in page  # no answer picked silently
+
+
+def test_which_template_answers_for_the_organisation_chosen(staff_client, three_org_tenant):
+    wattle = three_org_tenant.connections["au"].xero_tenant_id
+    answer = staff_client.get(
+        f"/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued&organisation={wattle}",
+        headers={"HX-Request": "true"},
+    ).content.decode()
+    assert "Invoice issued for INV-0001 of Wattle Catering to Matilda Byrne" in answer
+
+
+def test_which_template_with_one_organisation_neither_asks_nor_names_it(staff_client, tenant_a):
+    from billing_events.models import InvoiceSnapshot
+
+    xero_connection_create(tenant=tenant_a, name="Kauri Bakery", xero_tenant_id="org-1")
+    InvoiceSnapshot.objects.create(
+        tenant=tenant_a, xero_tenant_id="org-1", invoice_id="i-1", type="ACCREC",
+        status="AUTHORISED", number="INV-0001", contact_id="c-1",
+    )  # fmt: skip
+    page = staff_client.get("/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued")
+    html = page.content.decode()
+    assert "Which INV-0001?" not in html and 'name="organisation"' not in html
+    assert "Invoice issued for INV-0001 to (contact not imported)" in html
