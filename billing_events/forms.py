@@ -1,6 +1,8 @@
 from django import forms
 
 from billing_events.models import ReminderSettings, ReminderStage
+from connections.forms_organisations import organisation_field_add
+from connections.selectors import Organisations
 from messaging.forms import SegmentFormMixin
 
 
@@ -76,6 +78,12 @@ class PauseForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Blank: until someone removes the pause.",
     )
+
+    def __init__(self, *args, organisations: Organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisation_field_add(
+            self, organisations=organisations, empty_label="Ask if several have it"
+        )
 
     def clean(self):
         data = super().clean()

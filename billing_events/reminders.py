@@ -44,10 +44,15 @@ from billing_events.models import (
 )
 from billing_events.payment_links import invoice_pay_url
 from billing_events.schedules import Schedule, schedule_choose
-from billing_events.selectors import invoice_tracking, reminder_schedules, segment_names_fill
+from billing_events.selectors import (
+    invoice_number_choose,
+    invoice_tracking,
+    reminder_schedules,
+    segment_names_fill,
+)
 from billing_events.services import connection_poll, contact_card, invoices_apply
 from connections.models import Tenant
-from connections.selectors import connections_active
+from connections.selectors import Organisation, connections_active
 from connections.xero import XeroClient, XeroError
 from messaging.contacts import ContactCard
 from messaging.selectors import contact_unreachable_reason
@@ -117,6 +122,7 @@ def reminder_pause_create(
     tenant: Tenant,
     contact_id: str = "",
     invoice_id: str = "",
+    xero_tenant_id: str = "",
     resume_on: date | None = None,
     label: str = "",
     reason: str = ReminderPause.Reason.STAFF,
@@ -126,6 +132,7 @@ def reminder_pause_create(
         tenant=tenant,
         contact_id=contact_id,
         invoice_id=invoice_id,
+        xero_tenant_id=xero_tenant_id,
         resume_on=resume_on,
         label=label,
         reason=reason,
@@ -641,7 +648,7 @@ def team_digest_send(*, tenant: Tenant, day: date) -> int:
 @dataclass(frozen=True)
 class PreviewItem:
     day: date
-    organisation: str
+    organisation: Organisation
     invoice_id: str
     invoice_number: str
     contact_name: str
@@ -655,15 +662,19 @@ class PreviewItem:
 
 
 def reminders_preview(
-    *, tenant: Tenant, days: int = 30, as_of: datetime
+    *, tenant: Tenant, days: int = 30, as_of: datetime, organisation: str = ""
 ) -> dict[date, list[PreviewItem]]:
-    """Per local day, the reminders the schedule would send, and those it would skip and why.
+    """Per local day, the reminders the schedule would send, and those it would skip and why;
+    only those of `organisation` (a Xero tenantId) when given.
 
     Assumes every open invoice stays unpaid and the sweep runs each day; a day whose run is
     done already shows only what is still to come.
     """
     by_day: dict[date, list[PreviewItem]] = defaultdict(list)
-    for connection in connections_active().filter(tenant=tenant):
+    connections = connections_active().filter(tenant=tenant)
+    if organisation:
+        connections = connections.filter(xero_tenant_id=organisation)
+    for connection in connections:
         today = local_date(connection=connection, at=as_of)
         last = today + timedelta(days=days - 1)
         book = _book(connection=connection, until=last)
@@ -691,7 +702,7 @@ def reminders_preview(
                 by_day[day].append(
                     PreviewItem(
                         day=day,
-                        organisation=connection.name,
+                        organisation=Organisation(connection.xero_tenant_id, connection.name),
                         invoice_id=item.invoice.invoice_id,
                         invoice_number=item.invoice.number,
                         contact_name=item.contact.name,
@@ -722,27 +733,46 @@ def reminder_schedule_save(*, tenant: Tenant, settings_form, stage_formset) -> N
 
 
 def reminder_pause_add(
-    *, tenant: Tenant, invoice_number: str = "", contact_name: str = "", resume_on=None
+    *,
+    tenant: Tenant,
+    invoice_number: str = "",
+    contact_name: str = "",
+    resume_on=None,
+    organisation: str = "",
 ) -> ReminderPause:
-    """Pause one invoice (by number) or one contact (by name) of this tenant."""
+    """Pause one invoice (by number) or one contact (by name) of this tenant, in `organisation`
+    (a Xero tenantId) when given. Raises InvoiceNumberAmbiguous when several organisations have
+    an invoice of that number and none was given; never pauses one of them silently."""
     if invoice_number:
-        invoice = (
-            InvoiceSnapshot.objects.filter(
-                tenant=tenant, type="ACCREC", number__iexact=invoice_number
-            )
-            .order_by("-pk")
-            .first()
+        invoice = invoice_number_choose(
+            tenant=tenant, number=invoice_number, organisation=organisation
         )
         if invoice is None:
             raise ValidationError(f"No sales invoice {invoice_number} in Xero.")
         return reminder_pause_create(
-            tenant=tenant, invoice_id=invoice.invoice_id, resume_on=resume_on, label=invoice.number
+            tenant=tenant,
+            invoice_id=invoice.invoice_id,
+            xero_tenant_id=invoice.organisation.id,
+            resume_on=resume_on,
+            label=invoice.number,
         )
-    contact = ContactSnapshot.objects.filter(tenant=tenant, name__iexact=contact_name).first()
+    contacts = ContactSnapshot.objects.filter(tenant=tenant, name__iexact=contact_name)
+    if organisation:
+        contacts = contacts.filter(xero_tenant_id=organisation)
+    if len({row.xero_tenant_id for row in contacts}) > 1:
+        raise ValidationError(
+            f"Several of your organisations have a contact named {contact_name}: "
+            "choose the organisation."
+        )
+    contact = contacts.first()
     if contact is None:
         raise ValidationError(f"No contact named {contact_name} in Xero.")
     return reminder_pause_create(
-        tenant=tenant, contact_id=contact.contact_id, resume_on=resume_on, label=contact.name
+        tenant=tenant,
+        contact_id=contact.contact_id,
+        xero_tenant_id=contact.xero_tenant_id,
+        resume_on=resume_on,
+        label=contact.name,
     )
 
 

@@ -110,6 +110,7 @@ def contact_reply_pause(
         reminder_pause_create(
             tenant=tenant,
             contact_id=contact.contact_id,
+            xero_tenant_id=contact.xero_tenant_id,
             resume_on=resume_on,
             label=contact.name,
             reason=ReminderPause.Reason.REPLY,

@@ -18,3 +18,20 @@ def organisation_field_add(
         required=False,
         choices=[("", empty_label), *organisations.choices],
     )
+
+
+class OrganisationFilterForm(forms.Form):
+    """A list's organisation filter on its own (inbox, reminders): empty with one organisation.
+
+    `organisation` in cleaned_data is "" for every organisation, and a choice is validated
+    against the tenant's own organisations, so another tenant's id is refused.
+    """
+
+    def __init__(self, *args, organisations: Organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisation_field_add(self, organisations=organisations)
+
+    @property
+    def chosen(self) -> str:
+        """The Xero tenantId chosen; "" for every organisation (or a refused choice)."""
+        return self.cleaned_data.get("organisation", "") if self.is_valid() else ""

@@ -123,6 +123,7 @@ def inbound_receive(
         body=body,
         intent=intent.kind,
         invoice_number=intent.invoice_number,
+        xero_tenant_ids=_organisations_of([answer.contact]),
     )
     try:
         with transaction.atomic():
@@ -158,5 +159,11 @@ def _act(*, tenant: Tenant, inbound: InboundMessage, phone: str) -> None:
         today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
         contacts, resume_on = contact_reply_pause(tenant=tenant, phone=phone, on=today)
         inbound.contact_names = ", ".join(c.name for c in contacts)[:500]
+        inbound.xero_tenant_ids = _organisations_of(contacts)
         inbound.reminders_paused_until = resume_on
-        inbound.save(update_fields=["contact_names", "reminders_paused_until"])
+        inbound.save(update_fields=["contact_names", "xero_tenant_ids", "reminders_paused_until"])
+
+
+def _organisations_of(contacts) -> list[str]:
+    """The Xero organisations (tenantIds) of these contacts, once each, for the inbox."""
+    return sorted({c.xero_tenant_id for c in contacts if c is not None and c.xero_tenant_id})

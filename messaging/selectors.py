@@ -486,9 +486,16 @@ def contact_unreachable_reason(
     return "; ".join(dict.fromkeys(reasons))
 
 
-def inbox_messages(*, tenant: Tenant, everything: bool = False) -> QuerySet[InboundMessage]:
-    """Texts customers sent: by default only those a person should answer."""
+def inbox_messages(
+    *, tenant: Tenant, everything: bool = False, organisation: str = ""
+) -> QuerySet[InboundMessage]:
+    """Texts customers sent: by default only those a person should answer; only those from
+    contacts of `organisation` (a Xero tenantId) when given."""
     inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply")
+    if organisation:
+        # A JSON list of ids, matched as its text: one quoted id is one element (SQLite has no
+        # JSON containment lookup).
+        inbound = inbound.filter(xero_tenant_ids__icontains=f'"{organisation}"')
     return inbound if everything else inbound.filter(intent=InboundMessage.Intent.OTHER)
 
 

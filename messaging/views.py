@@ -24,6 +24,7 @@ from billing_events.selectors import (
     invoice_numbers,
     tracking_options_known,
 )
+from connections.forms_organisations import OrganisationFilterForm
 from connections.htmx import is_htmx
 from connections.models import MessagingSettings
 from connections.selectors import Organisations, organisations_of
@@ -286,9 +287,20 @@ def twilio_inbound(request):
 @tenant_required
 def inbox(request):
     everything = request.GET.get("show") == "all"
-    inbound = selectors.inbox_messages(tenant=request.tenant, everything=everything)
+    organisations = organisations_of(tenant=request.tenant)
+    form = OrganisationFilterForm(request.GET, organisations=organisations)
+    inbound = selectors.inbox_messages(
+        tenant=request.tenant, everything=everything, organisation=form.chosen
+    )
     page = Paginator(inbound, 50).get_page(request.GET.get("page"))
-    return render(request, "messaging/inbox.html", {"page": page, "everything": everything})
+    context = {
+        "page": page,
+        "everything": everything,
+        "organisations": organisations,
+        "organisation_form": form,
+        "query": _query_without_page(request),
+    }
+    return render(request, "messaging/inbox.html", context)
 
 
 @csrf_exempt

@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html_join
 
 register = template.Library()
 
@@ -17,3 +18,20 @@ def query_with_organisation(context, organisation_id: str) -> str:
     query.pop("page", None)
     query["organisation"] = organisation_id
     return query.urlencode()
+
+
+@register.simple_tag(takes_context=True)
+def query_kept_inputs(context) -> str:
+    """Hidden inputs carrying this page's other query parameters through the organisation
+    filter (`organisation` itself and `page` are left out)."""
+    query = context["request"].GET
+    return format_html_join(
+        "",
+        '<input type="hidden" name="{}" value="{}">',
+        (
+            (name, value)
+            for name, values in query.lists()
+            if name not in ("organisation", "page")
+            for value in values
+        ),
+    )

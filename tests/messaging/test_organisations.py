@@ -132,3 +132,43 @@ def test_which_template_with_one_organisation_neither_asks_nor_names_it(staff_cl
     html = page.content.decode()
     assert "Which INV-0001?" not in html and 'name="organisation"' not in html
     assert "Invoice issued for INV-0001 to (contact not imported)" in html
+
+
+# --- the inbox ---------------------------------------------------------------------------------
+
+
+def test_a_text_from_a_contact_is_filed_under_their_organisation(three_org_tenant):
+    from messaging.models import InboundMessage
+    from messaging.replies import inbound_receive
+
+    inbound_receive(
+        tenant=three_org_tenant.tenant, message_sid="SM" + "1" * 32,
+        from_address="+64211234567", to_address="+6498880000", body="Can I pay next week?",
+    )  # fmt: skip
+    assert InboundMessage.objects.get().xero_tenant_ids == [
+        three_org_tenant.connections["nz"].xero_tenant_id
+    ]
+
+
+def test_the_inbox_has_an_organisation_column_and_filter(staff_client, three_org_tenant):
+    from messaging.models import InboundMessage
+
+    for n, key in enumerate(("nz", "au")):
+        InboundMessage.objects.create(
+            tenant=three_org_tenant.tenant, message_sid=f"SM{n}", channel="sms",
+            from_phone=f"+6421000000{n}", to="+6498880000", body=f"Question {key}",
+            intent="other", contact_names=three_org_tenant.contacts[key].name,
+            xero_tenant_ids=[three_org_tenant.connections[key].xero_tenant_id],
+        )  # fmt: skip
+    page = staff_client.get("/messaging/inbox/").content.decode()
+    assert '<td data-label="Organisation">Wattle Catering</td>' in page
+
+    wattle = three_org_tenant.connections["au"].xero_tenant_id
+    filtered = staff_client.get(f"/messaging/inbox/?organisation={wattle}").content.decode()
+    assert "Question au" in filtered and "Question nz" not in filtered
+
+
+def test_with_one_organisation_the_inbox_shows_nothing_extra(staff_client, tenant_a):
+    xero_connection_create(tenant=tenant_a, name="Kauri Bakery")
+    page = staff_client.get("/messaging/inbox/").content.decode()
+    assert "Organisation" not in page and 'name="organisation"' not in page
