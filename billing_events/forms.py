@@ -1,6 +1,7 @@
 from django import forms
 
 from billing_events.models import ReminderSettings, ReminderStage
+from billing_events.selectors import SegmentChoices
 from connections.forms_organisations import organisation_field_add
 from connections.selectors import Organisations
 from messaging.forms import SegmentFormMixin
@@ -36,9 +37,9 @@ class ReminderSettingsForm(forms.ModelForm):
 class StageForm(SegmentFormMixin, forms.ModelForm):
     """A stage of the default schedule, or (with "Applies to") of one segment's schedule."""
 
-    def __init__(self, *args, groups=(), options=(), **kwargs):
+    def __init__(self, *args, segments: SegmentChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.segment_fields_add(groups=groups, options=options)
+        self.segment_fields_add(segments=segments)
         self.order_fields(["applies_to", "region"])
 
     def clean(self):

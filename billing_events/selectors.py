@@ -4,6 +4,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
@@ -198,6 +199,51 @@ def tracking_options_known(*, tenant: Tenant) -> list[TrackingTag]:
     return sorted(options.values(), key=lambda tag: tag.label.lower())
 
 
+def segment_organisations(*, tenant: Tenant) -> dict[tuple[str, str], Organisation]:
+    """(kind, id) — a Segment.xero_ref — of every contact group and tracking option the tenant
+    has, deleted ones too, → the organisation it belongs to."""
+    organisations = organisations_of(tenant=tenant)
+    found: dict[tuple[str, str], str] = {}
+    for ids, xero_tenant_id in ContactSnapshot.objects.filter(tenant=tenant).values_list(
+        "group_ids", "xero_tenant_id"
+    ):
+        found.update({(GROUP, group_id): xero_tenant_id for group_id in ids})
+    for kind, model, id_field in (
+        (GROUP, XeroContactGroup, "group_id"),
+        (TRACKING, XeroTrackingOption, "option_id"),
+    ):
+        rows = model.objects.filter(tenant=tenant).values_list(id_field, "xero_tenant_id")
+        found.update({(kind, ref_id): xero_tenant_id for ref_id, xero_tenant_id in rows})
+    return {
+        ref: organisations.get(xero_tenant_id) or Organisation(xero_tenant_id, "")
+        for ref, xero_tenant_id in found.items()
+    }
+
+
+@dataclass(frozen=True)
+class SegmentChoices:
+    """What "Applies to" offers: the tenant's contact groups and tracking options, and — once
+    it has several organisations — whose each one is (groups of one name exist in each)."""
+
+    groups: list[tuple[str, str]]  # (ContactGroupID, name)
+    options: list[TrackingTag]
+    organisations: dict[tuple[str, str], Organisation]  # by Segment.xero_ref; empty with one
+
+    def label(self, ref: tuple[str, str], name: str) -> str:
+        """ "Corporate — Kauri Bakery" with several organisations, else "Corporate"."""
+        organisation = self.organisations.get(ref)
+        return f"{name} — {organisation.name}" if organisation and organisation.name else name
+
+
+def segment_choices(*, tenant: Tenant) -> SegmentChoices:
+    several = organisations_of(tenant=tenant).several
+    return SegmentChoices(
+        groups=contact_groups_known(tenant=tenant),
+        options=tracking_options_known(tenant=tenant),
+        organisations=segment_organisations(tenant=tenant) if several else {},
+    )
+
+
 def invoice_ids_numbered(*, tenant: Tenant, number: str) -> QuerySet:
     """Xero InvoiceIDs of the tenant's invoices whose number contains `number` (a subquery)."""
     return InvoiceSnapshot.objects.filter(tenant=tenant, number__icontains=number).values(
@@ -294,7 +340,21 @@ def invoice_numbers(*, tenant: Tenant, invoice_ids) -> dict[str, str]:
 
 def segment_names_fill(row, *, tenant: Tenant) -> None:
     """Give an unsaved template or stage the names Xero gave its contact group and tracking
-    option (and the option's category) where the REST API gave ids only; given names stay."""
+    option (and the option's category) where the REST API gave ids only; given names stay.
+
+    Raises ValidationError for a group or option none of the tenant's organisations has: a
+    segment is chosen by id, and only among the tenant's own."""
+    own = segment_organisations(tenant=tenant)
+    errors = {
+        field: f"“{ref_id}” is not {what} of your Xero organisations."
+        for field, kind, ref_id, what in (
+            ("contact_group_id", GROUP, row.contact_group_id, "a contact group"),
+            ("tracking_option_id", TRACKING, row.tracking_option_id, "a tracking option"),
+        )
+        if ref_id and (kind, ref_id) not in own
+    }
+    if errors:
+        raise ValidationError(errors)
     names = {}
     if row.contact_group_id:
         listed = XeroContactGroup.objects.filter(tenant=tenant, group_id=row.contact_group_id)

@@ -20,9 +20,8 @@ from billing_events.reminders import (
 )
 from billing_events.selectors import (
     InvoiceNumberAmbiguous,
-    contact_groups_known,
     reminder_schedules_listed,
-    tracking_options_known,
+    segment_choices,
 )
 from billing_events.services import MalformedDelivery, events_store
 from billing_events.webhooks import verify_xero_signature
@@ -102,10 +101,7 @@ def _schedule_forms(request, posted=None):
     stages = StageFormSet(
         posted,
         queryset=ReminderStage.objects.filter(tenant=request.tenant),
-        form_kwargs={
-            "groups": contact_groups_known(tenant=request.tenant),
-            "options": tracking_options_known(tenant=request.tenant),
-        },
+        form_kwargs={"segments": segment_choices(tenant=request.tenant)},
     )
     return settings_form, stages
 

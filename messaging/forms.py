@@ -1,8 +1,7 @@
-from collections.abc import Sequence
-
 import pycountry
 from django import forms
 
+from billing_events.selectors import SegmentChoices
 from connections.forms_organisations import organisation_field_add
 from connections.models import MessagingSettings
 from connections.selectors import Organisations
@@ -15,7 +14,7 @@ from messaging.models import (
     MessageTemplate,
     channel_labels,
 )
-from messaging.segments import PRECEDENCE, TrackingTag
+from messaging.segments import GROUP, PRECEDENCE, TRACKING, TrackingTag
 from messaging.services import SECRET_FIELDS
 
 CHANNEL_CHOICES = [(channel.value, channel.label) for channel in SENDING_CHANNELS]
@@ -105,12 +104,12 @@ class SegmentFormMixin:
     "Region" to a ModelForm of a model with messaging.segments.SegmentFields, and writes them to
     its segment columns; the model's segment_errors() keeps the last word."""
 
-    def segment_fields_add(
-        self, *, groups: Sequence[tuple[str, str]], options: Sequence[TrackingTag]
-    ) -> None:
+    def segment_fields_add(self, *, segments: SegmentChoices) -> None:
+        """Groups and options are chosen by id; with several organisations each is labelled with
+        its own ("Corporate — Kauri Bakery"), while the name kept on the row stays Xero's."""
         segment = self.instance.segment
-        group_names = dict(groups)
-        options_by_id = {tag.option_id: tag for tag in options}
+        group_names = dict(segments.groups)
+        options_by_id = {tag.option_id: tag for tag in segments.options}
         # A group or option no longer in Xero stays choosable, so saving keeps the template's.
         if segment.contact_group_id and segment.contact_group_id not in group_names:
             group_names[segment.contact_group_id] = f"{segment.label} (not in Xero now)"
@@ -128,10 +127,19 @@ class SegmentFormMixin:
             help_text=f"When several apply, the most specific wins: {PRECEDENCE}.",
             choices=[
                 ("", "Everyone (the default)"),
-                ("Contact groups", [(f"group:{k}", v) for k, v in group_names.items()]),
+                (
+                    "Contact groups",
+                    [
+                        (f"group:{k}", segments.label((GROUP, k), name))
+                        for k, name in group_names.items()
+                    ],
+                ),
                 (
                     "Tracking options on the invoice",
-                    [(f"tracking:{k}", tag.label) for k, tag in options_by_id.items()],
+                    [
+                        (f"tracking:{k}", segments.label((TRACKING, k), tag.label))
+                        for k, tag in options_by_id.items()
+                    ],
                 ),
                 ("Countries", [(f"country:{code}", name) for code, name in _countries()]),
             ],
@@ -209,9 +217,9 @@ class MessageTemplateForm(SegmentFormMixin, forms.ModelForm):
             "content_variables": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, groups: Sequence[tuple[str, str]], options=(), **kwargs):
+    def __init__(self, *args, segments: SegmentChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.segment_fields_add(groups=groups, options=options)
+        self.segment_fields_add(segments=segments)
 
     def clean(self):
         cleaned = super().clean()

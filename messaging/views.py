@@ -20,9 +20,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from billing_events.selectors import (
     InvoiceNumberAmbiguous,
     contact_cards_named,
-    contact_groups_known,
     invoice_numbers,
-    tracking_options_known,
+    segment_choices,
 )
 from connections.forms_organisations import OrganisationFilterForm
 from connections.htmx import is_htmx
@@ -355,8 +354,7 @@ def _template_edit(request, template: MessageTemplate):
     form = MessageTemplateForm(
         request.POST or None,
         instance=template,
-        groups=contact_groups_known(tenant=request.tenant),
-        options=tracking_options_known(tenant=request.tenant),
+        segments=segment_choices(tenant=request.tenant),
     )
     if request.method == "POST" and form.is_valid():
         try:

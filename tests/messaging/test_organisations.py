@@ -172,3 +172,40 @@ def test_with_one_organisation_the_inbox_shows_nothing_extra(staff_client, tenan
     xero_connection_create(tenant=tenant_a, name="Kauri Bakery")
     page = staff_client.get("/messaging/inbox/").content.decode()
     assert "Organisation" not in page and 'name="organisation"' not in page
+
+
+# --- "Applies to": groups and options by id, labelled with their organisation ------------------
+
+
+def test_applies_to_labels_each_group_and_option_with_its_organisation(
+    owner_client, three_org_tenant
+):
+    for url in ("/messaging/templates/new/", "/reminders/"):
+        page = owner_client.get(url).content.decode()
+        assert '<option value="group:au-corporate">Corporate — Wattle Catering</option>' in page
+        assert '<option value="group:uk-retail">Retail — Thistle Joinery</option>' in page
+        assert '<option value="tracking:nz-north">Region: North — Kauri Bakery</option>' in page
+
+
+def test_the_group_chosen_is_the_one_saved_under_its_own_name(owner_client, three_org_tenant):
+    from messaging.models import MessageTemplate
+
+    response = owner_client.post(
+        "/messaging/templates/new/",
+        {"kind": "invoice_issued", "channel": "sms", "body": "Hi {{ first_name }}",
+         "applies_to": "group:uk-corporate", "is_active": "on", "content_variables": "{}"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content.decode()
+    template = MessageTemplate.objects.get(contact_group_id="uk-corporate")
+    assert template.contact_group_name == "Corporate"
+
+
+def test_with_one_organisation_groups_are_not_labelled(owner_client, tenant_a):
+    from billing_events.models import XeroContactGroup
+
+    xero_connection_create(tenant=tenant_a, name="Kauri Bakery", xero_tenant_id="org-1")
+    XeroContactGroup.objects.create(
+        tenant=tenant_a, xero_tenant_id="org-1", group_id="g-1", name="Corporate"
+    )
+    page = owner_client.get("/messaging/templates/new/").content.decode()
+    assert '<option value="group:g-1">Corporate</option>' in page
