@@ -3,12 +3,14 @@
 import json
 
 from django.core.exceptions import ObjectDoesNotExist
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
+from billing_events.selectors import segment_organisations
 from config.api import Conflict, TenantAPIView
+from connections.api.organisations import OrganisationOutput
 from connections.tenancy import for_tenant, get_for_tenant
 from messaging import rendering, template_editor
 from messaging.languages import language_choices
@@ -65,6 +67,24 @@ class SegmentInput(serializers.Serializer):
     )
 
 
+@extend_schema_field(OrganisationOutput(allow_null=True))
+class SegmentOrganisationField(serializers.Field):
+    """Whose contact group or tracking option the segment is (several organisations may have a
+    group of one name); null for a country or everyone. Needs the context of segment_context()."""
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value):
+        organisation = self.context["segment_organisations"].get(value.segment.xero_ref)
+        return {"id": organisation.id, "name": organisation.name} if organisation else None
+
+
+def segment_context(tenant) -> dict:
+    """What serializers with a SegmentOrganisationField need."""
+    return {"segment_organisations": segment_organisations(tenant=tenant)}
+
+
 class SegmentOutput(serializers.Serializer):
     contact_group_id = serializers.CharField()
     contact_group_name = serializers.CharField()
@@ -74,6 +94,7 @@ class SegmentOutput(serializers.Serializer):
     country = serializers.CharField()
     region = serializers.CharField()
     segment = serializers.CharField(source="segment.label", help_text="Whom it is for, in words")
+    organisation = SegmentOrganisationField()
 
 
 class TemplateOutput(SegmentOutput):
@@ -132,7 +153,8 @@ class TemplatePatch(TemplateInput):
 
 
 def _output(template: MessageTemplate) -> dict:
-    return TemplateOutput(templates_noted(tenant=template.tenant, templates=[template])[0]).data
+    noted = templates_noted(tenant=template.tenant, templates=[template])[0]
+    return TemplateOutput(noted, context=segment_context(template.tenant)).data
 
 
 def _save(template: MessageTemplate, values: dict) -> MessageTemplate:
@@ -161,7 +183,8 @@ class TemplateListApi(TenantAPIView):
             **filters.validated_data
         )
         noted = templates_noted(tenant=request.tenant, templates=templates)
-        return Response(TemplateOutput(noted, many=True).data)
+        context = segment_context(request.tenant)
+        return Response(TemplateOutput(noted, many=True, context=context).data)
 
     @extend_schema(
         operation_id="templates_create",
