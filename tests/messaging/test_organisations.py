@@ -12,18 +12,17 @@ from tests.xero_api import xero_connection_create
 
 def _sent(world, key, **fields) -> Message:
     contact = world.contacts[key]
-    return Message.objects.create(
-        tenant=world.tenant,
-        kind="invoice_issued",
-        channel="sms",
-        dedup_key=f"invoice:{world.invoices[key].invoice_id}:issued",
-        status="delivered",
-        contact_id=contact.contact_id,
-        contact_name=contact.name,
-        invoice_id=world.invoices[key].invoice_id,
-        xero_tenant_id=contact.xero_tenant_id,
-        **fields,
-    )
+    values = {
+        "kind": "invoice_issued",
+        "channel": "sms",
+        "dedup_key": f"invoice:{world.invoices[key].invoice_id}:issued",
+        "status": "delivered",
+        "contact_id": contact.contact_id,
+        "contact_name": contact.name,
+        "invoice_id": world.invoices[key].invoice_id,
+        "xero_tenant_id": contact.xero_tenant_id,
+    }
+    return Message.objects.create(tenant=world.tenant, **{**values, **fields})
 
 
 @pytest.fixture
@@ -209,3 +208,35 @@ def test_with_one_organisation_groups_are_not_labelled(owner_client, tenant_a):
     )
     page = owner_client.get("/messaging/templates/new/").content.decode()
     assert '<option value="group:g-1">Corporate</option>' in page
+
+
+# --- everywhere else a message or a contact is listed ------------------------------------------
+
+
+def test_a_messages_page_names_its_organisation_and_links_to_its_own_invoice(
+    staff_client, log, three_org_tenant
+):
+    wattle = three_org_tenant.connections["au"].xero_tenant_id
+    page = staff_client.get(f"/messaging/{log['au'].pk}/").content.decode()
+    assert "<dt>Organisation</dt><dd>Wattle Catering</dd>" in page
+    assert f"/messaging/?invoice=INV-0001&amp;organisation={wattle}" in page
+
+
+def test_contacts_of_one_name_in_several_organisations_are_told_apart(
+    staff_client, three_org_tenant
+):
+    for key in ("au", "uk"):
+        contact = three_org_tenant.contacts[key]
+        contact.name = "Sam Lee"
+        contact.save()
+    found = staff_client.get("/messaging/contacts/?q=sam").content.decode()
+    assert '<td data-label="Organisation">Wattle Catering</td>' in found
+    assert '<td data-label="Organisation">Thistle Joinery</td>' in found
+    detail = staff_client.get("/messaging/contacts/uk-contact-1/").content.decode()
+    assert "<dt>Organisation</dt><dd>Thistle Joinery</dd>" in detail
+
+
+def test_the_dashboard_names_the_organisation_of_a_failed_message(staff_client, three_org_tenant):
+    _sent(three_org_tenant, "uk", status="failed", error_code="30007")
+    page = staff_client.get("/dashboard/").content.decode()
+    assert "Fiona Campbell</a> (Thistle Joinery)" in page
