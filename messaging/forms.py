@@ -79,6 +79,7 @@ class MessageFilterForm(forms.Form):
     def __init__(self, *args, organisations: Organisations, **kwargs):
         super().__init__(*args, **kwargs)
         organisation_field_add(self, organisations=organisations)
+        self.order_fields(["organisation"])  # first: it narrows every other filter
 
     def clean(self):
         cleaned = super().clean()
