@@ -12,6 +12,7 @@ from django.utils import timezone
 from billing_events.models import (
     ContactSnapshot,
     InvoiceSnapshot,
+    ReminderPause,
     ReminderSent,
     ReminderStage,
     XeroContactGroup,
@@ -397,6 +398,12 @@ def invoice_segments(
         schedules=schedules, contact=sample.contact, tracking=sample.tracking, gone=gone
     )
     return InvoiceSegments(sample=sample, schedule=schedule, schedule_reason=reason)
+
+
+def reminder_pauses(*, tenant: Tenant, organisation: str = "") -> QuerySet[ReminderPause]:
+    """The tenant's pauses, newest first; those of `organisation` (a Xero tenantId) when given."""
+    pauses = ReminderPause.objects.filter(tenant=tenant)
+    return pauses.filter(xero_tenant_id=organisation) if organisation else pauses
 
 
 def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:

@@ -20,6 +20,7 @@ from billing_events.reminders import (
 )
 from billing_events.selectors import (
     InvoiceNumberAmbiguous,
+    reminder_pauses,
     reminder_schedules_listed,
     segment_choices,
 )
@@ -110,9 +111,6 @@ def _reminders_page(request, *, settings_form, stages, pause_form=None, ambiguou
     """The page; the preview and the pauses of one organisation when the filter says so."""
     organisations = organisations_of(tenant=request.tenant)
     shown = OrganisationFilterForm(request.GET, organisations=organisations)
-    pauses = ReminderPause.objects.filter(tenant=request.tenant)
-    if shown.chosen:
-        pauses = pauses.filter(xero_tenant_id=shown.chosen)
     context = {
         "settings_form": settings_form,
         "stages": stages,
@@ -120,7 +118,7 @@ def _reminders_page(request, *, settings_form, stages, pause_form=None, ambiguou
         "ambiguous": ambiguous,
         "organisations": organisations,
         "organisation_form": shown,
-        "pauses": pauses,
+        "pauses": reminder_pauses(tenant=request.tenant, organisation=shown.chosen),
         "preview": reminders_preview(
             tenant=request.tenant, as_of=timezone.now(), organisation=shown.chosen
         ),

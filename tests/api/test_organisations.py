@@ -123,3 +123,35 @@ def test_a_segments_organisation_is_returned_and_a_foreign_group_refused(
     assert saved.status_code == 200, saved.content
     [stage] = [s for s in saved.json()["stages"] if s["key"] == "uk_retail"]
     assert stage["organisation"] == _org(three_org_tenant, "uk")
+
+
+def test_pausing_a_shared_invoice_number_needs_its_organisation(api, three_org_tenant):
+    refused = api.post("/api/v1/reminders/pauses/", {"invoice_number": "INV-0001"})
+    assert refused.status_code == 400
+    assert len(refused.json()["error"]["fields"]["organisation"]) == 4  # the question + 3
+    assert not three_org_tenant.tenant.reminder_pauses.exists()
+
+    wattle = three_org_tenant.connections["au"].xero_tenant_id
+    created = api.post(
+        "/api/v1/reminders/pauses/",
+        {"invoice_number": "INV-0001", "organisation": wattle, "resume_on": "2026-12-24"},
+    )
+    assert created.status_code == 201, created.content
+    assert (created.json()["invoice_id"], created.json()["organisation"]) == (
+        "au-invoice-0001",
+        _org(three_org_tenant, "au"),
+    )
+
+
+def test_pauses_are_listed_by_organisation_and_removed(api, three_org_tenant):
+    for key in ("nz", "uk"):
+        api.post(
+            "/api/v1/reminders/pauses/",
+            {"contact_name": three_org_tenant.contacts[key].name,
+             "organisation": three_org_tenant.connections[key].xero_tenant_id},
+        )  # fmt: skip
+    thistle = three_org_tenant.connections["uk"].xero_tenant_id
+    [pause] = api.get(f"/api/v1/reminders/pauses/?organisation={thistle}").json()
+    assert (pause["label"], pause["organisation"]["name"]) == ("Fiona Campbell", "Thistle Joinery")
+    assert api.delete(f"/api/v1/reminders/pauses/{pause['id']}/").status_code == 204
+    assert len(api.get("/api/v1/reminders/pauses/").json()) == 1

@@ -26,6 +26,7 @@ def test_pausing_a_number_several_organisations_have_asks_which(staff_client, no
     assert f'name="organisation" value="{wattle}"' in page
     assert "Wattle Catering</button> INV-0001, Matilda Byrne, 275.50 AUD" in page
     assert '<input type="hidden" name="invoice_number" value="INV-0001">' in page
+    assert 'action="/reminders/" class="filters organisation-filter"' in page  # not back here
 
 
 def test_the_answer_pauses_that_organisations_invoice(staff_client, november):
