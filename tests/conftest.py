@@ -61,6 +61,16 @@ def staff_client(client, staff_a):
     return client
 
 
+@pytest.fixture
+def three_org_tenant(db):
+    """A tenant holding an NZ, an AU and a UK Xero organisation with overlapping invoice numbers
+    (INV-0001 in each), the same group names ("Corporate", "Retail") in each, and a customer in
+    each whose mobile is in national format only. What is in it: tests/orgs.py."""
+    from tests.orgs import three_org_tenant_create
+
+    return three_org_tenant_create()
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
     """On SQLite, test in a file, not Django's shared-cache in-memory database.
@@ -95,87 +105,3 @@ def _fresh_cache():
 def _fast_password_hashing(settings):
     # PBKDF2 is slow on purpose (~0.5 s per password); no test is about the hasher itself.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def three_org_tenant(tenant_a):
-    """Tenant A serving three Xero organisations — Kauri Bakery (NZ), Wattle Catering (AU) and
-    Thistle Joinery (GB) — that overlap the way real ones do: each has an invoice INV-0001 (to a
-    contact of its own, phone in its national format) and contact groups named "Corporate" and
-    "Retail", and the NZ organisation also has a tracking option Region: North.
-
-    Returns a SimpleNamespace: tenant, connections / invoices / contacts / corporate / retail
-    keyed "nz", "au", "uk" (XeroConnection, InvoiceSnapshot, ContactSnapshot, XeroContactGroup).
-    """
-    from datetime import date, timedelta
-    from decimal import Decimal
-    from types import SimpleNamespace
-
-    from billing_events.models import (
-        ContactSnapshot,
-        InvoiceSnapshot,
-        XeroContactGroup,
-        XeroTrackingOption,
-    )
-    from tests.xero_api import xero_connection_create
-
-    organisations = {
-        # key: (name, country, zone, currency, contact, national mobile, amount due)
-        "nz": ("Kauri Bakery", "NZ", "Pacific/Auckland", "NZD", "Aroha Ngata", "021 123 4567",
-               "410.00"),
-        "au": ("Wattle Catering", "AU", "Australia/Sydney", "AUD", "Matilda Byrne", "0412 555 107",
-               "275.50"),
-        "uk": ("Thistle Joinery", "GB", "Europe/London", "GBP", "Fiona Campbell", "07700 900123",
-               "88.00"),
-    }  # fmt: skip
-    world = SimpleNamespace(
-        tenant=tenant_a, connections={}, invoices={}, contacts={}, corporate={}, retail={}
-    )
-    for key, (name, country, zone, currency, contact, mobile, due) in organisations.items():
-        connection = xero_connection_create(
-            tenant=tenant_a,
-            name=name,
-            xero_tenant_id=f"{key}000000-0000-4000-8000-000000000000",
-            expires_in=timedelta(days=3650),
-        )
-        connection.country_code, connection.timezone, connection.currency = country, zone, currency
-        connection.save()
-        org = connection.xero_tenant_id
-        groups = {
-            group: XeroContactGroup.objects.create(
-                tenant=tenant_a, xero_tenant_id=org, group_id=f"{key}-{group.lower()}", name=group
-            )
-            for group in ("Corporate", "Retail")
-        }
-        world.contacts[key] = ContactSnapshot.objects.create(
-            tenant=tenant_a,
-            xero_tenant_id=org,
-            contact_id=f"{key}-contact-1",
-            name=contact,
-            first_name=contact.split()[0],
-            phones=[{"PhoneType": "MOBILE", "PhoneNumber": mobile}],
-            group_ids=[groups["Corporate"].group_id],
-            group_names=["Corporate"],
-            country=country,
-            country_source="address",
-        )
-        world.invoices[key] = InvoiceSnapshot.objects.create(
-            tenant=tenant_a,
-            xero_tenant_id=org,
-            invoice_id=f"{key}-invoice-0001",
-            type="ACCREC",
-            status="AUTHORISED",
-            number="INV-0001",
-            contact_id=f"{key}-contact-1",
-            currency=currency,
-            total=Decimal(due),
-            amount_due=Decimal(due),
-            due_date=date(2026, 12, 1),
-        )
-        world.connections[key] = connection
-        world.corporate[key], world.retail[key] = groups["Corporate"], groups["Retail"]
-    XeroTrackingOption.objects.create(
-        tenant=tenant_a, xero_tenant_id=world.connections["nz"].xero_tenant_id,
-        category_id="nz-region", category_name="Region", option_id="nz-north", option_name="North",
-    )  # fmt: skip
-    return world

@@ -1,74 +1,83 @@
-"""Several Xero organisations in a real browser: the send log filtered by organisation, and an
-invoice number three organisations share asked about (send log and "which template?")."""
+"""Several Xero organisations in a real browser (tests/orgs.py: INV-0001 in each of three): the
+send log filtered by organisation, and an invoice number the three share asked about (send log
+and "which template?")."""
 
 import pytest
 from playwright.sync_api import expect
 
 from messaging.models import Message
+from tests.browser.conftest import log_in
+from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def log(three_org_tenant):
-    world = three_org_tenant
-    for key in ("nz", "au", "uk"):
-        contact = world.contacts[key]
+def three(three_org_tenant):
+    for org in three_org_tenant.orgs:
         Message.objects.create(
-            tenant=world.tenant, kind="invoice_issued", channel="sms", status="delivered",
-            dedup_key=f"invoice:{world.invoices[key].invoice_id}:issued",
-            contact_id=contact.contact_id, contact_name=contact.name, recipient="+64211234567",
-            invoice_id=world.invoices[key].invoice_id, xero_tenant_id=contact.xero_tenant_id,
-            body=f"Hi {contact.first_name}, invoice INV-0001 is due on 1 December.",
+            tenant=three_org_tenant.tenant, kind="invoice_issued", channel="sms",
+            status="delivered", dedup_key=f"invoice:{org.invoice_id}:issued",
+            contact_id=org.contact_id, contact_name=org.contact_name, recipient=org.e164,
+            invoice_id=org.invoice_id, xero_tenant_id=org.xero_tenant_id,
+            body="Invoice INV-0001 is due on 16 November.",
         )  # fmt: skip
-    return world
+    three_org_tenant.owner.set_password(PASSWORD)
+    three_org_tenant.owner.save()
+    return three_org_tenant
+
+
+@pytest.fixture
+def org_page(page, three):
+    log_in(page, three.owner.username, PASSWORD)
+    return page
 
 
 def _rows(page):
     return page.locator("table.log tbody tr")
 
 
-def test_the_send_log_is_filtered_by_organisation(logged_in_page, log, screenshot):
-    page = logged_in_page
+def test_the_send_log_is_filtered_by_organisation(org_page, screenshot):
+    page = org_page
     page.goto("/messaging/")
     expect(page.get_by_role("columnheader", name="Organisation")).to_be_visible()
     expect(_rows(page)).to_have_count(3)
 
-    page.get_by_label("Organisation").select_option(label="Wattle Catering")
+    page.get_by_label("Organisation").select_option(label="Banksia Catering Pty Ltd")
     page.get_by_role("button", name="Filter").click()
     expect(_rows(page)).to_have_count(1)
-    expect(_rows(page).first).to_contain_text("Wattle Catering")
-    expect(_rows(page).first).to_contain_text("Matilda Byrne")
+    expect(_rows(page).first).to_contain_text("Banksia Catering Pty Ltd")
+    expect(_rows(page).first).to_contain_text("Grace Lee")
     screenshot("send-log-organisation-filter")
 
 
-def test_an_invoice_number_three_organisations_share_asks_which(logged_in_page, log, screenshot):
-    page = logged_in_page
+def test_an_invoice_number_three_organisations_share_asks_which(org_page, three, screenshot):
+    page = org_page
     page.goto("/messaging/")
     page.get_by_label("Invoice number").fill("INV-0001")
     page.get_by_role("button", name="Filter").click()
 
     question = page.get_by_role("alert")
     expect(question).to_contain_text("Which INV-0001?")
-    expect(question).to_contain_text("INV-0001, Fiona Campbell, 88.00 GBP")
+    expect(question).to_contain_text("INV-0001, Oliver Hughes, 410.00 GBP")
     expect(page.locator("table.log")).to_have_count(0)
     screenshot("send-log-which-organisation")
 
-    question.get_by_role("link", name="Thistle Joinery").click()
+    question.get_by_role("link", name="Bramble & Co Ltd").click()
     expect(_rows(page)).to_have_count(1)
-    expect(_rows(page).first).to_contain_text("Fiona Campbell")
-    expect(page.get_by_label("Organisation")).to_have_value(log.connections["uk"].xero_tenant_id)
+    expect(_rows(page).first).to_contain_text("Oliver Hughes")
+    expect(page.get_by_label("Organisation")).to_have_value(three.uk.xero_tenant_id)
 
 
-def test_which_template_asks_which_organisations_invoice(logged_in_page, log):
-    page = logged_in_page
+def test_which_template_asks_which_organisations_invoice(org_page):
+    page = org_page
     page.goto("/messaging/templates/why/")
     page.get_by_label("Invoice number").fill("INV-0001")
     page.get_by_role("button", name="Show").click()
     question = page.get_by_role("alert")
     expect(question).to_contain_text("Which INV-0001?")
 
-    question.get_by_role("link", name="Wattle Catering").click()
+    question.get_by_role("link", name="Banksia Catering Pty Ltd").click()
     expect(page.locator("#why h3")).to_have_text(
-        "Invoice issued for INV-0001 of Wattle Catering to Matilda Byrne"
+        "Invoice issued for INV-0001 of Banksia Catering Pty Ltd to Grace Lee"
     )

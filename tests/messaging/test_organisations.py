@@ -1,134 +1,155 @@
-"""The send log of a tenant with several Xero organisations: an organisation column and filter,
-and an invoice number several organisations have is asked about, never picked silently. With one
+"""Pages of a tenant with several Xero organisations (tests/orgs.py: INV-0001 and the groups
+"Corporate" and "Retail" in each of three): the send log, the inbox and the other lists name the
+organisation and filter by it; an invoice number several organisations have is asked about,
+never picked silently; "Applies to" labels each group and option with its organisation. With one
 organisation, nothing extra is shown."""
 
 import pytest
 
+from billing_events.models import ContactSnapshot, XeroContactGroup, XeroTrackingOption
 from billing_events.selectors import contact_card
-from messaging.models import Message
-from messaging.services import notify, templates_create_defaults
+from messaging.models import InboundMessage, Message, MessageTemplate
+from messaging.replies import inbound_receive
+from messaging.services import notify
 from tests.xero_api import xero_connection_create
 
-
-def _sent(world, key, **fields) -> Message:
-    contact = world.contacts[key]
-    values = {
-        "kind": "invoice_issued",
-        "channel": "sms",
-        "dedup_key": f"invoice:{world.invoices[key].invoice_id}:issued",
-        "status": "delivered",
-        "contact_id": contact.contact_id,
-        "contact_name": contact.name,
-        "invoice_id": world.invoices[key].invoice_id,
-        "xero_tenant_id": contact.xero_tenant_id,
-    }
-    return Message.objects.create(tenant=world.tenant, **{**values, **fields})
+NAMES = ("Moana Tane", "Grace Lee", "Oliver Hughes")  # the customers of nz, au and uk
 
 
 @pytest.fixture
-def log(three_org_tenant):
-    return {key: _sent(three_org_tenant, key) for key in ("nz", "au", "uk")}
+def three(three_org_tenant):
+    return three_org_tenant
+
+
+@pytest.fixture
+def org_client(client, three):
+    client.force_login(three.owner)
+    return client
+
+
+def _sent(three, org, **fields) -> Message:
+    values = {
+        "kind": "invoice_issued",
+        "channel": "sms",
+        "dedup_key": f"invoice:{org.invoice_id}:issued",
+        "status": "delivered",
+        "contact_id": org.contact_id,
+        "contact_name": org.contact_name,
+        "invoice_id": org.invoice_id,
+        "xero_tenant_id": org.xero_tenant_id,
+    }
+    return Message.objects.create(tenant=three.tenant, **{**values, **fields})
+
+
+@pytest.fixture
+def log(three):
+    return {key: _sent(three, getattr(three, key)) for key in ("nz", "au", "uk")}
 
 
 def _names(response) -> list[str]:
     html = response.content.decode()
-    return [name for name in ("Aroha Ngata", "Matilda Byrne", "Fiona Campbell") if name in html]
+    return [name for name in NAMES if name in html]
+
+
+def _one_organisation_client(client, tenant_a, owner_a):
+    xero_connection_create(tenant=tenant_a, name="Kauri Bakery", xero_tenant_id="org-1")
+    client.force_login(owner_a)
+    return client
+
+
+# --- the send log ------------------------------------------------------------------------------
 
 
 def test_with_several_organisations_the_log_has_an_organisation_column_and_filter(
-    staff_client, log, three_org_tenant
+    org_client, log, three
 ):
-    page = staff_client.get("/messaging/").content.decode()
+    page = org_client.get("/messaging/").content.decode()
     assert '<th scope="col">Organisation</th>' in page
-    assert '<td data-label="Organisation">Wattle Catering</td>' in page
+    assert '<td data-label="Organisation">Banksia Catering Pty Ltd</td>' in page
     assert 'name="organisation"' in page
 
-    wattle = three_org_tenant.connections["au"].xero_tenant_id
-    assert _names(staff_client.get(f"/messaging/?organisation={wattle}")) == ["Matilda Byrne"]
+    filtered = org_client.get(f"/messaging/?organisation={three.au.xero_tenant_id}")
+    assert _names(filtered) == ["Grace Lee"]
 
 
-def test_with_one_organisation_the_log_shows_nothing_extra(staff_client, tenant_a):
-    xero_connection_create(tenant=tenant_a, name="Kauri Bakery")
-    page = staff_client.get("/messaging/").content.decode()
-    assert "Organisation" not in page and 'name="organisation"' not in page
+def test_with_one_organisation_the_log_shows_nothing_extra(client, tenant_a, owner_a):
+    page = _one_organisation_client(client, tenant_a, owner_a).get("/messaging/")
+    html = page.content.decode()
+    assert "Organisation" not in html and 'name="organisation"' not in html
 
 
-def test_an_invoice_number_of_several_organisations_asks_which(staff_client, log):
-    asked = staff_client.get("/messaging/?invoice=inv-0001")
-    page = asked.content.decode()
+def test_an_invoice_number_of_several_organisations_asks_which(org_client, log):
+    page = org_client.get("/messaging/?invoice=inv-0001").content.decode()
     assert "Which inv-0001?" in page
     assert "<table" not in page  # no list until an organisation is chosen
-    assert "Kauri Bakery</a> — INV-0001, Aroha Ngata, 410.00 NZD" in page
-    assert "Wattle Catering</a> — INV-0001, Matilda Byrne, 275.50 AUD" in page
-    assert "Thistle Joinery</a> — INV-0001, Fiona Campbell, 88.00 GBP" in page
+    assert "Harakeke Foods Ltd</a> — INV-0001, Moana Tane, 410.00 NZD" in page
+    assert "Banksia Catering Pty Ltd</a> — INV-0001, Grace Lee, 410.00 AUD" in page
+    assert "Bramble &amp; Co Ltd</a> — INV-0001, Oliver Hughes, 410.00 GBP" in page
 
 
-def test_answering_which_organisation_lists_that_organisations_invoice_only(
-    staff_client, log, three_org_tenant
-):
-    thistle = three_org_tenant.connections["uk"].xero_tenant_id
-    answered = staff_client.get(f"/messaging/?invoice=INV-0001&organisation={thistle}")
+def test_answering_which_organisation_lists_that_organisations_invoice_only(org_client, log, three):
+    answered = org_client.get(
+        f"/messaging/?invoice=INV-0001&organisation={three.uk.xero_tenant_id}"
+    )
     assert "Which INV-0001?" not in answered.content.decode()
-    assert _names(answered) == ["Fiona Campbell"]
+    assert _names(answered) == ["Oliver Hughes"]
 
 
-def test_a_number_only_one_organisation_has_needs_no_answer(staff_client, log, three_org_tenant):
-    for key, number in (("au", "INV-0002"), ("uk", "INV-0003")):
-        three_org_tenant.invoices[key].number = number
-        three_org_tenant.invoices[key].save()
-    assert _names(staff_client.get("/messaging/?invoice=INV-0002")) == ["Matilda Byrne"]
+def test_a_number_only_one_organisation_has_needs_no_answer(org_client, log, three):
+    _sent(three, three.au, dedup_key="invoice:nzd:issued", invoice_id=three.au_nzd_invoice_id)
+    assert _names(org_client.get("/messaging/?invoice=INV-0002")) == ["Grace Lee"]
 
 
-def test_another_tenants_organisation_is_not_a_choice(staff_client, log, tenant_b):
+def test_another_tenants_organisation_is_not_a_choice(org_client, log, tenant_b):
     theirs = xero_connection_create(tenant=tenant_b, name="Bravo Bakery").xero_tenant_id
-    refused = staff_client.get(f"/messaging/?organisation={theirs}")
+    refused = org_client.get(f"/messaging/?organisation={theirs}")
     assert "Select a valid choice" in refused.content.decode()
     assert _names(refused) == []
 
 
-def test_a_notification_keeps_its_contacts_organisation(twilio_a, three_org_tenant, noon):
-    templates_create_defaults(tenant=three_org_tenant.tenant)
+def test_a_notification_keeps_its_contacts_organisation(three):
+    snapshot = ContactSnapshot.objects.get(contact_id=three.au.contact_id)
     [message, *_] = notify(
-        tenant=three_org_tenant.tenant,
+        tenant=three.tenant,
         kind="invoice_issued",
-        contact=contact_card(snapshot=three_org_tenant.contacts["au"]),
+        contact=contact_card(snapshot=snapshot),
         context={"invoice_number": "INV-0001"},
-        dedup_key="invoice:au-invoice-0001:issued",
-        invoice_id="au-invoice-0001",
+        dedup_key=f"invoice:{three.au.invoice_id}:issued",
+        invoice_id=three.au.invoice_id,
     )
-    assert message.xero_tenant_id == three_org_tenant.connections["au"].xero_tenant_id
+    assert message.xero_tenant_id == three.au.xero_tenant_id
 
 
 # --- "Which template does an invoice get?" ---------------------------------------------------
 
 
-def test_which_template_asks_which_organisations_invoice_is_meant(staff_client, three_org_tenant):
-    asked = staff_client.get("/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued")
-    page = asked.content.decode()
-    assert "Which INV-0001?" in page
-    assert "Wattle Catering</a> — INV-0001, Matilda Byrne, 275.50 AUD" in page
-    assert "Template used" not in page  # no answer picked silently
+def test_which_template_asks_which_organisations_invoice_is_meant(org_client, three):
+    page = org_client.get("/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued")
+    html = page.content.decode()
+    assert "Which INV-0001?" in html
+    assert "Banksia Catering Pty Ltd</a> — INV-0001, Grace Lee, 410.00 AUD" in html
+    assert "Template used" not in html  # no answer picked silently
 
 
-def test_which_template_answers_for_the_organisation_chosen(staff_client, three_org_tenant):
-    wattle = three_org_tenant.connections["au"].xero_tenant_id
-    answer = staff_client.get(
-        f"/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued&organisation={wattle}",
+def test_which_template_answers_for_the_organisation_chosen(org_client, three):
+    answer = org_client.get(
+        "/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued"
+        f"&organisation={three.au.xero_tenant_id}",
         headers={"HX-Request": "true"},
     ).content.decode()
-    assert "Invoice issued for INV-0001 of Wattle Catering to Matilda Byrne" in answer
+    assert "Invoice issued for INV-0001 of Banksia Catering Pty Ltd to Grace Lee" in answer
 
 
-def test_which_template_with_one_organisation_neither_asks_nor_names_it(staff_client, tenant_a):
+def test_which_template_with_one_organisation_neither_asks_nor_names_it(client, tenant_a, owner_a):
     from billing_events.models import InvoiceSnapshot
 
-    xero_connection_create(tenant=tenant_a, name="Kauri Bakery", xero_tenant_id="org-1")
+    one = _one_organisation_client(client, tenant_a, owner_a)
     InvoiceSnapshot.objects.create(
         tenant=tenant_a, xero_tenant_id="org-1", invoice_id="i-1", type="ACCREC",
         status="AUTHORISED", number="INV-0001", contact_id="c-1",
     )  # fmt: skip
-    page = staff_client.get("/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued")
-    html = page.content.decode()
+    html = one.get("/messaging/templates/why/?invoice=INV-0001&kind=invoice_issued")
+    html = html.content.decode()
     assert "Which INV-0001?" not in html and 'name="organisation"' not in html
     assert "Invoice issued for INV-0001 to (contact not imported)" in html
 
@@ -136,77 +157,73 @@ def test_which_template_with_one_organisation_neither_asks_nor_names_it(staff_cl
 # --- the inbox ---------------------------------------------------------------------------------
 
 
-def test_a_text_from_a_contact_is_filed_under_their_organisation(three_org_tenant):
-    from messaging.models import InboundMessage
-    from messaging.replies import inbound_receive
-
+def test_a_text_from_a_contact_is_filed_under_their_organisation(three):
     inbound_receive(
-        tenant=three_org_tenant.tenant, message_sid="SM" + "1" * 32,
-        from_address="+64211234567", to_address="+6498880000", body="Can I pay next week?",
+        tenant=three.tenant, message_sid="SM" + "1" * 32, from_address=three.nz.e164,
+        to_address="+6498880003", body="Can I pay next week?",
     )  # fmt: skip
-    assert InboundMessage.objects.get().xero_tenant_ids == [
-        three_org_tenant.connections["nz"].xero_tenant_id
-    ]
+    assert InboundMessage.objects.get().xero_tenant_ids == [three.nz.xero_tenant_id]
 
 
-def test_the_inbox_has_an_organisation_column_and_filter(staff_client, three_org_tenant):
-    from messaging.models import InboundMessage
-
+def test_the_inbox_has_an_organisation_column_and_filter(org_client, three):
     for n, key in enumerate(("nz", "au")):
+        org = getattr(three, key)
         InboundMessage.objects.create(
-            tenant=three_org_tenant.tenant, message_sid=f"SM{n}", channel="sms",
-            from_phone=f"+6421000000{n}", to="+6498880000", body=f"Question {key}",
-            intent="other", contact_names=three_org_tenant.contacts[key].name,
-            xero_tenant_ids=[three_org_tenant.connections[key].xero_tenant_id],
+            tenant=three.tenant, message_sid=f"SM{n}", channel="sms", from_phone=org.e164,
+            to="+6498880003", body=f"Question {key}", intent="other",
+            contact_names=org.contact_name, xero_tenant_ids=[org.xero_tenant_id],
         )  # fmt: skip
-    page = staff_client.get("/messaging/inbox/").content.decode()
-    assert '<td data-label="Organisation">Wattle Catering</td>' in page
+    page = org_client.get("/messaging/inbox/").content.decode()
+    assert '<td data-label="Organisation">Banksia Catering Pty Ltd</td>' in page
 
-    wattle = three_org_tenant.connections["au"].xero_tenant_id
-    filtered = staff_client.get(f"/messaging/inbox/?organisation={wattle}").content.decode()
-    assert "Question au" in filtered and "Question nz" not in filtered
+    filtered = org_client.get(f"/messaging/inbox/?organisation={three.au.xero_tenant_id}")
+    assert "Question au" in filtered.content.decode()
+    assert "Question nz" not in filtered.content.decode()
 
 
-def test_with_one_organisation_the_inbox_shows_nothing_extra(staff_client, tenant_a):
-    xero_connection_create(tenant=tenant_a, name="Kauri Bakery")
-    page = staff_client.get("/messaging/inbox/").content.decode()
-    assert "Organisation" not in page and 'name="organisation"' not in page
+def test_with_one_organisation_the_inbox_shows_nothing_extra(client, tenant_a, owner_a):
+    page = _one_organisation_client(client, tenant_a, owner_a).get("/messaging/inbox/")
+    html = page.content.decode()
+    assert "Organisation" not in html and 'name="organisation"' not in html
 
 
 # --- "Applies to": groups and options by id, labelled with their organisation ------------------
 
 
-def test_applies_to_labels_each_group_and_option_with_its_organisation(
-    owner_client, three_org_tenant
-):
+def test_applies_to_labels_each_group_and_option_with_its_organisation(org_client, three):
+    XeroTrackingOption.objects.create(
+        tenant=three.tenant, xero_tenant_id=three.nz.xero_tenant_id, category_id="region",
+        category_name="Region", option_id="north", option_name="North",
+    )  # fmt: skip
+    au_corporate, uk_retail = three.au.groups["Corporate"], three.uk.groups["Retail"]
     for url in ("/messaging/templates/new/", "/reminders/"):
-        page = owner_client.get(url).content.decode()
-        assert '<option value="group:au-corporate">Corporate — Wattle Catering</option>' in page
-        assert '<option value="group:uk-retail">Retail — Thistle Joinery</option>' in page
-        assert '<option value="tracking:nz-north">Region: North — Kauri Bakery</option>' in page
+        page = org_client.get(url).content.decode()
+        assert (
+            f'<option value="group:{au_corporate}">Corporate — Banksia Catering Pty Ltd</option>'
+            in page
+        )
+        assert f'<option value="group:{uk_retail}">Retail — Bramble &amp; Co Ltd</option>' in page
+        assert '<option value="tracking:north">Region: North — Harakeke Foods Ltd</option>' in page
 
 
-def test_the_group_chosen_is_the_one_saved_under_its_own_name(owner_client, three_org_tenant):
-    from messaging.models import MessageTemplate
-
-    response = owner_client.post(
+def test_the_group_chosen_is_the_one_saved_under_its_own_name(org_client, three):
+    uk_corporate = three.uk.groups["Corporate"]
+    response = org_client.post(
         "/messaging/templates/new/",
         {"kind": "invoice_issued", "channel": "sms", "body": "Hi {{ first_name }}",
-         "applies_to": "group:uk-corporate", "is_active": "on", "content_variables": "{}"},
+         "applies_to": f"group:{uk_corporate}", "is_active": "on", "content_variables": "{}"},
     )  # fmt: skip
     assert response.status_code == 302, response.content.decode()
-    template = MessageTemplate.objects.get(contact_group_id="uk-corporate")
+    template = MessageTemplate.objects.get(contact_group_id=uk_corporate)
     assert template.contact_group_name == "Corporate"
 
 
-def test_with_one_organisation_groups_are_not_labelled(owner_client, tenant_a):
-    from billing_events.models import XeroContactGroup
-
-    xero_connection_create(tenant=tenant_a, name="Kauri Bakery", xero_tenant_id="org-1")
+def test_with_one_organisation_groups_are_not_labelled(client, tenant_a, owner_a):
+    one = _one_organisation_client(client, tenant_a, owner_a)
     XeroContactGroup.objects.create(
         tenant=tenant_a, xero_tenant_id="org-1", group_id="g-1", name="Corporate"
     )
-    page = owner_client.get("/messaging/templates/new/").content.decode()
+    page = one.get("/messaging/templates/new/").content.decode()
     assert '<option value="group:g-1">Corporate</option>' in page
 
 
@@ -214,29 +231,25 @@ def test_with_one_organisation_groups_are_not_labelled(owner_client, tenant_a):
 
 
 def test_a_messages_page_names_its_organisation_and_links_to_its_own_invoice(
-    staff_client, log, three_org_tenant
+    org_client, log, three
 ):
-    wattle = three_org_tenant.connections["au"].xero_tenant_id
-    page = staff_client.get(f"/messaging/{log['au'].pk}/").content.decode()
-    assert "<dt>Organisation</dt><dd>Wattle Catering</dd>" in page
-    assert f"/messaging/?invoice=INV-0001&amp;organisation={wattle}" in page
+    page = org_client.get(f"/messaging/{log['au'].pk}/").content.decode()
+    assert "<dt>Organisation</dt><dd>Banksia Catering Pty Ltd</dd>" in page
+    assert f"/messaging/?invoice=INV-0001&amp;organisation={three.au.xero_tenant_id}" in page
 
 
-def test_contacts_of_one_name_in_several_organisations_are_told_apart(
-    staff_client, three_org_tenant
-):
-    for key in ("au", "uk"):
-        contact = three_org_tenant.contacts[key]
-        contact.name = "Sam Lee"
-        contact.save()
-    found = staff_client.get("/messaging/contacts/?q=sam").content.decode()
-    assert '<td data-label="Organisation">Wattle Catering</td>' in found
-    assert '<td data-label="Organisation">Thistle Joinery</td>' in found
-    detail = staff_client.get("/messaging/contacts/uk-contact-1/").content.decode()
-    assert "<dt>Organisation</dt><dd>Thistle Joinery</dd>" in detail
+def test_contacts_of_one_name_in_several_organisations_are_told_apart(org_client, three):
+    ContactSnapshot.objects.filter(
+        contact_id__in=[three.au.contact_id, three.uk.contact_id]
+    ).update(name="Sam Lee")
+    found = org_client.get("/messaging/contacts/?q=sam").content.decode()
+    assert '<td data-label="Organisation">Banksia Catering Pty Ltd</td>' in found
+    assert '<td data-label="Organisation">Bramble &amp; Co Ltd</td>' in found
+    detail = org_client.get(f"/messaging/contacts/{three.uk.contact_id}/").content.decode()
+    assert "<dt>Organisation</dt><dd>Bramble &amp; Co Ltd</dd>" in detail
 
 
-def test_the_dashboard_names_the_organisation_of_a_failed_message(staff_client, three_org_tenant):
-    _sent(three_org_tenant, "uk", status="failed", error_code="30007")
-    page = staff_client.get("/dashboard/").content.decode()
-    assert "Fiona Campbell</a> (Thistle Joinery)" in page
+def test_the_dashboard_names_the_organisation_of_a_failed_message(org_client, three):
+    _sent(three, three.uk, status="failed", error_code="30007")
+    page = org_client.get("/dashboard/").content.decode()
+    assert "Oliver Hughes</a> (Bramble &amp; Co Ltd)" in page
