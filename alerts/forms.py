@@ -1,7 +1,7 @@
 from django import forms
 
 from alerts.models import AlertSettings
-from messaging.contacts import mobile_card, phone_choose
+from snapshots.contacts import mobile_card, phone_choose
 
 
 class AlertSettingsForm(forms.ModelForm):

@@ -1,10 +1,10 @@
 """Writes of the alerts app: raise and clear alerts, tell the owners once per incident, settings.
 
-The Alert rows are the truth (ARCHITECTURE.md "Background work"): `alerts_check` reconciles them
-with what `alerts.conditions` finds and then kicks a notification for every alert that still owes
-one, so a lost task or a mail server that was down is simply tried again at the next check. Each
-notification is claimed with a conditional UPDATE before it is sent, so two workers never both
-send it.
+The Alert rows are the truth (docs/architecture.md "Background work"): `alerts_check` reconciles
+them with what `alerts.conditions` finds and then kicks a notification for every alert that still
+owes one, so a lost task or a mail server that was down is simply tried again at the next
+check. Each notification is claimed with a conditional UPDATE before it is sent, so two workers
+never both send it.
 """
 
 import logging

@@ -1,6 +1,6 @@
 """Who may call the REST API and how often: API tokens, tenant membership, throttling.
 
-Kept apart from config/api.py because DRF imports these classes (named in REST_FRAMEWORK) while
+Kept apart from api_tokens/api.py because DRF imports these classes (named in REST_FRAMEWORK) while
 rest_framework.views is still loading, so this module must not import it.
 """
 

@@ -103,7 +103,7 @@ def seed(*, organisations: int, quiet_hours: bool = False) -> None:
 
     from billing_events.models import OrganisationSync
     from connections.models import MessagingSettings, XeroConnection, XeroGrant
-    from connections.services import tenant_create
+    from dashboard.services import tenant_open
 
     now = timezone.now()
     for index in range(organisations):
@@ -111,7 +111,7 @@ def seed(*, organisations: int, quiet_hours: bool = False) -> None:
             hours = {"quiet_hours_start": "00:00", "quiet_hours_end": "00:00"}
             if quiet_hours:
                 hours = {}
-            tenant, _ = tenant_create(
+            tenant, _ = tenant_open(
                 name=f"Bench {index}", owner_email=f"owner{index}@bench.example", **hours
             )
             grant = XeroGrant.objects.create(

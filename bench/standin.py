@@ -1,6 +1,6 @@
 """A small, fast Xero + Twilio stand-in for the benchmarks, counting every call it answers.
 
-Why not the sandbox app (issue 8): it runs inside Django, so every counted call would also cost
+Why not the sandbox app: it runs inside Django, so every counted call would also cost
 a Django request on the same two cores the benchmark measures. This is a threaded stdlib server
 that makes up a consistent Xero organisation from the ids it is asked about:
 

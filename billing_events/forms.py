@@ -1,10 +1,10 @@
 from django import forms
 
 from billing_events.models import ReminderSettings, ReminderStage
-from billing_events.selectors import SegmentChoices
 from connections.forms_organisations import organisation_field_add
 from connections.selectors import Organisations
-from messaging.forms import SegmentFormMixin
+from snapshots.forms import SegmentFormMixin
+from snapshots.selectors import SegmentChoices
 
 
 class ReminderSettingsForm(forms.ModelForm):

@@ -2,7 +2,7 @@
 already have a kick on its way. Written as SQL rather than through the ORM, on purpose.
 
 The webhook is the one request Xero times (5 s) and the benchmark holds to a p99 of 50 ms at
-200 requests a second on two cores (issue #10). Through the ORM, routing plus these statements
+200 requests a second on two cores. Through the ORM, routing plus these statements
 cost ~10 ms of CPU per request there, most of it composing SQL and the transaction around it;
 written out, ~3 ms (bench/RESULTS.md "Webhook ingest").
 

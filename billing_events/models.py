@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from messaging.segments import SegmentFields
+from snapshots.segments import SegmentFields
 
 
 class XeroDelivery(models.Model):
@@ -112,7 +112,7 @@ class OrganisationSync(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     # Tracking categories and contact groups cost a GET each: fetched by the poll every few hours,
-    # or sooner when a record names one Dunwell has not seen (billing_events/segment_sync.py).
+    # or sooner when a record names one Dunwell has not seen (snapshots/segment_sync.py).
     segments_synced_at = models.DateTimeField(
         null=True, blank=True, help_text="Tracking categories and contact groups last fetched."
     )
@@ -127,174 +127,7 @@ class OrganisationSync(models.Model):
         return f"Sync of {self.xero_tenant_id}"
 
 
-class Snapshot(models.Model):
-    """What Dunwell last saw of one Xero record; transitions are decided against it."""
-
-    tenant = models.ForeignKey("connections.Tenant", on_delete=models.CASCADE, related_name="+")
-    xero_tenant_id = models.CharField(max_length=64)
-    updated_date_utc = models.DateTimeField(null=True, blank=True)
-    first_seen_at = models.DateTimeField(default=timezone.now)
-    last_seen_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        abstract = True
-
-
-class InvoiceSnapshot(Snapshot):
-    invoice_id = models.CharField(max_length=64)
-    type = models.CharField(max_length=16)
-    status = models.CharField(max_length=16)
-    number = models.CharField(max_length=255, blank=True)
-    reference = models.CharField(max_length=255, blank=True)
-    contact_id = models.CharField(max_length=64, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    total = models.DecimalField(max_digits=18, decimal_places=4, default=0)
-    amount_due = models.DecimalField(max_digits=18, decimal_places=4, default=0)
-    amount_paid = models.DecimalField(max_digits=18, decimal_places=4, default=0)
-    due_date = models.DateField(null=True, blank=True)
-    # Every PaymentID ever seen, deleted ones included: a payment removed and re-listed later
-    # must not be announced again.
-    payment_ids = models.JSONField(default=list, blank=True)
-    online_invoice_url = models.URLField(max_length=500, blank=True)
-    # The tracking options of its line items, once each: {category_id, option_id, category,
-    # option} (LineItems[].Tracking[] in Xero), for tracking segments. Empty on rows older than
-    # issue 12 until their next update.
-    tracking = models.JSONField(default=list, blank=True)
-    # The unguessable part of Dunwell's own /pay/<token>/ link (billing_events.payment_links).
-    pay_token = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["xero_tenant_id", "invoice_id"], name="invoicesnapshot_unique"
-            )
-        ]
-        indexes = [models.Index(fields=["tenant", "type", "status"], name="invoicesnapshot_open")]
-
-    def __str__(self):
-        return f"{self.type} {self.number or self.invoice_id} ({self.status})"
-
-
-class CreditNoteSnapshot(Snapshot):
-    credit_note_id = models.CharField(max_length=64)
-    type = models.CharField(max_length=16)
-    status = models.CharField(max_length=16)
-    number = models.CharField(max_length=255, blank=True)
-    reference = models.CharField(max_length=255, blank=True)
-    contact_id = models.CharField(max_length=64, blank=True)
-    currency = models.CharField(max_length=3, blank=True)
-    total = models.DecimalField(max_digits=18, decimal_places=4, default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["xero_tenant_id", "credit_note_id"], name="creditnotesnapshot_unique"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.type} {self.number or self.credit_note_id} ({self.status})"
-
-
-class ContactSnapshot(Snapshot):
-    contact_id = models.CharField(max_length=64)
-    name = models.CharField(max_length=255, blank=True)
-    first_name = models.CharField(max_length=255, blank=True)
-    email = models.CharField(max_length=255, blank=True)
-    # Xero Phones[] entries as received; messaging picks MOBILE, then DEFAULT (FACTS.md).
-    phones = models.JSONField(default=list, blank=True)
-    group_ids = models.JSONField(default=list, blank=True)
-    group_names = models.JSONField(default=list, blank=True)
-    archived = models.BooleanField(default=False)
-    # Where the contact is (billing_events/locations.py): ISO code and the address's Region;
-    # blank on rows older than issue 12 until their next update.
-    country = models.CharField(max_length=2, blank=True)
-    region = models.CharField(max_length=100, blank=True)
-    country_source = models.CharField(
-        max_length=10, blank=True, help_text="Where the country came from: address or phone."
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["xero_tenant_id", "contact_id"], name="contactsnapshot_unique"
-            )
-        ]
-
-    def __str__(self):
-        return self.name or self.contact_id
-
-
-# --- what Xero calls its segments (issue 12) ---------------------------------------------------
-
-
-class XeroContactGroup(models.Model):
-    """A contact group of a Xero organisation as last seen (GET /ContactGroups, or on a contact).
-
-    GET /ContactGroups lists ACTIVE groups only: one missing from it was deleted in Xero.
-    """
-
-    class Status(models.TextChoices):
-        ACTIVE = "ACTIVE", "Active"
-        DELETED = "DELETED", "Deleted in Xero"
-
-    tenant = models.ForeignKey("connections.Tenant", on_delete=models.CASCADE, related_name="+")
-    xero_tenant_id = models.CharField(max_length=64)
-    group_id = models.CharField("ContactGroupID", max_length=64)
-    name = models.CharField(max_length=200)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["xero_tenant_id", "group_id"], name="xerocontactgroup_unique"
-            )
-        ]
-
-    def __str__(self):
-        return self.name
-
-
-class XeroTrackingOption(models.Model):
-    """One option of a Xero tracking category (GET /TrackingCategories?includeArchived=true).
-
-    `status` is the option's, or its category's when the category is archived or deleted;
-    options missing from the answer were deleted in Xero.
-    """
-
-    class Status(models.TextChoices):
-        ACTIVE = "ACTIVE", "Active"
-        ARCHIVED = "ARCHIVED", "Archived in Xero"
-        DELETED = "DELETED", "Deleted in Xero"
-
-    tenant = models.ForeignKey("connections.Tenant", on_delete=models.CASCADE, related_name="+")
-    xero_tenant_id = models.CharField(max_length=64)
-    category_id = models.CharField("TrackingCategoryID", max_length=64)
-    category_name = models.CharField(max_length=100)
-    option_id = models.CharField("TrackingOptionID", max_length=64)
-    option_name = models.CharField(max_length=100)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["category_name", "option_name"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["xero_tenant_id", "option_id"], name="xerotrackingoption_unique"
-            )
-        ]
-
-    def __str__(self):
-        return self.label
-
-    @property
-    def label(self) -> str:
-        return f"{self.category_name}: {self.option_name}"
-
-
-# --- reminders (issue 6) ---------------------------------------------------------------------
+# --- reminders ------------------------------------------------------------------------------
 
 
 class ReminderSettings(models.Model):

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from billing_events.models import InvoiceSnapshot
 from connections.selectors import connection_for_xero_tenant
 from connections.xero import XeroClient, XeroError
+from snapshots.models import InvoiceSnapshot
 
 logger = logging.getLogger(__name__)
 

@@ -1,21 +1,34 @@
-"""What messaging may ask billing_events about a customer's text — the whole interface.
+"""A customer's text to the tenant's number, acted on: opt-outs, HELP, "PAID INV-0142" answered
+with the invoice's payment link, anything else pausing that customer's reminders.
 
-messaging never reads billing_events' models (ARCHITECTURE.md "Dependencies point one way");
-it calls these two functions with the sender's number. Both look only at the contacts whose own
-phone numbers match the sender, so a text can never reveal another customer's invoice.
+messaging reads the text (messaging.replies: what it asks, the reply's words) and logs it; this
+module owns the part that needs invoices. The lookups look only at the contacts whose own phone
+numbers match the sender, so a text can never reveal another customer's invoice.
+
+The answer goes back as TwiML in the webhook's response (FACTS.md "Inbound message webhook"),
+and is logged in the send log like every other message. A retried webhook (same MessageSid)
+does nothing again and gets the same answer.
 """
 
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot, ReminderPause
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from billing_events.models import ReminderPause
 from billing_events.payment_links import invoice_pay_url
 from billing_events.reminders import reminder_defaults_create, reminder_pause_create
-from billing_events.services import contact_card
 from connections.models import Tenant
 from connections.selectors import connection_for_xero_tenant
-from messaging.contacts import ContactCard, phones_e164
+from messaging.models import Channel, InboundMessage, Kind, OptOut
+from messaging.replies import Intent, inbound_intent, reply_compose
+from messaging.services import optout_add, optout_remove, reply_log
+from snapshots.contacts import ContactCard, phones_e164
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
+from snapshots.selectors import contact_card
 
 UNPAID, PAID, NOT_FOUND = "unpaid", "paid", "not_found"
 
@@ -117,3 +130,107 @@ def contact_reply_pause(
             note="Replied to a text.",
         )
     return [contact_card(snapshot=c) for c in contacts], resume_on
+
+
+# --- the text received, acted on ------------------------------------------------------------
+
+_REPLY_KIND = {PAID: Kind.REPLY_PAID_THANKS, NOT_FOUND: Kind.REPLY_NOT_FOUND}
+
+
+@dataclass(frozen=True)
+class _Answer:
+    kind: str = ""
+    contact: ContactCard | None = None
+    invoice_id: str = ""
+    context: dict | None = None
+
+
+def _answer(*, tenant: Tenant, intent: Intent, phone: str) -> _Answer:
+    """What to say; looks things up (maybe in Xero) but changes nothing."""
+    if intent.kind == InboundMessage.Intent.HELP:
+        return _Answer(Kind.REPLY_HELP)
+    if intent.kind != InboundMessage.Intent.PAID:
+        return _Answer()
+    found = invoice_reply_lookup(tenant=tenant, phone=phone, invoice_number=intent.invoice_number)
+    return _Answer(
+        _REPLY_KIND.get(found.status, Kind.REPLY_PAYMENT_LINK),
+        contact=found.contact,
+        invoice_id=found.invoice_id,
+        context=found.context,
+    )
+
+
+def inbound_receive(
+    *, tenant: Tenant, message_sid: str, from_address: str, to_address: str, body: str
+) -> str:
+    """Record a customer's text, act on it, and return the answer to send back ("" for none)."""
+    earlier = InboundMessage.objects.filter(tenant=tenant, message_sid=message_sid).first()
+    if earlier is not None:
+        return earlier.reply.body if earlier.reply else ""
+    channel = Channel.WHATSAPP if from_address.startswith("whatsapp:") else Channel.SMS
+    phone = from_address.removeprefix("whatsapp:")
+    intent = inbound_intent(body)
+    opted_out = OptOut.objects.filter(tenant=tenant, phone=phone).exists()
+    # Xero may be asked for a payment link here, so this happens before the transaction
+    # (XeroClient must not run inside atomic()).
+    answer = _Answer() if opted_out else _answer(tenant=tenant, intent=intent, phone=phone)
+    text, template = (
+        reply_compose(
+            tenant=tenant, kind=answer.kind, contact=answer.contact, context=answer.context
+        )
+        if answer.kind
+        else ("", None)
+    )
+    inbound = InboundMessage(
+        tenant=tenant,
+        message_sid=message_sid,
+        channel=channel,
+        from_phone=phone,
+        to=to_address,
+        body=body,
+        intent=intent.kind,
+        invoice_number=intent.invoice_number,
+        xero_tenant_ids=_organisations_of([answer.contact]),
+    )
+    try:
+        with transaction.atomic():
+            inbound.save(force_insert=True)
+            _act(tenant=tenant, inbound=inbound, phone=phone)
+            if text:
+                inbound.reply = reply_log(
+                    tenant=tenant,
+                    kind=answer.kind,
+                    channel=channel,
+                    recipient=phone,
+                    body=text,
+                    dedup_key=f"inbound:{message_sid}:reply",
+                    contact=answer.contact,
+                    invoice_id=answer.invoice_id,
+                    template=template,
+                )
+                inbound.save(update_fields=["reply"])
+    except IntegrityError:  # the same text, retried while we were answering it
+        return inbound_receive(
+            tenant=tenant, message_sid=message_sid, from_address=from_address,
+            to_address=to_address, body=body,
+        )  # fmt: skip
+    return text
+
+
+def _act(*, tenant: Tenant, inbound: InboundMessage, phone: str) -> None:
+    if inbound.intent == InboundMessage.Intent.STOP:
+        optout_add(tenant=tenant, phone=phone, source="Replied STOP")
+    elif inbound.intent == InboundMessage.Intent.START:
+        optout_remove(tenant=tenant, phone=phone)
+    elif inbound.intent == InboundMessage.Intent.OTHER:
+        today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
+        contacts, resume_on = contact_reply_pause(tenant=tenant, phone=phone, on=today)
+        inbound.contact_names = ", ".join(c.name for c in contacts)[:500]
+        inbound.xero_tenant_ids = _organisations_of(contacts)
+        inbound.reminders_paused_until = resume_on
+        inbound.save(update_fields=["contact_names", "xero_tenant_ids", "reminders_paused_until"])
+
+
+def _organisations_of(contacts) -> list[str]:
+    """The Xero organisations (tenantIds) of these contacts, once each, for the inbox."""
+    return sorted({c.xero_tenant_id for c in contacts if c is not None and c.xero_tenant_id})

@@ -3,7 +3,7 @@
 The active stages without a segment are the default schedule; the active stages of one segment
 (a contact group, a tracking option, a country, a country and region) are that segment's
 schedule. An invoice follows the schedule of the most specific segment that applies to it, in
-the one order of messaging/segments.py, and that schedule replaces the default one whole: stages
+the one order of snapshots/segments.py, and that schedule replaces the default one whole: stages
 are never mixed from two schedules. A schedule whose group or option was deleted in Xero
 matches nothing, so its invoices fall back to the default.
 """
@@ -11,8 +11,8 @@ matches nothing, so its invoices fall back to the default.
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from messaging.contacts import ContactCard
-from messaging.segments import Rank, Segment, TrackingTag, match_explain, segments_rank
+from snapshots.contacts import ContactCard
+from snapshots.segments import Rank, Segment, TrackingTag, match_explain, segments_rank
 
 
 @dataclass(frozen=True)

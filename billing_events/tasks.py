@@ -1,4 +1,5 @@
-"""django-q2 tasks: kicks that load a row's owner and call one service (STYLE.md)."""
+"""django-q2 tasks: kicks that load a row's owner and call one service (docs/architecture.md
+"Background work")."""
 
 from django.utils import timezone
 from django_q.tasks import async_task

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from billing_events.locations import contact_location
-from connections.xero_format import parse_money, parse_xero_date
+from connections.xero_format import parse_money
+from snapshots.fields import contact_fields, credit_note_fields, invoice_fields, xero_day
 
 SALES_INVOICE = "ACCREC"
 SALES_CREDIT_NOTE = "ACCRECCREDIT"
@@ -47,11 +47,6 @@ class Outcome:
 STALE = Outcome(fields=None)
 
 
-def _date(value: str | None) -> date | None:
-    moment = parse_xero_date(value)
-    return moment.date() if moment else None
-
-
 def _is_stale(previous, updated: datetime | None) -> bool:
     return bool(
         previous is not None
@@ -64,39 +59,6 @@ def _is_stale(previous, updated: datetime | None) -> bool:
 def _is_past(moment: date | None, notify_since: date | None) -> bool:
     """Before the organisation was imported: remembered, never announced."""
     return bool(notify_since and moment and moment < notify_since)
-
-
-def invoice_fields(xero_invoice: dict) -> dict:
-    return {
-        "type": xero_invoice.get("Type", ""),
-        "status": xero_invoice.get("Status", ""),
-        "number": xero_invoice.get("InvoiceNumber") or "",
-        "reference": xero_invoice.get("Reference") or "",
-        "contact_id": (xero_invoice.get("Contact") or {}).get("ContactID", ""),
-        "currency": xero_invoice.get("CurrencyCode") or "",
-        "total": parse_money(xero_invoice.get("Total")),
-        "amount_due": parse_money(xero_invoice.get("AmountDue")),
-        "amount_paid": parse_money(xero_invoice.get("AmountPaid")),
-        "due_date": _date(xero_invoice.get("DueDate")),
-        "tracking": invoice_tracking_options(xero_invoice),
-        "updated_date_utc": parse_xero_date(xero_invoice.get("UpdatedDateUTC")),
-    }
-
-
-def invoice_tracking_options(xero_invoice: dict) -> list[dict]:
-    """Each tracking option on the invoice's line items once, in a stable order."""
-    options = {}
-    for line in xero_invoice.get("LineItems") or []:
-        for tag in (line or {}).get("Tracking") or []:
-            option_id = str((tag or {}).get("TrackingOptionID") or "")
-            if option_id:
-                options[option_id] = {
-                    "category_id": str(tag.get("TrackingCategoryID") or ""),
-                    "option_id": option_id,
-                    "category": str(tag.get("Name") or ""),
-                    "option": str(tag.get("Option") or ""),
-                }
-    return sorted(options.values(), key=lambda o: (o["category"], o["option"], o["option_id"]))
 
 
 def _invoice_context(fields: dict) -> dict:
@@ -149,7 +111,7 @@ def invoice_transitions(*, previous, xero_invoice: dict, notify_since: date | No
         fields["amount_due"] == Decimal(0) and fields["total"] > 0
     )
     for payment in new_payments:
-        if _is_past(_date(payment.get("Date")), notify_since):
+        if _is_past(xero_day(payment.get("Date")), notify_since):
             continue
         notifications.append(
             Notification(
@@ -173,19 +135,6 @@ def invoice_transitions(*, previous, xero_invoice: dict, notify_since: date | No
     )
 
 
-def credit_note_fields(xero_credit_note: dict) -> dict:
-    return {
-        "type": xero_credit_note.get("Type", ""),
-        "status": xero_credit_note.get("Status", ""),
-        "number": xero_credit_note.get("CreditNoteNumber") or "",
-        "reference": xero_credit_note.get("Reference") or "",
-        "contact_id": (xero_credit_note.get("Contact") or {}).get("ContactID", ""),
-        "currency": xero_credit_note.get("CurrencyCode") or "",
-        "total": parse_money(xero_credit_note.get("Total")),
-        "updated_date_utc": parse_xero_date(xero_credit_note.get("UpdatedDateUTC")),
-    }
-
-
 def credit_note_transitions(
     *, previous, xero_credit_note: dict, notify_since: date | None
 ) -> Outcome:
@@ -197,7 +146,7 @@ def credit_note_transitions(
         fields["type"] == SALES_CREDIT_NOTE
         and fields["status"] in ISSUED_CREDIT_NOTE_STATUSES
         and previous_status not in ISSUED_CREDIT_NOTE_STATUSES
-        and not _is_past(_date(xero_credit_note.get("Date")), notify_since)
+        and not _is_past(xero_day(xero_credit_note.get("Date")), notify_since)
     )
     if not issued:
         return Outcome(fields=fields)
@@ -214,37 +163,6 @@ def credit_note_transitions(
         },
     )
     return Outcome(fields=fields, notifications=(notification,), issued=True)
-
-
-def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
-    """`default_country` (the organisation's) reads local phone numbers, to place a contact
-    that has no address."""
-    groups = xero_contact.get("ContactGroups") or []
-    phones = [
-        {
-            key: phone.get(key, "")
-            for key in ("PhoneType", "PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
-        }
-        for phone in xero_contact.get("Phones") or []
-    ]
-    country, region, source = contact_location(
-        addresses=xero_contact.get("Addresses") or [],
-        phones=phones,
-        default_country=default_country,
-    )
-    return {
-        "name": xero_contact.get("Name") or "",
-        "first_name": xero_contact.get("FirstName") or "",
-        "email": xero_contact.get("EmailAddress") or "",
-        "phones": phones,
-        "group_ids": [group["ContactGroupID"] for group in groups if group.get("ContactGroupID")],
-        "group_names": [group["Name"] for group in groups if group.get("Name")],
-        "archived": xero_contact.get("ContactStatus") == "ARCHIVED",
-        "country": country,
-        "region": region,
-        "country_source": source,
-        "updated_date_utc": parse_xero_date(xero_contact.get("UpdatedDateUTC")),
-    }
 
 
 def contact_transitions(*, previous, xero_contact: dict, default_country: str = "") -> Outcome:

@@ -1,15 +1,23 @@
+import re
+
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import (
+    HttpResponse,
+    HttpResponseBadRequest,
+    HttpResponseForbidden,
+    HttpResponseRedirect,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
+from twilio.twiml.messaging_response import MessagingResponse
 
 from billing_events.forms import PauseForm, ReminderSettingsForm, StageFormSet
-from billing_events.models import InvoiceSnapshot, ReminderPause, ReminderStage
+from billing_events.models import ReminderPause, ReminderStage
 from billing_events.payment_links import invoice_pay_target
 from billing_events.reminders import (
     SCHEDULE_CONFLICT,
@@ -18,18 +26,21 @@ from billing_events.reminders import (
     reminder_schedule_save,
     reminders_preview,
 )
-from billing_events.selectors import (
-    InvoiceNumberAmbiguous,
-    reminder_pauses,
-    reminder_schedules_listed,
-    segment_choices,
-)
+from billing_events.replies import inbound_receive
+from billing_events.selectors import reminder_pauses, reminder_schedules_listed
 from billing_events.services import MalformedDelivery, events_store
+from billing_events.template_why import templates_why
 from billing_events.webhooks import verify_xero_signature
 from connections.forms_organisations import OrganisationFilterForm
+from connections.htmx import is_htmx
 from connections.selectors import organisations_of
 from connections.tenancy import get_for_tenant, tenant_required
-from messaging.segments import PRECEDENCE
+from messaging.forms import TemplateWhyForm
+from messaging.selectors import messaging_settings_for_inbound
+from messaging.webhooks import twilio_body_too_large, twilio_signed
+from snapshots.models import InvoiceSnapshot
+from snapshots.segments import PRECEDENCE
+from snapshots.selectors import InvoiceNumberAmbiguous, segment_choices
 
 
 def _empty(status: int) -> HttpResponse:
@@ -72,7 +83,7 @@ def invoice_pay(request, token):
     return render(request, "billing_events/pay.html", {"target": target}, status=status)
 
 
-# --- reminders (issue 6) ---------------------------------------------------------------------
+# --- reminders ------------------------------------------------------------------------------
 
 
 @tenant_required
@@ -158,3 +169,73 @@ def reminder_pause_delete(request, pause_id):
     get_for_tenant(ReminderPause, request.tenant, pk=pause_id).delete()
     flash.success(request, "Pause removed: reminders resume from the next run.")
     return redirect("reminders")
+
+
+# --- which template does an invoice get? ----------------------------------------------------
+
+
+@tenant_required
+def template_why(request):
+    """For one invoice: which template each channel uses and which reminder schedule applies,
+    and why (htmx swaps the answer into the editor; without it, a page of its own)."""
+    organisations = organisations_of(tenant=request.tenant)
+    form = TemplateWhyForm(request.GET or None, organisations=organisations)
+    why = ambiguous = None
+    if form.is_valid():
+        try:
+            why = templates_why(tenant=request.tenant, **form.cleaned_data)
+        except InvoiceNumberAmbiguous as exc:
+            ambiguous = exc
+        else:
+            if why is None:
+                form.add_error("invoice", "No invoice with this number has come from Xero.")
+    context = {"form": form, "why": why, "ambiguous": ambiguous, "organisations": organisations}
+    if is_htmx(request):
+        return render(request, "messaging/_template_why.html", context)
+    return render(request, "messaging/template_why.html", context)
+
+
+# --- a customer's text to the tenant's number --------------------------------------------------
+
+# What Twilio always sends (FACTS.md "Inbound"): a message SID, and a From that fits an E.164
+# number with an optional "whatsapp:" prefix. Anything else, even signed, is refused (400)
+# rather than stored truncated or failing the insert (oversized or NUL text: PostgreSQL 500).
+_MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
+_ADDRESS = re.compile(r"(whatsapp:)?\+?[0-9]{1,20}")
+
+
+def _inbound_well_formed(form) -> bool:
+    return bool(
+        _MESSAGE_SID.fullmatch(form.get("MessageSid", ""))
+        and _ADDRESS.fullmatch(form.get("From", ""))
+        and len(form.get("To", "")) <= 64
+        and "\x00" not in form.get("To", "")
+    )
+
+
+@csrf_exempt
+@require_POST
+def twilio_inbound(request):
+    """A customer's text: verify it is Twilio's, act, answer with TwiML (FACTS.md "Inbound")."""
+    if twilio_body_too_large(request):
+        return HttpResponse(status=413)
+    found = messaging_settings_for_inbound(
+        account_sid=request.POST.get("AccountSid", ""),
+        messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
+        to=request.POST.get("To", ""),
+    )
+    if found is None or not twilio_signed(request, found.twilio_auth_token):
+        return HttpResponseForbidden()
+    if not _inbound_well_formed(request.POST):
+        return HttpResponseBadRequest()
+    text = inbound_receive(
+        tenant=found.tenant,
+        message_sid=request.POST["MessageSid"],
+        from_address=request.POST["From"],
+        to_address=request.POST.get("To", ""),
+        body=request.POST.get("Body", "").replace("\x00", ""),
+    )
+    twiml = MessagingResponse()
+    if text:
+        twiml.message(text)
+    return HttpResponse(str(twiml), content_type="text/xml")

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.exceptions import NotFound
 
-from config.api import TenantAPIView
+from api_tokens.api import TenantAPIView
 from config.api_docs import api_docs
 
 
@@ -24,7 +24,6 @@ class UnknownApi(TenantAPIView):
 v1 = [
     path("", include("messaging.api.urls")),
     path("", include("billing_events.api.urls")),
-    path("", include("connections.api.urls")),
     re_path(r"^.*$", UnknownApi.as_view()),
 ]
 

@@ -7,7 +7,7 @@ so renaming or deleting a job here is all it takes.
 from django_q.models import Schedule
 
 SCHEDULES: dict[str, tuple[str, str, int | None]] = {
-    # connections (issue 3): keep refresh tokens from reaching 60 days; trim the call log.
+    # connections: keep refresh tokens from reaching 60 days; trim the call log.
     "xero-grant-keep-alive": ("connections.tasks.grants_keep_alive", "H", None),
     "xero-call-log-prune": ("connections.tasks.xero_calls_prune", "D", None),
     # An organisation that removed the app drops out of GET /connections (FACTS.md).
@@ -32,7 +32,7 @@ SCHEDULES["billing_events.reminders"] = (
     Schedule.MINUTES,
     1,
 )
-# dashboard (issue 7): read whether Xero's own invoice reminders are on, once a day per organisation
+# dashboard: read whether Xero's own invoice reminders are on, once a day per organisation
 # (new organisations within the hour), so the dashboard can warn without calling Xero itself.
 SCHEDULES["dashboard.xero-invoice-reminders"] = (
     "dashboard.tasks.invoice_reminders_check_due_task",
@@ -40,7 +40,7 @@ SCHEDULES["dashboard.xero-invoice-reminders"] = (
     None,
 )
 
-# alerts (issue 12): raise and clear alerts from the state above (no Xero or Twilio calls), and
+# alerts: raise and clear alerts from the state above (no Xero or Twilio calls), and
 # send each tenant's weekly summary on Monday morning, its own time.
 SCHEDULES["alerts.check"] = ("alerts.tasks.alerts_check_task", Schedule.MINUTES, 5)
 SCHEDULES["alerts.weekly-summaries"] = (

@@ -55,7 +55,7 @@ if not ALLOWED_HOSTS:
         ALLOWED_HOSTS += ["localhost", "127.0.0.1", "[::1]", "testserver"]
 CSRF_TRUSTED_ORIGINS = [PUBLIC_BASE_URL]
 
-# pytest mounts the sandbox (issue 8) too: its tests and the end-to-end tests talk to it. Only an
+# pytest mounts the sandbox too: its tests and the end-to-end tests talk to it. Only an
 # explicit DUNWELL_SANDBOX=1 outside tests points the Xero/Twilio URL defaults at it (see below).
 TESTING = "pytest" in sys.modules
 DUNWELL_SANDBOX = envbool("DUNWELL_SANDBOX", "1" if TESTING else "0")
@@ -78,11 +78,13 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "connections",
-    "billing_events",
-    "messaging",
-    "dashboard",
-    "alerts",
     "api_tokens",
+    "snapshots",
+    "messaging",
+    "billing_events",
+    "alerts",
+    "dashboard",
+    "config",
 ]
 if DUNWELL_SANDBOX:
     INSTALLED_APPS += ["sandbox"]
@@ -123,7 +125,7 @@ TEMPLATES = [
 ]
 
 # SQLite by default. IMMEDIATE transactions make atomic() take the write lock at BEGIN, which is
-# what stands in for select_for_update() on SQLite (ARCHITECTURE.md, "Background work").
+# what stands in for select_for_update() on SQLite (docs/architecture.md, "Background work").
 _SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
     "timeout": 20,
@@ -144,8 +146,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# django-q2 carries kicks, never state (STYLE.md): the rows hold attempts and next_attempt_at, and
-# a once-a-minute schedule re-enqueues what a lost task left behind.
+# django-q2 carries kicks, never state (docs/architecture.md "Background work"): the rows hold
+# attempts and next_attempt_at, and a once-a-minute schedule re-enqueues what a lost task left
+# behind.
 REDIS_URL = envstr("REDIS_URL")
 Q_CLUSTER = {
     "name": "dunwell",
@@ -231,7 +234,7 @@ XERO_SCOPES = envstr(
     "accounting.contacts.read accounting.settings.read",
 )
 
-# --- Xero call budget and grant keep-alive (issue 3; FACTS.md "Xero: accounting API") ----------
+# --- Xero call budget and grant keep-alive (FACTS.md "Xero: accounting API") --------------------
 XERO_MINUTE_LIMIT = envint("XERO_MINUTE_LIMIT", "60")
 XERO_DAY_LIMIT = envint("XERO_DAY_LIMIT", "5000")  # the free Xero tier reports 1,000/day
 XERO_CONCURRENT_LIMIT = envint("XERO_CONCURRENT_LIMIT", "5")
@@ -246,7 +249,7 @@ SENDGRID_API_URL = envstr("SENDGRID_API_URL", "https://api.sendgrid.com").rstrip
 # A Twilio callback is a few hundred bytes of form fields; far larger is refused unread (413).
 TWILIO_WEBHOOK_MAX_BYTES = envint("TWILIO_WEBHOOK_MAX_BYTES", "65536")
 
-# --- Login brute-force throttle (connections/login_throttle.py; issue 11) ----------------------
+# --- Login brute-force throttle (connections/login_throttle.py) --------------------------------
 AUTHENTICATION_BACKENDS = [
     "connections.login_throttle.LoginThrottleBackend",  # refuses a locked-out username / address
     "django.contrib.auth.backends.ModelBackend",
@@ -256,13 +259,13 @@ LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "50")
 LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", "15")
 # Behind a proxy REMOTE_ADDR is the proxy's: name the header it sets, e.g. HTTP_X_REAL_IP.
 LOGIN_IP_HEADER = envstr("LOGIN_IP_HEADER", "REMOTE_ADDR")
-# --- Template editor's cost estimate (issue 7): what one SMS segment costs the tenant ----------
+# --- Template editor's cost estimate: what one SMS segment costs the tenant ----------
 # Twilio bills per segment; US long-code outbound was USD 0.0079 at the time of writing. Only an
 # estimate shown next to the editor, so one figure for every tenant is enough.
 SMS_PRICE_PER_SEGMENT = envstr("SMS_PRICE_PER_SEGMENT", "0.0079")
 SMS_PRICE_CURRENCY = envstr("SMS_PRICE_CURRENCY", "USD")
 
-# --- Sandbox (issue 8): with DUNWELL_SANDBOX=1 the unset *_URL and Xero app settings point at the
+# --- Sandbox: with DUNWELL_SANDBOX=1 the unset *_URL and Xero app settings point at the
 # stand-ins this server mounts at /sandbox/. Tests keep the real hosts (they mock them).
 if DUNWELL_SANDBOX and not TESTING:
     _SANDBOX = f"{PUBLIC_BASE_URL}/sandbox"
@@ -313,12 +316,12 @@ LOGGING = {
     "loggers": {
         "django_q": {"level": "WARNING"},
         # The Twilio SDK logs every request's URL and query at INFO: a reconcile's
-        # ?To=+6421… would put a full phone number in the log (STYLE.md: never).
+        # ?To=+6421… would put a full phone number in the log (logs never carry one).
         "twilio.http_client": {"level": "WARNING"},
     },
 }
 
-# --- REST API (issue 9; config/api.py) ---------------------------------------------------------
+# --- REST API (api_tokens/api.py) ------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api_tokens.access.BearerTokenAuthentication",
@@ -330,7 +333,7 @@ REST_FRAMEWORK = {
     # JSON only: the browsable API needs inline scripts that the CSP refuses.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "config.api.api_exception_handler",
+    "EXCEPTION_HANDLER": "api_tokens.api.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -350,7 +353,7 @@ SPECTACULAR_SETTINGS = {
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.error_responses_hook",
+        "api_tokens.api.error_responses_hook",
     ],
 }
 # Failed-login counts (default) and API throttle counts are shared by every web process through

@@ -20,6 +20,6 @@ urlpatterns = [
     path("", include("config.api_urls")),
 ]
 
-# The offline Xero / Twilio / SendGrid stand-ins (issue 8); settings refuse them in production.
+# The offline Xero / Twilio / SendGrid stand-ins; settings refuse them in production.
 if settings.DUNWELL_SANDBOX:
     urlpatterns += [path("sandbox/", include("sandbox.urls"))]

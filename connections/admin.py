@@ -57,7 +57,7 @@ class XeroGrantAdmin(admin.ModelAdmin):
     list_filter = ["status", "tenant"]
     search_fields = ["tenant__name", "auth_event_id"]
     list_select_related = ["tenant"]
-    # The token pair is never rendered back (ARCHITECTURE.md invariant 4); only Connect to Xero
+    # The token pair is never rendered back (docs/architecture.md invariant 4); only Connect to Xero
     # and grant_refresh write it.
     exclude = ["access_token", "refresh_token"]
     readonly_fields = [

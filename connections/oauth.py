@@ -1,7 +1,7 @@
 """Xero's OAuth 2.0 identity endpoints: authorize URL with state + PKCE, code exchange, refresh.
 
 The provider's endpoints are attributes built from settings, so the sandbox or a stand-in server
-replaces Xero through XERO_LOGIN_URL / XERO_IDENTITY_URL (ARCHITECTURE.md "Configuration").
+replaces Xero through XERO_LOGIN_URL / XERO_IDENTITY_URL (docs/architecture.md "Configuration").
 Tokens never reach a log line: errors carry Xero's error code and correlation id only.
 """
 

@@ -1,4 +1,4 @@
-"""Per-organisation call budget shared by every worker process (ARCHITECTURE.md invariant 6).
+"""Per-organisation call budget shared by every worker process (docs/architecture.md invariant 6).
 
 Xero allows each organisation 60 calls a minute, 5,000 a day and 5 at once (FACTS.md). A call
 takes a place in the budget *before* it is made, so a burst spread over many workers never earns

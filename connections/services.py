@@ -45,22 +45,19 @@ def _unique_slug(name: str) -> str:
 
 @transaction.atomic
 def tenant_create(*, name: str, owner_email: str, **fields) -> tuple[Tenant, Membership]:
-    """Create a tenant and make `owner_email` its owner, creating that user if needed."""
+    """Create a tenant and make `owner_email` its owner, creating that user if needed.
+
+    Only what this layer knows; dashboard.services.tenant_open adds the default message
+    templates and reminder schedule, and is what the entry points call."""
     User = get_user_model()
     email = User.objects.normalize_email(owner_email).lower()
     user, _ = User.objects.get_or_create(username=email, defaults={"email": email})
     tenant = Tenant.objects.create(name=name, slug=_unique_slug(name), **fields)
     membership = Membership.objects.create(user=user, tenant=tenant, role=Membership.Role.OWNER)
-    from messaging.services import templates_create_defaults  # messaging builds on connections
-
-    templates_create_defaults(tenant=tenant)
-    from billing_events.reminders import reminder_defaults_create  # the default schedule
-
-    reminder_defaults_create(tenant=tenant)
     return tenant, membership
 
 
-# --- Xero grants and connections (issue 3) ------------------------------------------------------
+# --- Xero grants and connections ----------------------------------------------------------------
 
 
 class ConnectError(Exception):

@@ -31,7 +31,7 @@ def switch_tenant(request, slug):
     return redirect("home")
 
 
-# --- Connect to Xero (issue 3) ------------------------------------------------------------------
+# --- Connect to Xero ----------------------------------------------------------------------------
 
 OAUTH_SESSION_KEY = "xero_oauth_started"
 PENDING_SESSION_KEY = "xero_consent_pending"

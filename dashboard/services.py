@@ -1,4 +1,5 @@
-"""Background reads for the dashboard: whether Xero's own invoice reminders are on.
+"""A new tenant set up whole, and background reads for the dashboard: whether Xero's own invoice
+reminders are on.
 
 Xero can email its own overdue reminders (GET /InvoiceReminders/Settings, FACTS.md "Xero:
 accounting API"); with Dunwell's on as well, customers are chased twice. One call per
@@ -8,19 +9,34 @@ organisation a day is plenty for a setting people rarely change.
 import logging
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from connections.models import XeroConnection
+from billing_events.reminders import reminder_defaults_create
+from connections.models import Membership, Tenant, XeroConnection
 from connections.selectors import connections_active
+from connections.services import tenant_create
 from connections.xero import XeroClient, XeroError
 from dashboard.models import XeroInvoiceReminders
+from messaging.services import templates_create_defaults
 
 logger = logging.getLogger(__name__)
 
 CHECK_EVERY = timedelta(hours=24)
 RETRY_AFTER_ERROR = timedelta(hours=1)
 BATCH = 50
+
+
+@transaction.atomic
+def tenant_open(*, name: str, owner_email: str, **fields) -> tuple[Tenant, Membership]:
+    """A new tenant ready to use: the tenant and its owner (connections), the default message
+    templates (messaging) and the default reminder schedule (billing_events). What
+    `createtenant` and `seed_demo` call; each layer sets up only its own part."""
+    tenant, membership = tenant_create(name=name, owner_email=owner_email, **fields)
+    templates_create_defaults(tenant=tenant)
+    reminder_defaults_create(tenant=tenant)
+    return tenant, membership
 
 
 def invoice_reminders_check(*, connection: XeroConnection) -> XeroInvoiceReminders:

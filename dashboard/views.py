@@ -28,7 +28,7 @@ def dashboard(request):
     return render(request, "dashboard/dashboard.html", {"figures": figures})
 
 
-# --- the onboarding wizard (issue 7): owners only; staff see the home checklist ---------------
+# --- the onboarding wizard: owners only; staff see the home checklist ---------------
 
 
 def _wizard_page(request, key: str, context: dict):

@@ -1,5 +1,8 @@
 """Sms, WhatsApp and Email: the ONLY code that calls Twilio or SendGrid.
 
+Every channel has the same `send(message: Outgoing) -> SendResult`, so dispatch never asks which
+one it holds; each takes from the message what its provider needs.
+
 Each channel maps what the provider said to SendError(code, text, permanent=..., ambiguous=...),
 following FACTS.md "Which failures may be retried":
 - permanent=False, ambiguous=False: the request never reached Twilio or was refused unprocessed
@@ -137,6 +140,20 @@ def _page_error(exc: TwilioException) -> SendError:
     )
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to hand to a provider. `reference` is Dunwell's own id for it (the send log's
+    callback token; SendGrid echoes it back), `status_callback` where Twilio reports statuses."""
+
+    to: str
+    body: str
+    subject: str = ""
+    reference: str = ""
+    status_callback: str | None = None
+    content_sid: str = ""
+    content_variables: dict | None = None
+
+
 class TwilioChannel:
     """Shared by Sms and WhatsApp: one authenticated client per tenant's settings."""
 
@@ -171,25 +188,19 @@ class TwilioChannel:
     def _content(self, *, body: str, content_sid: str, content_variables: dict) -> dict:
         return {"body": body}
 
-    def send(
-        self,
-        *,
-        to: str,
-        body: str,
-        status_callback: str | None,
-        content_sid: str = "",
-        content_variables: dict | None = None,
-    ) -> SendResult:
+    def send(self, message: Outgoing) -> SendResult:
         params = {
-            "to": f"{self.address_prefix}{to}",
+            "to": f"{self.address_prefix}{message.to}",
             **self._sender(),
             **self._content(
-                body=body, content_sid=content_sid, content_variables=content_variables or {}
+                body=message.body,
+                content_sid=message.content_sid,
+                content_variables=message.content_variables or {},
             ),
             "validity_period": self.messaging.validity_period_seconds,
         }
-        if status_callback:
-            params["status_callback"] = status_callback
+        if message.status_callback:
+            params["status_callback"] = message.status_callback
         try:
             created = self._client().messages.create(**params)
         except (TwilioRestException, TwilioServiceException) as exc:
@@ -292,16 +303,16 @@ class Email:
     def __init__(self, messaging: MessagingSettings):
         self.messaging = messaging
 
-    def send(self, *, to: str, subject: str, body: str, reference: str) -> SendResult:
+    def send(self, message: Outgoing) -> SendResult:
         m = self.messaging
         if not (m.sendgrid_api_key and m.sendgrid_from_email):
             raise SendError("config", explain("config"), permanent=True)
         payload = {
-            "personalizations": [{"to": [{"email": to}]}],
+            "personalizations": [{"to": [{"email": message.to}]}],
             "from": {"email": m.sendgrid_from_email},
-            "subject": subject,
-            "content": [{"type": "text/plain", "value": body}],
-            "custom_args": {"dunwell_reference": reference},
+            "subject": message.subject,
+            "content": [{"type": "text/plain", "value": message.body}],
+            "custom_args": {"dunwell_reference": message.reference},
         }
         try:
             response = requests.post(

@@ -11,7 +11,7 @@ from django.utils import timezone
 from connections.models import Tenant
 from messaging import rendering
 from messaging.languages import language_name, language_validate
-from messaging.segments import SegmentFields
+from snapshots.segments import SegmentFields
 
 
 class Kind(models.TextChoices):
@@ -21,7 +21,7 @@ class Kind(models.TextChoices):
     REMINDER = "reminder", "Overdue reminder"
     TEAM_OVERDUE_ALERT = "team_overdue_alert", "Overdue alert to the team"
     REPLY_PAYMENT_LINK = "reply_payment_link", "Reply with payment link"
-    # Answers to a customer's text, sent back as TwiML (issue 6).
+    # Answers to a customer's text, sent back as TwiML.
     REPLY_PAID_THANKS = "reply_paid_thanks", "Reply: invoice already paid"
     REPLY_NOT_FOUND = "reply_not_found", "Reply: invoice not found"
     REPLY_HELP = "reply_help", "Reply to HELP"
@@ -50,7 +50,7 @@ _CONTENT_SID = re.compile(r"HX[0-9a-fA-F]{32}")
 
 class MessageTemplate(SegmentFields):
     """What to say for one kind of event on one channel, optionally for one segment (a Xero
-    contact group, a tracking option, a country) and in one language: messaging/segments.py and
+    contact group, a tracking option, a country) and in one language: snapshots/segments.py and
     messaging/languages.py pick among them."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="message_templates")
@@ -222,7 +222,7 @@ class Message(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         constraints = [
-            # The idempotency point (ARCHITECTURE.md invariant 1): notify() inserts and relies
+            # The idempotency point (docs/architecture.md invariant 1): notify() inserts and relies
             # on this; it never checks first.
             models.UniqueConstraint(
                 fields=["tenant", "dedup_key", "channel"], name="message_unique_dedup"

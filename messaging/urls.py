@@ -1,5 +1,5 @@
 """Mounted at the root by config/urls.py: the send log under /messaging/, the callback under
-/webhooks/ (a public URL, ARCHITECTURE.md "Public URLs")."""
+/webhooks/ (a public URL, docs/architecture.md "Public URLs")."""
 
 from django.urls import include, path
 
@@ -15,7 +15,6 @@ app_urls = (
         path("templates/new/", views.template_create, name="template-create"),
         path("templates/<int:template_id>/", views.template_edit, name="template-edit"),
         path("templates/preview/", views.template_preview, name="template-preview"),
-        path("templates/why/", views.template_why, name="template-why"),
         path(
             "contacts-needing-phone/", views.contacts_needing_phone, name="contacts-needing-phone"
         ),
@@ -37,5 +36,4 @@ app_urls = (
 urlpatterns = [
     path("messaging/", include(app_urls)),
     path("webhooks/twilio/status/<slug:token>/", views.twilio_status, name="twilio-status"),
-    path("webhooks/twilio/inbound/", views.twilio_inbound, name="twilio-inbound"),
 ]

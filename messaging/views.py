@@ -1,34 +1,23 @@
 import csv
 import json
-import re
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Max, QuerySet
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.request_validator import RequestValidator
-from twilio.twiml.messaging_response import MessagingResponse
 
-from billing_events.selectors import (
-    InvoiceNumberAmbiguous,
-    contact_cards_named,
-    invoice_numbers,
-    segment_choices,
-)
 from connections.forms_organisations import OrganisationFilterForm
-from connections.htmx import is_htmx
 from connections.models import MessagingSettings
 from connections.selectors import Organisations, organisations_of
 from connections.tenancy import get_for_tenant, tenant_required
-from messaging import replies, selectors, services, template_editor
+from messaging import selectors, services, template_editor
 from messaging.channels import EXPLANATIONS
 from messaging.forms import (
     BulkResendForm,
@@ -42,7 +31,14 @@ from messaging.forms import (
 )
 from messaging.models import Channel, ContactPreference, Kind, Message, MessageTemplate
 from messaging.rendering import VARIABLES
-from messaging.segments import PRECEDENCE
+from messaging.webhooks import twilio_body_too_large, twilio_signed
+from snapshots.segments import PRECEDENCE
+from snapshots.selectors import (
+    InvoiceNumberAmbiguous,
+    contact_cards_named,
+    invoice_numbers,
+    segment_choices,
+)
 
 
 @dataclass
@@ -226,63 +222,6 @@ def messaging_test(request):
     return redirect("messaging:settings")
 
 
-def _too_large(request) -> bool:
-    """A Twilio callback is a few hundred bytes; refuse a huge body before reading it."""
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    return not declared.isdigit() or int(declared) > settings.TWILIO_WEBHOOK_MAX_BYTES
-
-
-def _twilio_signed(request, auth_token: str) -> bool:
-    # Twilio signs the URL it called; behind a proxy only PUBLIC_BASE_URL knows it (FACTS.md).
-    url = settings.PUBLIC_BASE_URL + request.get_full_path()
-    signature = request.headers.get("X-Twilio-Signature", "")
-    return bool(auth_token) and RequestValidator(auth_token).validate(url, request.POST, signature)
-
-
-# What Twilio always sends (FACTS.md "Inbound"): a message SID, and a From that fits an E.164
-# number with an optional "whatsapp:" prefix. Anything else, even signed, is refused (400)
-# rather than stored truncated or failing the insert (oversized or NUL text: PostgreSQL 500).
-_MESSAGE_SID = re.compile(r"[A-Z]{2}[0-9a-f]{32}")
-_ADDRESS = re.compile(r"(whatsapp:)?\+?[0-9]{1,20}")
-
-
-def _inbound_well_formed(form) -> bool:
-    return bool(
-        _MESSAGE_SID.fullmatch(form.get("MessageSid", ""))
-        and _ADDRESS.fullmatch(form.get("From", ""))
-        and len(form.get("To", "")) <= 64
-        and "\x00" not in form.get("To", "")
-    )
-
-
-@csrf_exempt
-@require_POST
-def twilio_inbound(request):
-    """A customer's text: verify it is Twilio's, act, answer with TwiML (FACTS.md "Inbound")."""
-    if _too_large(request):
-        return HttpResponse(status=413)
-    found = selectors.messaging_settings_for_inbound(
-        account_sid=request.POST.get("AccountSid", ""),
-        messaging_service_sid=request.POST.get("MessagingServiceSid", ""),
-        to=request.POST.get("To", ""),
-    )
-    if found is None or not _twilio_signed(request, found.twilio_auth_token):
-        return HttpResponseForbidden()
-    if not _inbound_well_formed(request.POST):
-        return HttpResponseBadRequest()
-    text = replies.inbound_receive(
-        tenant=found.tenant,
-        message_sid=request.POST["MessageSid"],
-        from_address=request.POST["From"],
-        to_address=request.POST.get("To", ""),
-        body=request.POST.get("Body", "").replace("\x00", ""),
-    )
-    twiml = MessagingResponse()
-    if text:
-        twiml.message(text)
-    return HttpResponse(str(twiml), content_type="text/xml")
-
-
 @tenant_required
 def inbox(request):
     everything = request.GET.get("show") == "all"
@@ -306,7 +245,7 @@ def inbox(request):
 @require_POST
 def twilio_status(request, token):
     """Verify, record, answer: Twilio retries slow or failing callbacks (FACTS.md "Statuses")."""
-    if _too_large(request):
+    if twilio_body_too_large(request):
         return HttpResponse(status=413)
     message = (
         Message.objects.select_related("tenant__messaging").filter(callback_token=token).first()
@@ -314,7 +253,7 @@ def twilio_status(request, token):
     if message is None:
         return HttpResponse(status=200)  # unknown token: nothing to do, and Twilio stops asking
     auth_token = getattr(getattr(message.tenant, "messaging", None), "twilio_auth_token", "")
-    if not _twilio_signed(request, auth_token):
+    if not twilio_signed(request, auth_token):
         return HttpResponseForbidden()
     services.message_status_record(
         message=message,
@@ -325,7 +264,7 @@ def twilio_status(request, token):
     return HttpResponse(status=200)
 
 
-# --- template editor (issue 7) -------------------------------------------------------------------
+# --- template editor -----------------------------------------------------------------------------
 
 
 @tenant_required
@@ -401,28 +340,7 @@ def template_preview(request):
     return render(request, "messaging/_template_preview.html", {"preview": preview})
 
 
-@tenant_required
-def template_why(request):
-    """For one invoice: which template each channel uses and which reminder schedule applies,
-    and why (htmx swaps the answer into the editor; without it, a page of its own)."""
-    organisations = organisations_of(tenant=request.tenant)
-    form = TemplateWhyForm(request.GET or None, organisations=organisations)
-    why = ambiguous = None
-    if form.is_valid():
-        try:
-            why = template_editor.templates_why(tenant=request.tenant, **form.cleaned_data)
-        except InvoiceNumberAmbiguous as exc:
-            ambiguous = exc
-        else:
-            if why is None:
-                form.add_error("invoice", "No invoice with this number has come from Xero.")
-    context = {"form": form, "why": why, "ambiguous": ambiguous, "organisations": organisations}
-    if is_htmx(request):
-        return render(request, "messaging/_template_why.html", context)
-    return render(request, "messaging/template_why.html", context)
-
-
-# --- contacts: channels and language per contact (issue 12) ----------------------------------
+# --- contacts: channels and language per contact ---------------------------------------------
 
 
 @tenant_required

@@ -1,4 +1,4 @@
-"""The sandbox must never be served by a production install by accident (ARCHITECTURE.md)."""
+"""The sandbox must never be served by a production install by accident (docs/architecture.md)."""
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from connections.models import Membership
-from connections.services import tenant_create
+from dashboard.services import tenant_open
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -19,13 +19,13 @@ def _user(email):
 
 @pytest.fixture
 def tenant_a(db):
-    tenant, _ = tenant_create(name="Alpha Plumbing", owner_email="owner@alpha.test")
+    tenant, _ = tenant_open(name="Alpha Plumbing", owner_email="owner@alpha.test")
     return tenant
 
 
 @pytest.fixture
 def tenant_b(db):
-    tenant, _ = tenant_create(name="Bravo Bakery", owner_email="owner@bravo.test")
+    tenant, _ = tenant_open(name="Bravo Bakery", owner_email="owner@bravo.test")
     return tenant
 
 
@@ -87,7 +87,7 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
         database.setdefault("TEST", {})["NAME"] = str(path)
 
 
-# Secrets never in logs: every log record of the suite is searched at the end (issue 11).
+# Secrets never in logs: every log record of the suite is searched at the end.
 pytest_plugins = ["tests.security.log_secrets"]
 
 

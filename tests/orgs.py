@@ -30,15 +30,11 @@ from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 
-from billing_events.models import (
-    ContactSnapshot,
-    InvoiceSnapshot,
-    OrganisationSync,
-    XeroContactGroup,
-)
-from billing_events.transitions import contact_fields
+from billing_events.models import OrganisationSync
 from connections.models import MessagingSettings, Tenant, XeroConnection
 from connections.services import tenant_create
+from snapshots.fields import contact_fields
+from snapshots.models import ContactSnapshot, InvoiceSnapshot, XeroContactGroup
 from tests.xero_api import xero_connection_create
 
 IMPORTED_AT = datetime(2026, 11, 1, tzinfo=UTC)

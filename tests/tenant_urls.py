@@ -163,7 +163,7 @@ def tenant_urls() -> list[TenantUrl]:
     return urls
 
 
-# --- tenant B's recognisable things (issue 11) ---------------------------------------------------
+# --- tenant B's recognisable things ---------------------------------------------------------------
 # Each factory gives tenant B something with a name no page of tenant A may ever show, and returns
 # those names. tests/security/test_tenant_walk.py makes them all, then greps every page A's people
 # can open. A new kind of tenant data (reminders, API keys, …) adds its factory here.
@@ -218,7 +218,7 @@ def _b_messaging_settings(tenant_b) -> list[str]:
 
 
 def _b_snapshots(tenant_b) -> list[str]:
-    from billing_events.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot
+    from snapshots.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot
 
     InvoiceSnapshot.objects.create(
         tenant=tenant_b, xero_tenant_id="b-xt-77", invoice_id="b-inv-1", type="ACCREC",
@@ -270,7 +270,8 @@ def _b_contact_preferences(tenant_b) -> list[str]:
 
 
 def _b_segments(tenant_b) -> list[str]:
-    from billing_events.models import ReminderStage, XeroContactGroup, XeroTrackingOption
+    from billing_events.models import ReminderStage
+    from snapshots.models import XeroContactGroup, XeroTrackingOption
 
     XeroTrackingOption.objects.create(
         tenant=tenant_b, xero_tenant_id="b-xt-77", category_id="b-cat", option_id="b-opt",

@@ -8,17 +8,18 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from billing_events.models import ReminderPause
-from billing_events.reminders import reminder_pause_add
-from billing_events.selectors import InvoiceNumberAmbiguous, reminder_pauses
-from config.api import TenantAPIView
-from connections.api.organisations import (
+from api_tokens.api import TenantAPIView
+from api_tokens.organisations import (
     OrganisationChoiceField,
     OrganisationField,
     ambiguous_invoice_error,
 )
+from billing_events.models import ReminderPause
+from billing_events.reminders import reminder_pause_add
+from billing_events.selectors import reminder_pauses
 from connections.selectors import organisations_of
 from connections.tenancy import get_for_tenant
+from snapshots.selectors import InvoiceNumberAmbiguous
 
 
 class PauseOutput(serializers.Serializer):

@@ -7,6 +7,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from api_tokens.access import IsOwnerToWrite
+from api_tokens.api import Conflict, TenantAPIView
+from api_tokens.organisations import OrganisationChoiceField, OrganisationOutput
 from billing_events.models import ReminderStage
 from billing_events.reminders import (
     ScheduleConflict,
@@ -14,10 +16,8 @@ from billing_events.reminders import (
     reminder_schedule_replace,
     reminders_preview,
 )
-from config.api import Conflict, TenantAPIView
-from connections.api.organisations import OrganisationChoiceField, OrganisationOutput
 from connections.selectors import organisations_of
-from messaging.api.templates import SegmentInput, SegmentOutput, segment_context
+from snapshots.serializers import SegmentInput, SegmentOutput, segment_context
 
 
 @extend_schema_field(

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from config.api import TenantAPIView
+from api_tokens.api import TenantAPIView
 from messaging import selectors
 
 

@@ -5,15 +5,14 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from billing_events.selectors import InvoiceNumberAmbiguous
-from config.api import (
+from api_tokens.api import (
     PAGE_PARAMETERS,
     Conflict,
     NewestFirstCursorPagination,
     TenantAPIView,
     page_serializer,
 )
-from connections.api.organisations import (
+from api_tokens.organisations import (
     OrganisationChoiceField,
     OrganisationField,
     ambiguous_invoice_error,
@@ -22,6 +21,7 @@ from connections.selectors import organisations_of
 from connections.tenancy import get_for_tenant
 from messaging import selectors, services
 from messaging.models import Channel, Kind, Message
+from snapshots.selectors import InvoiceNumberAmbiguous
 
 
 class MessageOutput(serializers.Serializer):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from messaging.api import contacts, messages, templates
+from messaging.api import contacts, messages, status, templates
 
 urlpatterns = [
     path("messages/", messages.MessageListApi.as_view(), name="messages"),
@@ -18,4 +18,6 @@ urlpatterns = [
         contacts.ContactsNeedingAttentionApi.as_view(),
         name="contacts-needing-attention",
     ),
+    # What is connected and working: Xero organisations (connections) and channels (messaging).
+    path("connections/", status.ConnectionsStatusApi.as_view(), name="connections"),
 ]

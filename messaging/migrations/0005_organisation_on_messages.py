@@ -10,7 +10,7 @@ def organisations_fill(apps, schema_editor):
     from their contact, as Dunwell last saw them in Xero (two UPDATEs, whatever the size)."""
     Message = apps.get_model("messaging", "Message")
     for model_name, id_field in (("InvoiceSnapshot", "invoice_id"), ("ContactSnapshot", "contact_id")):
-        snapshots = apps.get_model("billing_events", model_name).objects.filter(
+        snapshots = apps.get_model("snapshots", model_name).objects.filter(
             tenant_id=OuterRef("tenant_id"), **{id_field: OuterRef(id_field)}
         )
         Message.objects.filter(xero_tenant_id="").exclude(**{id_field: ""}).update(
@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('connections', '0005_messaging_channel_defaults'),
         ('messaging', '0004_template_segments'),
-        ('billing_events', '0007_inbox_indexes_for_the_webhook'),
+        ('snapshots', '0001_initial'),
     ]
 
     operations = [

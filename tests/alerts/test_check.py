@@ -15,8 +15,9 @@ from django.utils import timezone
 from alerts.conditions import findings
 from alerts.models import Alert, AlertSettings
 from connections.models import MessagingSettings, XeroConnection, XeroGrant
-from connections.services import grants_connections_check, grants_keep_alive, tenant_create
+from connections.services import grants_connections_check, grants_keep_alive
 from connections.xero import XeroClient, XeroError, XeroReconnectRequired
+from dashboard.services import tenant_open
 from messaging.services import messaging_settings_save
 from tests.alerts.conftest import (
     FROM_NUMBER,
@@ -373,7 +374,7 @@ def test_only_one_alert_per_subject_can_be_open(tenant_a):
 
 
 def _troubled_tenant(n: int):
-    tenant, _ = tenant_create(name=f"Tenant {n}", owner_email=f"owner{n}@example.test")
+    tenant, _ = tenant_open(name=f"Tenant {n}", owner_email=f"owner{n}@example.test")
     twilio_settings(tenant)
     MessagingSettings.objects.filter(tenant=tenant).update(
         updated_at=timezone.now() - timedelta(hours=1)

@@ -15,9 +15,9 @@ from django.core import mail
 from twilio.request_validator import RequestValidator
 
 from alerts.models import Alert
-from messaging.contacts import ContactCard
 from messaging.models import Message, MessageTemplate
 from messaging.services import notify
+from snapshots.contacts import ContactCard
 from tests.alerts.conftest import (
     ACCOUNT_SID,
     AUTH_TOKEN,

@@ -10,9 +10,10 @@ from django_q.models import Schedule
 
 from alerts.models import AlertSettings, WeeklySummary
 from alerts.weekly_summary import weekly_figures, weekly_summaries_kick_due, weekly_summary_send
-from billing_events.models import InvoiceSnapshot, ReminderSent
+from billing_events.models import ReminderSent
 from config.schedules import sync_schedules
 from messaging.models import Message
+from snapshots.models import InvoiceSnapshot
 from tests.alerts.conftest import emails_to
 
 WEEK = date(2026, 7, 13)  # Monday 13 to Sunday 19 July, in Auckland (UTC+12 then)

@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from rest_framework.test import APIClient
 
+from api_tokens.api import api_exception_handler
 from api_tokens.services import api_token_create
-from config.api import api_exception_handler
 from tests.api.conftest import client_with_token
 
 

@@ -6,12 +6,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from billing_events.models import (
-    ContactSnapshot,
-    InvoiceSnapshot,
-    ReminderSettings,
-    ReminderStage,
-)
+from billing_events.models import ReminderSettings, ReminderStage
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.xero_api import xero_connection_create
 
 SCHEDULE = {

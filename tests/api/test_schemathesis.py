@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api_tokens.services import api_token_create
-from billing_events.models import InvoiceSnapshot
+from snapshots.models import InvoiceSnapshot
 from tests.api.conftest import message_create
 
 # Per operation and generation mode; enough to reach every branch of input handling.

@@ -1,7 +1,7 @@
 """Segments through the REST API: templates and reminder stages for a tracking option, a group or
 a country; names filled in from Xero; one segment at most; a deleted one said so."""
 
-from billing_events.models import XeroContactGroup, XeroTrackingOption
+from snapshots.models import XeroContactGroup, XeroTrackingOption
 
 REGION, NORTH = "351953c4-8127-4009-88c3-f9cd8c9cbe9f", "ae777a87-5ef3-4fa0-a4f0-d10e1f13073a"
 BODY = {"kind": "invoice_issued", "channel": "sms", "body": "Hi {{ first_name }}"}

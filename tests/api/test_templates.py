@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot
 from messaging.models import MessageTemplate
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.xero_api import xero_connection_create
 
 REMINDER = {

@@ -46,7 +46,7 @@ API = "https://api.xero.com/api.xro/2.0"
 ONLINE_INVOICE = re.compile(re.escape(API) + r"/Invoices/[0-9a-f-]+/OnlineInvoice")
 
 
-# What the poll fetches every few hours (billing_events/segment_sync.py), unless a test says.
+# What the poll fetches every few hours (snapshots/segment_sync.py), unless a test says.
 SEGMENT_LISTS = {
     "TrackingCategories": "tracking_categories__region",
     "ContactGroups": "contact_groups__trade_and_cash",

@@ -6,10 +6,11 @@ from zoneinfo import ZoneInfo
 import time_machine
 from django.utils import timezone
 
-from billing_events.models import InvoiceSnapshot, ReminderSent
+from billing_events.models import ReminderSent
 from billing_events.reminders import sweeps_due
 from billing_events.services import connection_initial_import
 from billing_events.tasks import sweep_run_task
+from snapshots.models import InvoiceSnapshot
 
 
 def local(zone: str, when: str) -> datetime:

@@ -65,9 +65,6 @@ def test_the_delivery_page_shows_the_body_as_received(operator_client, stored_ev
 @pytest.mark.parametrize(
     "model",
     [
-        "invoicesnapshot",
-        "creditnotesnapshot",
-        "contactsnapshot",
         "organisationsync",
         "xerodelivery",
     ],

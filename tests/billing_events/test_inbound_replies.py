@@ -9,9 +9,10 @@ import time_machine
 from django.conf import settings
 from twilio.request_validator import RequestValidator
 
-from billing_events.models import InvoiceSnapshot, ReminderPause
+from billing_events.models import ReminderPause
 from connections.models import MessagingSettings
 from messaging.models import InboundMessage, Message, OptOut
+from snapshots.models import InvoiceSnapshot
 from tests.billing_events.reminder_helpers import import_at, local, sweep_at
 from tests.billing_events.standin import StandInXero
 

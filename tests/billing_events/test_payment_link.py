@@ -2,8 +2,8 @@
 
 import pytest
 
-from billing_events.models import InvoiceSnapshot
 from billing_events.payment_links import invoice_pay_url
+from snapshots.models import InvoiceSnapshot
 from tests.billing_events.helpers import ONLINE_INVOICE, api_json
 
 XERO_PAGE = "https://in.xero.com/iztKMjyAEJT7MVnmruxgCdIJUDStfRgmtXrpYqrq"

@@ -8,10 +8,11 @@ import time_machine
 from django.utils import timezone
 from responses.matchers import query_param_matcher
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot, OrganisationSync, XeroEvent
+from billing_events.models import OrganisationSync, XeroEvent
 from billing_events.services import connection_initial_import, connection_poll
 from billing_events.tasks import events_process_task, polls_enqueue_due
 from messaging.models import Message
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.billing_events.helpers import (
     API,
     FIRST_PAYMENT_ID,

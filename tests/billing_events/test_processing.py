@@ -10,10 +10,11 @@ from django.utils import timezone
 from django_q.models import OrmQ
 from responses.matchers import header_matcher
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot, XeroEvent
+from billing_events.models import XeroEvent
 from billing_events.services import events_replay
 from billing_events.tasks import events_process_task, events_requeue_due
 from messaging.models import Message
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.billing_events.helpers import (
     API,
     CONTACT_ID,

@@ -6,9 +6,10 @@ from datetime import date, timedelta
 import pytest
 import time_machine
 
-from billing_events.models import ReminderStage, XeroContactGroup
+from billing_events.models import ReminderStage
 from billing_events.reminders import reminders_preview
 from messaging.models import Message
+from snapshots.models import XeroContactGroup
 from tests.a11y import assert_accessible
 from tests.billing_events.helpers import API, api_json
 from tests.billing_events.reminder_helpers import import_at, local, reminders_of, sweep_at

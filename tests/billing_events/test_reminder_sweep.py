@@ -4,13 +4,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from billing_events.models import (
-    InvoiceSnapshot,
-    ReminderPause,
-    ReminderSettings,
-    ReminderStage,
-    SweepRun,
-)
+from billing_events.models import ReminderPause, ReminderSettings, ReminderStage, SweepRun
 from billing_events.reminders import (
     reminder_pause_create,
     reminders_preview,
@@ -18,6 +12,7 @@ from billing_events.reminders import (
     team_digest_send,
 )
 from messaging.models import Message
+from snapshots.models import InvoiceSnapshot
 from tests.billing_events.helpers import calls_to
 from tests.billing_events.reminder_helpers import import_at, local, reminders_of, sweep_at
 from tests.billing_events.standin import StandInXero

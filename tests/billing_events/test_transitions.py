@@ -4,14 +4,13 @@ import copy
 from datetime import date
 from decimal import Decimal
 
-from billing_events.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot
 from billing_events.transitions import (
     contact_transitions,
-    credit_note_fields,
     credit_note_transitions,
-    invoice_fields,
     invoice_transitions,
 )
+from snapshots.fields import credit_note_fields, invoice_fields
+from snapshots.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot
 from tests.billing_events.helpers import (
     CONTACT_ID,
     CREDIT_NOTE_ID,

@@ -13,7 +13,7 @@ from billing_events.models import XeroDelivery, XeroEvent
 from billing_events.webhooks import verify_xero_signature, xero_signature
 from connections.models import Tenant, XeroConnection
 from connections.selectors import connections_active
-from connections.services import tenant_create
+from dashboard.services import tenant_open
 from tests.billing_events.helpers import (
     CREDIT_NOTE_ID,
     WEBHOOK_URL,
@@ -192,7 +192,7 @@ def test_a_delivery_of_more_events_than_one_statement_takes_is_stored_whole(
 def test_events_are_routed_to_the_active_connections_of_active_tenants_only(
     client, tenant_a, tenant_b
 ):
-    tenant_c, _ = tenant_create(name="Cargo Couriers", owner_email="owner@cargo.test")
+    tenant_c, _ = tenant_open(name="Cargo Couriers", owner_email="owner@cargo.test")
     states = {
         "active": (tenant_a, XeroConnection.Status.ACTIVE),
         "needs reconnecting": (tenant_a, XeroConnection.Status.NEEDS_RECONNECT),

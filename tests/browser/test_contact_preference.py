@@ -2,8 +2,8 @@
 
 import pytest
 
-from billing_events.models import ContactSnapshot
 from messaging.models import ContactPreference, MessageTemplate
+from snapshots.models import ContactSnapshot
 from tests.browser.test_messaging_pages import PHONE, _overflow, message_create
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -153,7 +153,7 @@ def test_a_staff_member_of_one_team_cannot_open_anothers_pages(page, staff_a, te
 def test_the_editor_says_which_template_an_invoice_gets_without_leaving_the_page(
     logged_in_page, tenant_a, screenshot, console_errors
 ):
-    from billing_events.models import ContactSnapshot, InvoiceSnapshot
+    from snapshots.models import ContactSnapshot, InvoiceSnapshot
 
     ContactSnapshot.objects.create(
         tenant=tenant_a, xero_tenant_id="org-a", contact_id="c-1", name="Koala Cafe Pty",

@@ -64,9 +64,9 @@ def test_anonymous_visitors_are_sent_to_log_in(client, db, url):
 
 def test_switching_to_own_tenant_shows_it(client, owner_a, tenant_a):
     from connections.models import Membership
-    from connections.services import tenant_create
+    from dashboard.services import tenant_open
 
-    second, _ = tenant_create(name="Charlie Cafe", owner_email=owner_a.email)
+    second, _ = tenant_open(name="Charlie Cafe", owner_email=owner_a.email)
     assert Membership.objects.filter(user=owner_a).count() == 2
     client.force_login(owner_a)
     response = client.post(f"/tenants/{second.slug}/switch/", follow=True)

@@ -2,8 +2,8 @@
 
 These tests use real threads with their own database connections, so they run in committed
 transactions (transaction=True) — on SQLite the IMMEDIATE transaction mode is what makes
-`atomic()` take the lock that `select_for_update()` cannot (ARCHITECTURE.md); on PostgreSQL it is
-the row lock. `make test` runs them on both.
+`atomic()` take the lock that `select_for_update()` cannot (docs/architecture.md); on PostgreSQL it
+is the row lock. `make test` runs them on both.
 """
 
 import json

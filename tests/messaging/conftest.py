@@ -13,7 +13,7 @@ from django_q import tasks as q_tasks
 from twilio.request_validator import RequestValidator
 
 from connections.models import MessagingSettings
-from messaging.contacts import ContactCard
+from snapshots.contacts import ContactCard
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
 ACCOUNT_SID = "AC00000000000000000000000000000001"

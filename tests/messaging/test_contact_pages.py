@@ -4,9 +4,9 @@ tests/connections/test_tenant_isolation.py through tests/tenant_urls.py."""
 
 import pytest
 
-from billing_events.models import ContactSnapshot
 from connections.models import MessagingSettings
 from messaging.models import ContactPreference, Message, MessageTemplate
+from snapshots.models import ContactSnapshot
 from tests.a11y import assert_accessible
 
 AROHA_ID = "c0a1e4b2-0000-4000-8000-000000000001"

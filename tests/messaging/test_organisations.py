@@ -6,11 +6,11 @@ organisation, nothing extra is shown."""
 
 import pytest
 
-from billing_events.models import ContactSnapshot, XeroContactGroup, XeroTrackingOption
-from billing_events.selectors import contact_card
+from billing_events.replies import inbound_receive
 from messaging.models import InboundMessage, Message, MessageTemplate
-from messaging.replies import inbound_receive
 from messaging.services import notify
+from snapshots.models import ContactSnapshot, XeroContactGroup, XeroTrackingOption
+from snapshots.selectors import contact_card
 from tests.xero_api import xero_connection_create
 
 NAMES = ("Moana Tane", "Grace Lee", "Oliver Hughes")  # the customers of nz, au and uk
@@ -141,7 +141,7 @@ def test_which_template_answers_for_the_organisation_chosen(org_client, three):
 
 
 def test_which_template_with_one_organisation_neither_asks_nor_names_it(client, tenant_a, owner_a):
-    from billing_events.models import InvoiceSnapshot
+    from snapshots.models import InvoiceSnapshot
 
     one = _one_organisation_client(client, tenant_a, owner_a)
     InvoiceSnapshot.objects.create(

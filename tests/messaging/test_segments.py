@@ -4,10 +4,10 @@ country and region > country > default; a stage-specific reminder template wins 
 import pytest
 from django.core.exceptions import ValidationError
 
-from messaging.contacts import ContactCard
 from messaging.models import MessageTemplate
-from messaging.segments import TrackingTag, match_explain
 from messaging.selectors import templates_choose, templates_ranked
+from snapshots.contacts import ContactCard
+from snapshots.segments import TrackingTag, match_explain
 
 NORTH = TrackingTag("351953c4-8127-4009-88c3-f9cd8c9cbe9f", "ae777a87-5ef3-4fa0-a4f0-d10e1f13073a",
                     "Region: North")  # fmt: skip

@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from billing_events.models import InvoiceSnapshot
 from messaging.models import Message, MessageStatusChange
+from snapshots.models import InvoiceSnapshot
 from tests.a11y import assert_accessible
 
 

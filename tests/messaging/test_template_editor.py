@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from billing_events.models import ContactSnapshot, InvoiceSnapshot
 from messaging.models import MessageTemplate
+from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.a11y import assert_accessible
 
 XERO_TENANT_ID = "b7a6e1d2-3c4f-4a5b-8c9d-0e1f2a3b4c5d"

@@ -5,10 +5,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from messaging.contacts import ContactCard
 from messaging.models import MessageTemplate
 from messaging.rendering import money_format, sms_size
 from messaging.selectors import templates_choose
+from snapshots.contacts import ContactCard
 
 
 def _template(tenant, **fields):

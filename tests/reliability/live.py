@@ -36,11 +36,11 @@ from django.conf import settings
 from django.db import connection, connections
 
 from connections.models import MessagingSettings
-from messaging.contacts import ContactCard
 from messaging.models import Message
 from messaging.services import SENDING_STALE_AFTER, notify
 from sandbox.models import SmsMessage, TwilioAccount
 from sandbox.twilio_fake import message_json
+from snapshots.contacts import ContactCard
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT_SID = "AC" + "f" * 32

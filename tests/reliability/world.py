@@ -31,7 +31,8 @@ from django_q.tasks import async_task
 from billing_events.models import OrganisationSync, ReminderStage, SweepRun, XeroEvent
 from config.schedules import SCHEDULES
 from connections.models import XeroConnection, XeroGrant
-from connections.services import connections_attach, consent_complete, tenant_create
+from connections.services import connections_attach, consent_complete
+from dashboard.services import tenant_open
 from messaging.models import Message
 from messaging.services import messaging_settings_save
 from sandbox import console
@@ -146,7 +147,7 @@ class World:
             self._tenant_connect(office, organisations[office.organisation])
 
     def _tenant_connect(self, office: Office, organisation: Organisation) -> None:
-        tenant, membership = tenant_create(
+        tenant, membership = tenant_open(
             name=office.organisation, owner_email=f"owner@{organisation.short_code[1:]}.test"
         )
         ReminderStage.objects.filter(tenant=tenant).exclude(key__in=STAGES).update(is_active=False)

@@ -16,11 +16,11 @@ from django.db.models import F
 from django_q import tasks as q_tasks
 
 from connections.models import MessagingSettings
-from connections.services import tenant_create
-from messaging.contacts import ContactCard
+from dashboard.services import tenant_open
 from messaging.models import Message, MessageTemplate
 from messaging.services import messages_due_run, notify
 from sandbox.models import Contact, Email, OutboundHook, TwilioFault
+from snapshots.contacts import ContactCard
 from tests.sandbox.conftest import deliver
 
 NOON_IN_NZ = datetime(2026, 7, 7, 1, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ def dunwell(live_server, settings, monkeypatch, twilio_account, organisations):
     settings.TWILIO_API_URL = f"{live_server.url}/sandbox/twilio"
     settings.SENDGRID_API_URL = f"{live_server.url}/sandbox/sendgrid"
     monkeypatch.setattr(q_tasks.Conf, "SYNC", True)  # tasks run where they are kicked
-    tenant, _ = tenant_create(name="Kauri Bakery", owner_email="owner@kauri.test")
+    tenant, _ = tenant_open(name="Kauri Bakery", owner_email="owner@kauri.test")
     tenant.timezone = "Pacific/Auckland"  # 13:00 there: outside quiet hours
     tenant.save()
     MessagingSettings.objects.create(

@@ -1,4 +1,4 @@
-"""Issue 12 end to end over real HTTP: the sandbox Xero (tracking categories, contacts in New
+"""Segments end to end over real HTTP: the sandbox Xero (tracking categories, contacts in New
 Zealand, Australia and the United Kingdom) and the sandbox Twilio serve Dunwell from Django's
 live server. Templates for Region: North, Australia and the United Kingdom are written in the
 editor; invoices approved in the sandbox console reach each contact with the right one."""
@@ -10,7 +10,6 @@ import pytest
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from billing_events.models import XeroTrackingOption
 from billing_events.services import connection_initial_import, connection_poll
 from billing_events.tasks import events_process_task
 from connections.models import MessagingSettings, XeroConnection, XeroGrant
@@ -19,6 +18,7 @@ from messaging.services import message_dispatch
 from sandbox import console
 from sandbox.hooks import hooks_deliver_due
 from sandbox.models import Contact, SmsMessage, TrackingOption, TwilioAccount
+from snapshots.models import XeroTrackingOption
 from tests.sandbox.conftest import connect
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ contains a secret the tests used. The secrets are discovered, not listed by hand
 - every plaintext that goes through connections.fields.encrypt — Xero access and refresh
   tokens, Twilio auth tokens and API key secrets, SendGrid keys, whatever is encrypted next;
 - every password given to make_password (and so to set_password / create_user);
-- every phone number a message was addressed to (STYLE.md: logs never carry a full number);
+- every phone number a message was addressed to (logs never carry a full number);
 - anything a test or helper passes to `secret_register(value, what=...)`.
 
 The root logger is lowered to DEBUG for the session so that debug records are searched too

@@ -19,8 +19,8 @@ from twilio.request_validator import RequestValidator
 from billing_events.models import XeroDelivery, XeroEvent
 from billing_events.webhooks import xero_signature
 from messaging import rendering
-from messaging.contacts import ContactCard, phone_choose
 from messaging.models import Message, MessageStatusChange
+from snapshots.contacts import ContactCard, phone_choose
 from tests.billing_events.helpers import WEBHOOK_URL, XERO_TENANT_ID, webhook_body
 from tests.messaging.conftest import AUTH_TOKEN
 

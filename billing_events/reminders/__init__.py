@@ -1,0 +1,99 @@
+"""Reminder sequences: the tenant's schedule, the daily sweep per organisation, the preview.
+
+The sweep and the preview share one decision (`reminder_plan` in plan.py), so "what
+will the next 30 days send?" is answered by the very code that sends. The rules, in order:
+
+- An invoice follows one schedule: the default one, or the one of the most specific segment
+  that applies to it (billing_events/schedules.py); its stages (and their repeats) fall on local
+  days counted from its due date.
+- On a sweep day, only the latest stage that is due and not yet sent is considered: a stage
+  missed while Dunwell was down is caught up once, never once per missed day; with "skip missed
+  reminders" a stage goes on its own day or not at all. A sent stage supersedes earlier ones.
+- No invoice gets two reminders on one day, nor a late (caught-up) reminder the day after
+  another one: stages the tenant put on adjacent days (due today, 1 day overdue) go as set.
+- Paused contacts and invoices, excluded contact groups and amounts below a stage's minimum are
+  skipped; messaging itself skips contacts without a usable number and opted-out numbers (the
+  preview says so in advance).
+
+"Never twice" rests on two unique constraints: SweepRun (one run per organisation and local
+day) and ReminderSent (one row per invoice and stage occurrence, inserted in the same
+transaction as the notification, whose own dedup key is `invoice:<id>:reminder:<occurrence>`).
+
+One module per job (schedule, plan, sweep, digest, preview); the public names are importable
+from here.
+"""
+
+from billing_events.reminders.digest import team_digest_send
+from billing_events.reminders.plan import (
+    BELOW_MINIMUM,
+    EXCLUDED,
+    PAUSED,
+    PREVIEW_HORIZON,
+    REMINDED_YESTERDAY,
+    SEND,
+    SKIP,
+    Occurrence,
+    PlanItem,
+    Sent,
+    local_date,
+    occurrence_due,
+    occurrences_for,
+    reminder_plan,
+    schedule_for,
+)
+from billing_events.reminders.preview import PreviewItem, reminders_preview
+from billing_events.reminders.schedule import (
+    DEFAULT_STAGES,
+    SCHEDULE_CONFLICT,
+    ScheduleConflict,
+    reminder_defaults_create,
+    reminder_pause_add,
+    reminder_pause_create,
+    reminder_schedule_replace,
+    reminder_schedule_save,
+)
+from billing_events.reminders.sweep import (
+    NEXT_PASS_AFTER,
+    PASS_SIZE,
+    RETRY_AFTER,
+    RUN_LEASE,
+    SNAPSHOTS_STALE_AFTER,
+    sweep_run,
+    sweeps_due,
+)
+
+__all__ = [
+    "BELOW_MINIMUM",
+    "DEFAULT_STAGES",
+    "EXCLUDED",
+    "NEXT_PASS_AFTER",
+    "Occurrence",
+    "PASS_SIZE",
+    "PAUSED",
+    "PREVIEW_HORIZON",
+    "PlanItem",
+    "PreviewItem",
+    "REMINDED_YESTERDAY",
+    "RETRY_AFTER",
+    "RUN_LEASE",
+    "SCHEDULE_CONFLICT",
+    "SEND",
+    "SKIP",
+    "SNAPSHOTS_STALE_AFTER",
+    "ScheduleConflict",
+    "Sent",
+    "local_date",
+    "occurrence_due",
+    "occurrences_for",
+    "reminder_defaults_create",
+    "reminder_pause_add",
+    "reminder_pause_create",
+    "reminder_plan",
+    "reminder_schedule_replace",
+    "reminder_schedule_save",
+    "reminders_preview",
+    "schedule_for",
+    "sweep_run",
+    "sweeps_due",
+    "team_digest_send",
+]

@@ -1,0 +1,80 @@
+"""A message's status moves, recorded; and the kicks that hand a message to a task.
+
+Every state change is a conditional UPDATE from the statuses it may leave, so two workers, a
+late callback and a reconcile can never both win.
+"""
+
+import logging
+from collections.abc import Sequence
+
+from django.db import transaction
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from messaging.models import (
+    Message,
+    MessageStatusChange,
+)
+
+logger = logging.getLogger(__name__)
+Status = Message.Status
+
+
+# Our status for each Twilio status (FACTS.md "Statuses").
+_STATUS_FOR_PROVIDER = {
+    "accepted": Status.SENT,
+    "scheduled": Status.SENT,
+    "queued": Status.SENT,
+    "sending": Status.SENT,
+    "sent": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "read": Status.DELIVERED,
+    "undelivered": Status.UNDELIVERED,
+    "failed": Status.FAILED,
+    "canceled": Status.CANCELLED,
+}
+_OPEN = (Status.PENDING, Status.SCHEDULED)
+
+DISPATCH_TASK = "messaging.tasks.message_dispatch_task"
+RECONCILE_TASK = "messaging.tasks.message_reconcile_task"
+
+
+def _kick(task: str, message_id: int) -> None:
+    transaction.on_commit(lambda: async_task(task, message_id))
+
+
+def _record(message: Message, *, from_status: str, note: str = "") -> None:
+    MessageStatusChange.objects.create(
+        message=message,
+        from_status=from_status,
+        to_status=message.status,
+        provider_status=message.provider_status,
+        error_code=message.error_code,
+        note=note,
+    )
+
+
+def _move(
+    message: Message, *, leaving: Sequence[str], note: str, where: dict | None = None, **fields
+) -> bool:
+    """Apply `fields` only if the row is still in one of `leaving`; log the change if it was.
+
+    Two statements, not four, when only one status may be left: it is then what the row was,
+    and the instance takes the values it wrote; only computed ones (F) are read back.
+    """
+    if len(leaving) == 1:
+        before = leaving[0]
+    else:
+        before = Message.objects.filter(pk=message.pk).values_list("status", flat=True).first()
+    fields["updated_at"] = timezone.now()
+    rows = Message.objects.filter(pk=message.pk, status__in=leaving, **(where or {}))
+    if not rows.update(**fields):
+        return False
+    computed = [name for name, value in fields.items() if hasattr(value, "resolve_expression")]
+    for name, value in fields.items():
+        if name not in computed:
+            setattr(message, name, value)
+    if computed:
+        message.refresh_from_db(fields=computed)
+    _record(message, from_status=before or "", note=note)
+    return True

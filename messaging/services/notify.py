@@ -1,0 +1,215 @@
+"""notify(): one notification becomes one Message row per channel, exactly once (the dedup
+key's unique constraint), held for quiet hours or skipped with the reason; messages_cancel().
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from connections.models import Tenant
+from messaging import rendering
+from messaging.models import (
+    PHONE_CHANNELS,
+    Channel,
+    Message,
+    MessageTemplate,
+    OptOut,
+)
+from messaging.selectors import (
+    templates_for_notification,
+)
+from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _kick, _move, _record
+from snapshots.contacts import (
+    ContactCard,
+    contact_card_stored,
+    phone_choose,
+    phone_timezone_name,
+)
+from snapshots.segments import TrackingTag
+
+logger = logging.getLogger(__name__)
+
+
+def _as_time(value) -> time:
+    return time.fromisoformat(value) if isinstance(value, str) else value
+
+
+def quiet_hours_end(*, tenant: Tenant, phone: str, at: datetime) -> datetime | None:
+    """When quiet hours end for this recipient, or None if `at` is outside them.
+
+    Local time is the recipient's: the zone of their phone number when it has exactly one,
+    else the tenant's (an email address has no zone).
+    """
+    start, end = _as_time(tenant.quiet_hours_start), _as_time(tenant.quiet_hours_end)
+    if start == end:
+        return None
+    zone_name = phone_timezone_name(phone, fallback=tenant.timezone) if phone else tenant.timezone
+    zone = ZoneInfo(zone_name)
+    local = at.astimezone(zone)
+    now = local.time()
+    if start < end:
+        quiet, ends_on = start <= now < end, local.date()
+    else:  # the usual case: 21:00 → 08:00 spans midnight
+        quiet = now >= start or now < end
+        ends_on = local.date() + timedelta(days=1) if now >= start else local.date()
+    if not quiet:
+        return None
+    return datetime.combine(ends_on, end, tzinfo=zone).astimezone(UTC)
+
+
+def _phone_of(message: Message) -> str:
+    return message.recipient if message.channel in PHONE_CHANNELS else ""
+
+
+def _is_opted_out(message: Message) -> bool:
+    return (
+        message.channel in PHONE_CHANNELS
+        and OptOut.objects.filter(tenant_id=message.tenant_id, phone=message.recipient).exists()
+    )
+
+
+def _skip(message: Message, code: str, reason: str) -> Message:
+    message.status = Status.SKIPPED
+    message.error_code = code
+    message.status_reason = reason
+    message.finished_at = timezone.now()
+    return message
+
+
+def _draft(
+    *, message: Message, template: MessageTemplate, contact: ContactCard, values: dict
+) -> Message:
+    """Fill in recipient, text and timing of an unsaved message, or say why it is skipped."""
+    tenant = message.tenant
+    if message.channel in PHONE_CHANNELS:
+        choice = phone_choose(contact, default_country=tenant.default_country)
+        if choice.e164 is None:
+            return _skip(message, choice.problem, choice.reason)
+        message.recipient = choice.e164
+    elif contact.email:
+        message.recipient = contact.email
+    else:
+        return _skip(message, "no_email", "No email address in Xero.")
+    if _is_opted_out(message):
+        return _skip(message, "opted_out", "The recipient opted out (replied STOP).")
+    limit = rendering.MAX_OUTPUT[message.channel]
+    try:
+        message.body = rendering.render(template.body, values, max_length=limit)
+        message.subject = rendering.render(template.subject, values, max_length=300)
+        message.content_variables = {
+            key: rendering.render(text, values, max_length=limit)
+            for key, text in template.content_variables.items()
+        }
+    except rendering.RenderError as exc:
+        return _skip(message, "template", str(exc))
+    message.content_sid = template.content_sid
+    _hold_for_quiet_hours(message)
+    return message
+
+
+def _hold_for_quiet_hours(message: Message, *, at: datetime | None = None) -> None:
+    until = quiet_hours_end(
+        tenant=message.tenant, phone=_phone_of(message), at=at or timezone.now()
+    )
+    if until:
+        message.status = Status.SCHEDULED
+        message.send_after = message.next_attempt_at = until
+
+
+def _insert_once(message: Message, *, note: str) -> Message:
+    """Insert, or return the row an earlier notify already made (the constraint decides)."""
+    try:
+        with transaction.atomic():
+            message.save(force_insert=True)
+            _record(message, from_status="", note=message.status_reason or note)
+    except IntegrityError:
+        return Message.objects.get(
+            tenant=message.tenant, dedup_key=message.dedup_key, channel=message.channel
+        )
+    if message.status == Status.PENDING:
+        _kick(DISPATCH_TASK, message.pk)
+    return message
+
+
+def notify(
+    *,
+    tenant: Tenant,
+    kind: str,
+    contact: ContactCard,
+    context: dict,
+    dedup_key: str,
+    invoice_id: str = "",
+    channels: Sequence[str] | None = None,
+    tracking: Sequence[TrackingTag] = (),
+) -> list[Message]:
+    """One Message per channel the contact gets (their own, else the tenant's default; exactly
+    `channels` when given) that has an active template; a repeated call sends nothing new.
+
+    `tracking` is the invoice's line-item tracking options, for tracking segments.
+    """
+    choice = templates_for_notification(
+        tenant=tenant,
+        kind=kind,
+        contact=contact,
+        reminder_stage=str(context.get("reminder_stage") or ""),
+        tracking=tracking,
+        channels=channels,
+    )
+    values = rendering.template_values(
+        contact=contact, context=context, country=tenant.default_country
+    )
+
+    def blank(channel: str, template: MessageTemplate | None) -> Message:
+        return Message(
+            tenant=tenant,
+            kind=kind,
+            channel=channel,
+            dedup_key=dedup_key,
+            template=template,
+            contact_id=contact.contact_id,
+            contact_name=contact.name,
+            invoice_id=invoice_id,
+            xero_tenant_id=contact.xero_tenant_id,
+            template_values=values,
+            # The invoice's tracking rides with the card, so a fallback email picks its template
+            # by the same segments as the text it replaces.
+            contact_card={
+                **contact_card_stored(contact),
+                "tracking": [asdict(tag) for tag in tracking],
+            },
+        )
+
+    if not choice.templates:
+        logger.info("notify tenant=%s kind=%s: %s", tenant.pk, kind, choice.problem)
+        skipped = _skip(blank(Channel.NONE, None), choice.problem, choice.reason)
+        return [_insert_once(skipped, note="")]
+    return [
+        _insert_once(
+            _draft(message=blank(channel, t), template=t, contact=contact, values=values),
+            note="Created",
+        )
+        for channel, t in sorted(choice.templates.items())
+    ]
+
+
+def messages_cancel(*, tenant: Tenant, dedup_prefix: str, reason: str) -> int:
+    """Cancel waiting messages whose key starts with the prefix (e.g. an invoice got paid)."""
+    waiting = Message.objects.filter(
+        tenant=tenant, dedup_key__startswith=dedup_prefix, status__in=_OPEN
+    )
+    cancelled = 0
+    for message in waiting:
+        cancelled += _move(
+            message,
+            leaving=_OPEN,
+            note=reason,
+            status=Status.CANCELLED,
+            status_reason=reason,
+            finished_at=timezone.now(),
+        )
+    return cancelled

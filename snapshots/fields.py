@@ -1,0 +1,92 @@
+"""What a record fetched from Xero says, as the columns of its snapshot — pure functions.
+
+Each takes the record as Xero's API returns it (FACTS.md "Xero: accounting API") and returns the
+snapshot's field values; billing_events.transitions compares them with what was there before.
+"""
+
+from datetime import date
+
+from connections.xero_format import parse_money, parse_xero_date
+from snapshots.locations import contact_location
+
+
+def xero_day(value: str | None) -> date | None:
+    moment = parse_xero_date(value)
+    return moment.date() if moment else None
+
+
+def invoice_fields(xero_invoice: dict) -> dict:
+    return {
+        "type": xero_invoice.get("Type", ""),
+        "status": xero_invoice.get("Status", ""),
+        "number": xero_invoice.get("InvoiceNumber") or "",
+        "reference": xero_invoice.get("Reference") or "",
+        "contact_id": (xero_invoice.get("Contact") or {}).get("ContactID", ""),
+        "currency": xero_invoice.get("CurrencyCode") or "",
+        "total": parse_money(xero_invoice.get("Total")),
+        "amount_due": parse_money(xero_invoice.get("AmountDue")),
+        "amount_paid": parse_money(xero_invoice.get("AmountPaid")),
+        "due_date": xero_day(xero_invoice.get("DueDate")),
+        "tracking": invoice_tracking_options(xero_invoice),
+        "updated_date_utc": parse_xero_date(xero_invoice.get("UpdatedDateUTC")),
+    }
+
+
+def invoice_tracking_options(xero_invoice: dict) -> list[dict]:
+    """Each tracking option on the invoice's line items once, in a stable order."""
+    options = {}
+    for line in xero_invoice.get("LineItems") or []:
+        for tag in (line or {}).get("Tracking") or []:
+            option_id = str((tag or {}).get("TrackingOptionID") or "")
+            if option_id:
+                options[option_id] = {
+                    "category_id": str(tag.get("TrackingCategoryID") or ""),
+                    "option_id": option_id,
+                    "category": str(tag.get("Name") or ""),
+                    "option": str(tag.get("Option") or ""),
+                }
+    return sorted(options.values(), key=lambda o: (o["category"], o["option"], o["option_id"]))
+
+
+def credit_note_fields(xero_credit_note: dict) -> dict:
+    return {
+        "type": xero_credit_note.get("Type", ""),
+        "status": xero_credit_note.get("Status", ""),
+        "number": xero_credit_note.get("CreditNoteNumber") or "",
+        "reference": xero_credit_note.get("Reference") or "",
+        "contact_id": (xero_credit_note.get("Contact") or {}).get("ContactID", ""),
+        "currency": xero_credit_note.get("CurrencyCode") or "",
+        "total": parse_money(xero_credit_note.get("Total")),
+        "updated_date_utc": parse_xero_date(xero_credit_note.get("UpdatedDateUTC")),
+    }
+
+
+def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
+    """`default_country` (the organisation's) reads local phone numbers, to place a contact
+    that has no address."""
+    groups = xero_contact.get("ContactGroups") or []
+    phones = [
+        {
+            key: phone.get(key, "")
+            for key in ("PhoneType", "PhoneNumber", "PhoneAreaCode", "PhoneCountryCode")
+        }
+        for phone in xero_contact.get("Phones") or []
+    ]
+    country, region, source = contact_location(
+        addresses=xero_contact.get("Addresses") or [],
+        phones=phones,
+        default_country=default_country,
+    )
+    return {
+        "name": xero_contact.get("Name") or "",
+        "first_name": xero_contact.get("FirstName") or "",
+        "email": xero_contact.get("EmailAddress") or "",
+        "phones": phones,
+        "group_ids": [group["ContactGroupID"] for group in groups if group.get("ContactGroupID")],
+        "group_names": [group["Name"] for group in groups if group.get("Name")],
+        "archived": xero_contact.get("ContactStatus") == "ARCHIVED",
+        "country": country,
+        "region": region,
+        "country_source": source,
+        "updated_date_utc": parse_xero_date(xero_contact.get("UpdatedDateUTC")),
+    }
