@@ -22,13 +22,17 @@ from billing_events.models import ReminderPause
 from billing_events.payment_links import invoice_pay_url
 from billing_events.reminders import reminder_defaults_create, reminder_pause_create
 from connections.models import Tenant
-from connections.selectors import connection_for_xero_tenant
+from connections.selectors import (
+    names_for_customers,
+    organisation_for_customers,
+    organisation_of,
+)
 from messaging.models import Channel, InboundMessage, Kind, OptOut
 from messaging.replies import Intent, inbound_intent, reply_compose
 from messaging.services import optout_add, optout_remove, reply_log
 from snapshots.contacts import ContactCard, phones_e164
 from snapshots.models import ContactSnapshot, InvoiceSnapshot
-from snapshots.selectors import contact_card
+from snapshots.selectors import contact_card, organisations_by_xero_tenant
 
 UNPAID, PAID, NOT_FOUND = "unpaid", "paid", "not_found"
 
@@ -43,13 +47,32 @@ class InvoiceReply:
 
 def _contacts_of_phone(*, tenant: Tenant, phone: str) -> list[ContactSnapshot]:
     # Xero phones are free text (FACTS.md "Contact"): every snapshot's numbers are normalised
-    # to E.164 the way messaging reads them for sending, then compared exactly.
+    # to E.164 the way messaging reads them for sending (each in its own country), then
+    # compared exactly.
+    organisations = organisations_by_xero_tenant(tenant=tenant)
+    snapshots = ContactSnapshot.objects.filter(tenant=tenant, archived=False).order_by("pk")
     return [
-        snapshot
-        for snapshot in ContactSnapshot.objects.filter(tenant=tenant, archived=False).order_by("pk")
+        s
+        for s in snapshots
         if phone
-        in phones_e164(contact_card(snapshot=snapshot), default_country=tenant.default_country)
+        in phones_e164(
+            contact_card(snapshot=s, organisation=organisations.get(s.xero_tenant_id)),
+            default_country=tenant.default_country,
+        )
     ]
+
+
+def _names_for(tenant: Tenant, contacts: list[ContactSnapshot]) -> dict[str, str]:
+    organisation = organisation_for_customers(
+        tenant=tenant, xero_tenant_ids={c.xero_tenant_id for c in contacts}
+    )
+    return names_for_customers(organisation)
+
+
+def sender_names(*, tenant: Tenant, phone: str) -> dict[str, str]:
+    """The organisation name and signature a reply to this sender carries: see
+    connections.selectors.organisation_for_customers for how the organisation is chosen."""
+    return _names_for(tenant, _contacts_of_phone(tenant=tenant, phone=phone))
 
 
 def _number_key(number: str) -> str:
@@ -79,7 +102,7 @@ def invoice_reply_lookup(*, tenant: Tenant, phone: str, invoice_number: str) -> 
     found — also when it exists but belongs to someone else."""
     contacts = _contacts_of_phone(tenant=tenant, phone=phone)
     owners = {(c.xero_tenant_id, c.contact_id): c for c in contacts}
-    asked = {"invoice_number": invoice_number.upper(), "organisation_name": tenant.name}
+    asked = {"invoice_number": invoice_number.upper(), **_names_for(tenant, contacts)}
     candidates = InvoiceSnapshot.objects.filter(
         tenant=tenant, type="ACCREC", contact_id__in=[c.contact_id for c in contacts]
     ).exclude(status__in=["DRAFT", "SUBMITTED", "VOIDED", "DELETED"])
@@ -94,14 +117,14 @@ def invoice_reply_lookup(*, tenant: Tenant, phone: str, invoice_number: str) -> 
     if invoice is None:
         card = contact_card(snapshot=contacts[0]) if contacts else None
         return InvoiceReply(NOT_FOUND, contact=card, context=asked)
-    connection = connection_for_xero_tenant(invoice.xero_tenant_id)
+    organisation = organisation_of(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
     context = {
         "invoice_number": invoice.number,
         "amount_due": invoice.amount_due,
         "total": invoice.total,
         "currency": invoice.currency,
         "due_date": invoice.due_date,
-        "organisation_name": connection.name if connection else tenant.name,
+        **names_for_customers(organisation),
     }
     card = contact_card(snapshot=owners[(invoice.xero_tenant_id, invoice.contact_id)])
     if invoice.status == "PAID" or invoice.amount_due <= 0:
@@ -148,7 +171,7 @@ class _Answer:
 def _answer(*, tenant: Tenant, intent: Intent, phone: str) -> _Answer:
     """What to say; looks things up (maybe in Xero) but changes nothing."""
     if intent.kind == InboundMessage.Intent.HELP:
-        return _Answer(Kind.REPLY_HELP)
+        return _Answer(Kind.REPLY_HELP, context=sender_names(tenant=tenant, phone=phone))
     if intent.kind != InboundMessage.Intent.PAID:
         return _Answer()
     found = invoice_reply_lookup(tenant=tenant, phone=phone, invoice_number=intent.invoice_number)

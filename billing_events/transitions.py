@@ -165,6 +165,10 @@ def credit_note_transitions(
     return Outcome(fields=fields, notifications=(notification,), issued=True)
 
 
-def contact_transitions(*, previous, xero_contact: dict, default_country: str = "") -> Outcome:
-    fields = contact_fields(xero_contact, default_country=default_country)
+def contact_transitions(
+    *, previous, xero_contact: dict, organisation_country: str = "", tenant_country: str = ""
+) -> Outcome:
+    fields = contact_fields(
+        xero_contact, organisation_country=organisation_country, tenant_country=tenant_country
+    )
     return STALE if _is_stale(previous, fields["updated_date_utc"]) else Outcome(fields=fields)

@@ -33,7 +33,7 @@ from billing_events.template_why import templates_why
 from billing_events.webhooks import verify_xero_signature
 from connections.forms_organisations import OrganisationFilterForm
 from connections.htmx import is_htmx
-from connections.selectors import organisations_of
+from connections.selectors import names_for_customers, organisation_of, organisations_of
 from connections.tenancy import get_for_tenant, tenant_required
 from messaging.forms import TemplateWhyForm
 from messaging.selectors import messaging_settings_for_inbound
@@ -80,7 +80,11 @@ def invoice_pay(request, token):
     if target.outcome == "redirect":
         return HttpResponseRedirect(target.url)
     status = 503 if target.outcome == "unavailable" else 200
-    return render(request, "billing_events/pay.html", {"target": target}, status=status)
+    # The customer's page speaks for the organisation that invoiced them, never for Dunwell or
+    # the tenant (whose name is for staff).
+    organisation = organisation_of(tenant=snapshot.tenant, xero_tenant_id=snapshot.xero_tenant_id)
+    context = {"target": target, **names_for_customers(organisation)}
+    return render(request, "billing_events/pay.html", context, status=status)
 
 
 # --- reminders ------------------------------------------------------------------------------

@@ -144,6 +144,12 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = _SQLITE_OPTIONS
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# runserver serves each browser connection in a new thread and closes that thread's database
+# connection only when the browser closes the socket, so persistent connections piled up, one per
+# keep-alive socket, and were never reused (threads are not). There each request closes its own.
+# gunicorn's workers reuse their thread, so their persistent connections stay bounded.
+if sys.argv[1:2] == ["runserver"]:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # django-q2 carries kicks, never state (docs/architecture.md "Background work"): the rows hold
@@ -318,6 +324,9 @@ LOGGING = {
         # The Twilio SDK logs every request's URL and query at INFO: a reconcile's
         # ?To=+6421… would put a full phone number in the log (logs never carry one).
         "twilio.http_client": {"level": "WARNING"},
+        # urllib3 logs every request line at DEBUG, query string and all: the same ?To=+6421…
+        # would reach the log under LOG_LEVEL=DEBUG.
+        "urllib3": {"level": "INFO"},
     },
 }
 

@@ -167,6 +167,20 @@ class XeroConnection(models.Model):
     country_code = models.CharField(max_length=2, blank=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
     currency = models.CharField(max_length=3, blank=True)
+    # What customers read (texts, replies, the /pay/ page, the email From name); the tenant's
+    # own name is for staff only. Blank: the organisation's name in Xero.
+    customer_name = models.CharField(
+        "Name customers see",
+        max_length=200,
+        blank=True,
+        help_text="Blank: the organisation's name in Xero.",
+    )
+    reply_signature = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Ends automatic replies, e.g. “Wattle Catering accounts, 02 9000 0000”. "
+        "Blank: the name customers see.",
+    )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
     min_limit_remaining = models.PositiveIntegerField(null=True, blank=True)
     day_limit_remaining = models.PositiveIntegerField(null=True, blank=True)
@@ -189,6 +203,14 @@ class XeroConnection(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def name_for_customers(self) -> str:
+        return self.customer_name or self.name
+
+    @property
+    def signature_for_customers(self) -> str:
+        return self.reply_signature or self.name_for_customers
 
 
 class XeroRateBudget(models.Model):

@@ -89,6 +89,48 @@ def grants_with_live_connections() -> QuerySet[XeroGrant]:
     ).distinct()
 
 
+# --- the organisation customers hear from -------------------------------------------------------
+
+# What a text to a customer says instead of an organisation's name when no single organisation
+# can be told apart (an unknown sender on a number several organisations share): naming one
+# would risk naming the wrong one, and the tenant's own name is for staff only.
+NAME_FOR_UNKNOWN_ORGANISATION = "Accounts team"
+
+
+def organisation_of(*, tenant: Tenant, xero_tenant_id: str) -> XeroConnection | None:
+    """The tenant's organisation with this Xero tenantId: its live row, else its latest one (a
+    disconnected organisation's invoices still have a name)."""
+    rows = XeroConnection.objects.filter(tenant=tenant, xero_tenant_id=xero_tenant_id)
+    live = rows.exclude(status=XeroConnection.Status.DISCONNECTED).first()
+    return live or rows.order_by("-connected_at").first()
+
+
+def organisation_for_customers(*, tenant: Tenant, xero_tenant_ids) -> XeroConnection | None:
+    """The one organisation a text to a customer speaks for, decided the same way every time:
+    the organisation of the customer's contacts when they are all in one; else the tenant's only
+    organisation when it has one; else None (say NAME_FOR_UNKNOWN_ORGANISATION)."""
+    ids = set(xero_tenant_ids)
+    if len(ids) == 1:
+        return organisation_of(tenant=tenant, xero_tenant_id=ids.pop())
+    if ids:
+        return None
+    live = list(connections_for_tenant(tenant=tenant)[:2])
+    return live[0] if len(live) == 1 else None
+
+
+def names_for_customers(connection: XeroConnection | None) -> dict[str, str]:
+    """The organisation's name and signature as message template values."""
+    if connection is None:
+        return {
+            "organisation_name": NAME_FOR_UNKNOWN_ORGANISATION,
+            "signature": NAME_FOR_UNKNOWN_ORGANISATION,
+        }
+    return {
+        "organisation_name": connection.name_for_customers,
+        "signature": connection.signature_for_customers,
+    }
+
+
 # --- organisations: shown and chosen wherever it matters ---------------------------------------
 
 

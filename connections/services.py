@@ -219,6 +219,16 @@ def consent_complete(*, tenant: Tenant, query: dict, started: dict | None) -> di
     }
 
 
+def _organisation_details(organisation: dict) -> dict:
+    """What Dunwell keeps of GET /Organisation (FACTS.md): its country reads local phone numbers,
+    its zone sets reminder days, its currency is the home one."""
+    return {
+        "country_code": (organisation.get("CountryCode") or "").upper()[:2],
+        "timezone": iana_timezone(organisation.get("Timezone")),
+        "currency": organisation.get("BaseCurrency") or "",
+    }
+
+
 def _organisation_describe(grant: XeroGrant, reached: dict) -> dict:
     connection = XeroConnection(grant=grant, xero_tenant_id=reached["tenantId"])
     organisation = XeroClient(connection).get_organisation()
@@ -226,13 +236,35 @@ def _organisation_describe(grant: XeroGrant, reached: dict) -> dict:
         "xero_tenant_id": reached["tenantId"],
         "connection_id": reached["id"],
         "name": organisation.get("Name") or reached.get("tenantName") or reached["tenantId"],
-        "country_code": (organisation.get("CountryCode") or "").upper()[:2],
-        "timezone": iana_timezone(organisation.get("Timezone")),
-        "currency": organisation.get("BaseCurrency") or "",
+        **_organisation_details(organisation),
         "attached_elsewhere": connection_attached_elsewhere(
             xero_tenant_id=reached["tenantId"], tenant=grant.tenant
         ),
     }
+
+
+def organisation_refresh(*, connection: XeroConnection, client: XeroClient) -> XeroConnection:
+    """Take the organisation's name, country, time zone and currency from Xero again (one GET):
+    they change in Xero's settings, and a stale country would misread every local number.
+    The name customers see, when an owner set one, is Dunwell's own and stays."""
+    organisation = client.get_organisation()
+    details = _organisation_details(organisation)
+    if organisation.get("Name"):
+        details["name"] = str(organisation["Name"])[:200]
+    XeroConnection.objects.filter(pk=connection.pk).update(**details)
+    for field, value in details.items():
+        setattr(connection, field, value)
+    return connection
+
+
+def organisation_names_save(
+    *, connection: XeroConnection, customer_name: str, reply_signature: str
+) -> XeroConnection:
+    """The organisation's name for customers and its reply signature (blank: Xero's name)."""
+    connection.customer_name = customer_name.strip()
+    connection.reply_signature = reply_signature.strip()
+    connection.save(update_fields=["customer_name", "reply_signature"])
+    return connection
 
 
 def consent_pending(*, tenant: Tenant, pending: dict | None) -> dict:

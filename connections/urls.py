@@ -10,6 +10,11 @@ urlpatterns = [
     path("connections/xero/callback/", views.xero_callback, name="xero-callback"),
     path("connections/xero/choose/", views.xero_choose, name="xero-choose"),
     path(
+        "connections/<int:xero_connection_id>/names/",
+        views.xero_names,
+        name="xero-names",
+    ),
+    path(
         "connections/<int:xero_connection_id>/disconnect/",
         views.xero_disconnect,
         name="xero-disconnect",

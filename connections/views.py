@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from connections.forms import OrganisationNamesForm
 from connections.oauth import authorization_request
 from connections.selectors import connections_for_tenant
 from connections.services import (
@@ -12,6 +13,7 @@ from connections.services import (
     connections_attach,
     consent_complete,
     consent_pending,
+    organisation_names_save,
 )
 from connections.tenancy import activate_tenant, get_for_tenant, memberships_of, tenant_required
 from connections.xero import XeroError
@@ -107,9 +109,44 @@ def _connect_error(request, error: ConnectError):
 
 
 @tenant_required(owner=True)
-def xero_connections(request):
+def xero_connections(request, *, invalid: OrganisationNamesForm | None = None):
     connections = connections_for_tenant(tenant=request.tenant).order_by("name")
-    return render(request, "connections/xero_connections.html", {"connections": connections})
+    rows = [
+        (
+            c,
+            invalid
+            if invalid and invalid.instance.pk == c.pk
+            else OrganisationNamesForm(instance=c),
+        )
+        for c in connections
+    ]
+    status = 400 if invalid else 200
+    return render(request, "connections/xero_connections.html", {"rows": rows}, status=status)
+
+
+def _connection_for_owner(request, xero_connection_id: int, *, refusal: str):
+    # Look up first: another tenant's connection is a 404 for everyone, owners or not.
+    connection = get_for_tenant(
+        connections_for_tenant(tenant=request.tenant), request.tenant, pk=xero_connection_id
+    )
+    if not request.membership.is_owner:
+        raise PermissionDenied(refusal)
+    return connection
+
+
+@require_POST
+@tenant_required
+def xero_names(request, xero_connection_id):
+    """An owner sets the name customers see and the reply signature of one organisation."""
+    connection = _connection_for_owner(
+        request, xero_connection_id, refusal="Only an owner can change what customers see."
+    )
+    form = OrganisationNamesForm(request.POST, instance=connection)
+    if not form.is_valid():
+        return xero_connections(request, invalid=form)
+    organisation_names_save(connection=connection, **form.cleaned_data)
+    messages.success(request, f"Customers now see {connection.name_for_customers}.")
+    return redirect("xero-connections")
 
 
 @tenant_required(owner=True)
@@ -161,12 +198,9 @@ def xero_choose(request):
 @require_POST
 @tenant_required
 def xero_disconnect(request, xero_connection_id):
-    # Look up first: another tenant's connection is a 404 for everyone, owners or not.
-    connection = get_for_tenant(
-        connections_for_tenant(tenant=request.tenant), request.tenant, pk=xero_connection_id
+    connection = _connection_for_owner(
+        request, xero_connection_id, refusal="Only an owner can disconnect Xero."
     )
-    if not request.membership.is_owner:
-        raise PermissionDenied("Only an owner can disconnect Xero.")
     try:
         connection_disconnect(connection=connection)
     except XeroError:

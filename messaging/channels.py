@@ -152,6 +152,7 @@ class Outgoing:
     status_callback: str | None = None
     content_sid: str = ""
     content_variables: dict | None = None
+    from_name: str = ""  # email: the organisation's name as customers see it
 
 
 class TwilioChannel:
@@ -307,9 +308,14 @@ class Email:
         m = self.messaging
         if not (m.sendgrid_api_key and m.sendgrid_from_email):
             raise SendError("config", explain("config"), permanent=True)
+        # The customer sees the email come from the organisation (from_name), at the tenant's
+        # SendGrid address.
+        sender = {"email": m.sendgrid_from_email}
+        if message.from_name:
+            sender["name"] = message.from_name
         payload = {
             "personalizations": [{"to": [{"email": message.to}]}],
-            "from": {"email": m.sendgrid_from_email},
+            "from": sender,
             "subject": message.subject,
             "content": [{"type": "text/plain", "value": message.body}],
             "custom_args": {"dunwell_reference": message.reference},

@@ -27,7 +27,8 @@ SMS = {
         "{{ overdue_invoices }}"
     ),
     "reply_payment_link": (
-        "Invoice {{ invoice_number }} ({{ amount_due }} due). Pay here: {{ online_invoice_url }}"
+        "Invoice {{ invoice_number }} from {{ organisation_name }} ({{ amount_due }} due). "
+        "Pay here: {{ online_invoice_url }}"
     ),
 }
 
@@ -57,19 +58,21 @@ REMINDER_STAGES_SMS = {
 }
 
 # Answers to inbound texts, sent as TwiML. The tenant edits them like any template; the HELP
-# answer is the tenant's help text and should say how to reach the accounts team.
+# answer is the tenant's help text and should say how to reach the accounts team. They name the
+# organisation the sender deals with, or a neutral "Accounts team" when Dunwell cannot tell which
+# (connections.selectors.organisation_for_customers), so none reads "{{ x }} accounts team".
 REPLIES_SMS = {
     "reply_help": (
-        "{{ organisation_name }} accounts: reply PAID and your invoice number (e.g. PAID "
-        "INV-0142) for a payment link, or STOP to stop these texts. Any other reply reaches "
-        "our accounts team."
+        "{{ organisation_name }}: reply PAID and your invoice number (e.g. PAID INV-0142) for a "
+        "payment link, or STOP to stop these texts. Any other reply reaches our accounts team. "
+        "- {{ signature }}"
     ),
     "reply_paid_thanks": (
         "Thank you {{ first_name }}, invoice {{ invoice_number }} is paid in full. "
-        "- {{ organisation_name }}"
+        "- {{ signature }}"
     ),
     "reply_not_found": (
         "Sorry, we couldn't find invoice {{ invoice_number }} for this number. Reply with your "
-        "question and the {{ organisation_name }} accounts team will get back to you."
+        "question and our accounts team will get back to you. - {{ signature }}"
     ),
 }

@@ -13,7 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency, get_territory_currencies
 from django.core.exceptions import ValidationError
+
+from snapshots.contacts import recipient_country
 
 # name -> what staff see next to the editor.
 VARIABLES: dict[str, str] = {
@@ -21,7 +25,7 @@ VARIABLES: dict[str, str] = {
     "first_name": "The contact's first name (else the contact name)",
     "invoice_number": "Invoice number, e.g. INV-0142",
     "reference": "Invoice reference",
-    "amount_due": "Amount still due, e.g. $1,234.50",
+    "amount_due": "Amount still due, e.g. $1,234.50 (“NZD 1,234.50” to someone abroad)",
     "balance_note": "“Paid in full.” or “Still due: $1,234.50.”",
     "total": "Invoice total",
     "amount_paid": "Amount paid so far",
@@ -30,7 +34,8 @@ VARIABLES: dict[str, str] = {
     "due_date": "Due date, e.g. 7 July 2026",
     "days_overdue": "Days past the due date",
     "online_invoice_url": "Xero's online invoice link (view and pay)",
-    "organisation_name": "Your organisation's name in Xero",
+    "organisation_name": "The organisation's name as customers see it (Xero connections)",
+    "signature": "The organisation's reply signature (else the name customers see)",
     "contact_groups": "The contact's Xero contact group names",
     "reminder_stage": "The reminder stage",
     "credit_note_number": "Credit note number",
@@ -99,33 +104,40 @@ def render(text: str, values: dict[str, str], *, max_length: int) -> str:
     return output
 
 
-# --- money and dates for the tenant's locale ---------------------------------------------------
+# --- money and dates for the recipient's locale ------------------------------------------------
 
-_SYMBOLS = {
-    "NZD": "$", "AUD": "$", "USD": "$", "CAD": "$", "SGD": "$", "HKD": "$", "FJD": "$",
-    "GBP": "£", "EUR": "€", "JPY": "¥", "INR": "₹", "ZAR": "R",
-}  # fmt: skip
-_HOME_CURRENCY = {
-    "NZ": "NZD", "AU": "AUD", "US": "USD", "CA": "CAD", "SG": "SGD", "HK": "HKD", "FJ": "FJD",
-    "GB": "GBP", "IE": "EUR", "DE": "EUR", "FR": "EUR", "NL": "EUR", "JP": "JPY", "IN": "INR",
-    "ZA": "ZAR",
-}  # fmt: skip
-_NO_MINOR_UNITS = {"JPY"}
+# Babel's CLDR patterns use no-break spaces (U+00A0, U+202F); neither is in GSM-7, so one would
+# turn a whole text into UCS-2 and halve what fits in a segment (sms_size below).
+_NO_BREAK_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+# A currency that is not the reader's own is named by its ISO code, never by a "$" they would
+# read as their own dollars: "NZD 410.00" to an Australian.
+_FOREIGN_PATTERN = "¤¤ #,##0.00"
+
+
+def _english_locale(country: str) -> Locale:
+    """English as written in the reader's country (en_AU, en_GB, …); plain English if Babel
+    does not know that combination."""
+    try:
+        return Locale.parse(f"en_{country}") if country else Locale("en")
+    except (UnknownLocaleError, ValueError):
+        return Locale("en")
 
 
 def money_format(amount: Decimal, currency: str, *, country: str) -> str:
-    """`$1,234.50` in the tenant's own currency; `US$1,234.50` or `1,234.50 CHF` otherwise."""
-    currency = (currency or _HOME_CURRENCY.get(country, "")).upper()
-    places = Decimal("1") if currency in _NO_MINOR_UNITS else Decimal("0.01")
-    amount = Decimal(amount).quantize(places, rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    digits = f"{abs(amount):,}"
-    symbol = _SYMBOLS.get(currency)
-    if symbol is None:
-        return f"{sign}{digits} {currency}".strip()
-    if symbol == "$" and currency != _HOME_CURRENCY.get(country):
-        symbol = f"{currency[:2]}$"  # a NZ customer must not read US dollars as their own
-    return f"{sign}{symbol}{digits}"
+    """An amount as the reader in `country` expects it: natural in their own currency ("$410.00"
+    NZD to a New Zealander), unambiguous in any other ("NZD 410.00" to an Australian)."""
+    home = get_territory_currencies(country)[:1] if country else []
+    currency = (currency or (home[0] if home else "")).upper()
+    if not currency:
+        return f"{Decimal(amount).quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    own = currency in home
+    text = format_currency(
+        Decimal(amount),
+        currency,
+        format=None if own else _FOREIGN_PATTERN,
+        locale=_english_locale(country),
+    )
+    return text.translate(_NO_BREAK_SPACES)
 
 
 def date_format(value: date, *, country: str) -> str:
@@ -181,8 +193,11 @@ def sms_size(text: str) -> SmsSize:
     return SmsSize(encoding, units, segments, multi, forcing)
 
 
-def template_values(*, contact, context: dict, country: str) -> dict[str, str]:
-    """The text of every variable this notification can fill; absent ones are simply missing."""
+def template_values(*, contact, context: dict, tenant_country: str) -> dict[str, str]:
+    """The text of every variable this notification can fill; absent ones are simply missing.
+
+    Money and dates are written for the reader (contacts.recipient_country)."""
+    country = recipient_country(contact, tenant_country=tenant_country)
     currency = str(context.get("currency") or "")
     values = {
         "contact_name": contact.name,
@@ -213,6 +228,7 @@ def template_values(*, contact, context: dict, country: str) -> dict[str, str]:
         "reference",
         "online_invoice_url",
         "organisation_name",
+        "signature",
         "reminder_stage",
         "credit_note_number",
     ):

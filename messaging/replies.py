@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from connections.models import Tenant
+from connections.selectors import names_for_customers
 from messaging import rendering
 from messaging.models import Channel, InboundMessage, Kind, MessageTemplate
 from messaging.selectors import delivery_for, templates_choose
@@ -58,8 +59,10 @@ def reply_compose(
         return "", None
     values = rendering.template_values(
         contact=contact,
-        context={"organisation_name": tenant.name, **(context or {})},
-        country=tenant.default_country,
+        # Never the tenant's own name: it is for staff. The neutral name when no organisation
+        # was chosen for this sender.
+        context={**names_for_customers(None), **(context or {})},
+        tenant_country=tenant.default_country,
     )
     try:
         return rendering.render(template.body, values, max_length=1600), template
@@ -67,4 +70,4 @@ def reply_compose(
         if kind == Kind.REPLY_HELP:
             return "", None
         # e.g. Xero gave no payment link: say how to reach the team instead of nothing.
-        return reply_compose(tenant=tenant, kind=Kind.REPLY_HELP, contact=contact)
+        return reply_compose(tenant=tenant, kind=Kind.REPLY_HELP, contact=contact, context=context)

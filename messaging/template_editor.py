@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connections.models import Tenant
+from connections.selectors import names_for_customers, organisation_for_customers
 from messaging import rendering
 from messaging.models import Channel, MessageTemplate
 from snapshots.contacts import ContactCard
@@ -90,7 +91,10 @@ class Preview:
 def _sample(tenant: Tenant, invoice_id: str | None) -> tuple[ContactCard, dict, str]:
     today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
     real = invoice_preview_sample(tenant=tenant, today=today, invoice_id=invoice_id)
-    context = {**SAMPLE_CONTEXT, "organisation_name": tenant.name}
+    # Customers never read the tenant's name: an example shows its only organisation's, or the
+    # neutral one a reply uses when several could be meant.
+    organisation = organisation_for_customers(tenant=tenant, xero_tenant_ids=())
+    context = {**SAMPLE_CONTEXT, **names_for_customers(organisation)}
     if real is None and invoice_id is not None:
         raise ObjectDoesNotExist(f"The tenant has no invoice {invoice_id}.")
     if real is None:
@@ -155,7 +159,7 @@ def template_preview(
     """
     contact, context, label = _sample(tenant, invoice_id)
     values = rendering.template_values(
-        contact=contact, context=context, country=tenant.default_country
+        contact=contact, context=context, tenant_country=tenant.default_country
     )
     preview = Preview(sample_label=label)
     limit = rendering.MAX_OUTPUT.get(channel, rendering.MAX_OUTPUT[Channel.SMS])

@@ -10,6 +10,11 @@ app_urls = (
         path("", views.message_list, name="message-list"),
         path("<int:message_id>/", views.message_detail, name="message-detail"),
         path("<int:message_id>/resend/", views.message_resend, name="message-resend"),
+        path(
+            "<int:message_id>/send-missed/",
+            views.message_send_missed,
+            name="message-send-missed",
+        ),
         path("resend/", views.messages_resend_bulk, name="message-resend-bulk"),
         path("templates/", views.template_list, name="template-list"),
         path("templates/new/", views.template_create, name="template-create"),

@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -151,8 +152,25 @@ def message_resend(request, message_id):
 
 @tenant_required
 def contacts_needing_phone(request):
-    contacts = selectors.contacts_needing_phone(tenant=request.tenant)
-    return render(request, "messaging/contacts_needing_phone.html", {"contacts": contacts})
+    context = {
+        "contacts": selectors.contacts_needing_phone(tenant=request.tenant),
+        "missed": selectors.texts_missed_for_phone(tenant=request.tenant, now=timezone.now()),
+        "offer_days": selectors.MISSED_OFFER_DAYS,
+    }
+    return render(request, "messaging/contacts_needing_phone.html", context)
+
+
+@require_POST
+@tenant_required
+def message_send_missed(request, message_id):
+    message = get_for_tenant(Message, request.tenant, pk=message_id)
+    try:
+        services.message_send_missed(message=message, by_user=request.user)
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+    else:
+        flash.success(request, f"The text to {message.contact_name} is on its way.")
+    return redirect("messaging:contacts-needing-phone")
 
 
 @tenant_required
@@ -160,14 +178,18 @@ def contacts_needing_phone_csv(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="contacts-needing-a-phone.csv"'
     writer = csv.writer(response)
-    writer.writerow(["Contact", "Xero ContactID", "Problem", "Last tried"])
-    for message in selectors.contacts_needing_phone(tenant=request.tenant):
+    writer.writerow(
+        ["Contact", "Xero ContactID", "Problem", "Last tried", "Number in Xero", "Organisation"]
+    )
+    for row in selectors.contacts_needing_phone(tenant=request.tenant):
         writer.writerow(
             [
-                _csv_safe(message.contact_name),
-                message.contact_id,
-                message.status_reason,
-                message.created_at.isoformat(),
+                _csv_safe(row.contact_name),
+                row.contact_id,
+                row.status_reason,
+                row.created_at.isoformat(),
+                _csv_safe(row.phone_in_xero),
+                _csv_safe(row.organisation),
             ]
         )
     return response

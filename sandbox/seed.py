@@ -156,9 +156,10 @@ def _invoices(contacts: list[Contact], options: list[TrackingOption]) -> None:
     invoice_create(contact=contacts[3], total=Decimal("320.00"), due_in_days=20, **quiet)
 
 
+# Every text names the organisation it comes from: a tenant may speak for several.
 _DUE = (
-    "invoice {{ invoice_number }} for {{ amount_due }} is due {{ due_date }}: "
-    "{{ online_invoice_url }}"
+    "invoice {{ invoice_number }} from {{ organisation_name }} for {{ amount_due }} is due "
+    "{{ due_date }}: {{ online_invoice_url }}"
 )
 
 

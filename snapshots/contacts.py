@@ -29,8 +29,12 @@ class ContactCard:
     country: str = ""
     region: str = ""
     country_source: str = ""
-    # The Xero organisation (tenantId) the contact belongs to; the send log shows and filters by it.
+    # The Xero organisation the contact belongs to (its tenantId), and that organisation's
+    # country (Organisation.CountryCode) and time zone: see phone_region() and
+    # recipient_timezone_fallback().
     xero_tenant_id: str = ""
+    organisation_country: str = ""
+    organisation_timezone: str = ""
 
 
 def contact_card_stored(contact: ContactCard) -> dict:
@@ -72,7 +76,30 @@ def _digits(value) -> str:
     return re.sub(r"\D", "", str(value or ""))
 
 
-def _parse(entry: dict, default_country: str) -> phonenumbers.PhoneNumber | None:
+def phone_region(contact: ContactCard, *, tenant_country: str) -> str:
+    """The country a number written without its country code is read in — the one rule for
+    every place that parses or matches a contact's number (sending, phone-country segments,
+    inbound replies, quiet hours): the contact's own country (their STREET, else POBOX address
+    in Xero), else their organisation's (Xero's Organisation.CountryCode), else the tenant's
+    default phone country. A country read from the phone itself is no evidence here: it was
+    derived by this very rule."""
+    own = contact.country if contact.country_source == "address" else ""
+    return own or contact.organisation_country or tenant_country
+
+
+def recipient_country(contact: ContactCard, *, tenant_country: str) -> str:
+    """Where the person reading a message is, for money and dates: the contact's country (from
+    their address, else their number), else the country their number is read in."""
+    return contact.country or phone_region(contact, tenant_country=tenant_country)
+
+
+def recipient_timezone_fallback(contact: ContactCard | None, *, tenant_timezone: str) -> str:
+    """The zone quiet hours use when the number alone does not tell (phone_timezone_name): the
+    contact's organisation's, else the tenant's."""
+    return (contact.organisation_timezone if contact else "") or tenant_timezone
+
+
+def _parse(entry: dict, region: str) -> phonenumbers.PhoneNumber | None:
     number = str(entry.get("PhoneNumber") or "").strip()
     area = _digits(entry.get("PhoneAreaCode"))
     country = _digits(entry.get("PhoneCountryCode")).removeprefix("00")
@@ -82,21 +109,24 @@ def _parse(entry: dict, default_country: str) -> phonenumbers.PhoneNumber | None
         return None
     try:
         if number.startswith("+") or number.startswith("00"):
-            return phonenumbers.parse(number, default_country)  # already international
+            return phonenumbers.parse(number, region)  # already international
         national = area + _digits(number)
         if country:
-            region = phonenumbers.region_code_for_country_code(int(country))
-            if region != phonenumbers.UNKNOWN_REGION:
+            own = phonenumbers.region_code_for_country_code(int(country))
+            if own != phonenumbers.UNKNOWN_REGION:
                 # Parsing in the country's own region strips its trunk prefix (a leading 0).
-                return phonenumbers.parse(national, region)
+                return phonenumbers.parse(national, own)
             return phonenumbers.parse(f"+{country}{national}", None)
-        return phonenumbers.parse(national, default_country)
+        return phonenumbers.parse(national, region)
     except phonenumbers.NumberParseException:
         return None
 
 
 def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
-    """The contact's E.164 number, or why there is none (shown on the send log)."""
+    """The contact's E.164 number, or why there is none (shown on the send log).
+
+    `default_country` is the tenant's default phone country; phone_region() decides."""
+    region = phone_region(contact, tenant_country=default_country)
     by_type = {str(p.get("PhoneType", "")).upper(): p for p in contact.phones}
     candidates = [
         by_type[t] for t in PHONE_PREFERENCE if _digits(by_type.get(t, {}).get("PhoneNumber"))
@@ -104,7 +134,7 @@ def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
     if not candidates:
         return PhoneChoice(None, "no_phone", "No mobile or default phone number in Xero.")
     for entry in candidates:
-        parsed = _parse(entry, default_country)
+        parsed = _parse(entry, region)
         if parsed is not None and phonenumbers.is_valid_number(parsed):
             return PhoneChoice(
                 phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -113,6 +143,21 @@ def phone_choose(contact: ContactCard, *, default_country: str) -> PhoneChoice:
     return PhoneChoice(
         None, "invalid_phone", f"The {kinds} phone number in Xero is not a valid number."
     )
+
+
+def phones_as_written(contact: ContactCard) -> str:
+    """The mobile and default numbers exactly as Xero holds them, for staff fixing them:
+    "Mobile: 61 (04) 1255 5108"; "" when Xero has none."""
+    written = []
+    for entry in contact.phones:
+        kind = str(entry.get("PhoneType", "")).upper()
+        parts = [
+            str(entry.get(key) or "").strip()
+            for key in ("PhoneCountryCode", "PhoneAreaCode", "PhoneNumber")
+        ]
+        if kind in PHONE_PREFERENCE and any(parts):
+            written.append(f"{kind.capitalize()}: {' '.join(filter(None, parts))}")
+    return "; ".join(written)
 
 
 def phone_country(contact: ContactCard, *, default_country: str) -> str:
@@ -127,11 +172,12 @@ def phone_country(contact: ContactCard, *, default_country: str) -> str:
 
 def phones_e164(contact: ContactCard, *, default_country: str) -> set[str]:
     """Every valid number of the contact (any type but fax), for matching an inbound text."""
+    region = phone_region(contact, tenant_country=default_country)
     numbers = set()
     for entry in contact.phones:
         if str(entry.get("PhoneType", "")).upper() == "FAX":
             continue
-        parsed = _parse(entry, default_country)
+        parsed = _parse(entry, region)
         if parsed is not None and phonenumbers.is_valid_number(parsed):
             numbers.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
     return numbers

@@ -61,9 +61,10 @@ def credit_note_fields(xero_credit_note: dict) -> dict:
     }
 
 
-def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
-    """`default_country` (the organisation's) reads local phone numbers, to place a contact
-    that has no address."""
+def contact_fields(
+    xero_contact: dict, *, organisation_country: str = "", tenant_country: str = ""
+) -> dict:
+    """The countries read local phone numbers, to place a contact that has no address."""
     groups = xero_contact.get("ContactGroups") or []
     phones = [
         {
@@ -75,7 +76,8 @@ def contact_fields(xero_contact: dict, *, default_country: str = "") -> dict:
     country, region, source = contact_location(
         addresses=xero_contact.get("Addresses") or [],
         phones=phones,
-        default_country=default_country,
+        organisation_country=organisation_country,
+        tenant_country=tenant_country,
     )
     return {
         "name": xero_contact.get("Name") or "",

@@ -3,8 +3,8 @@
 Xero's Address.Country is free text ("New Zealand", "NZ", "U.K."), so it is turned into an ISO
 3166 code with pycountry; Region is kept as written and compared without regard to case. The
 STREET address wins over the POBOX one. A contact without a usable address is placed by the
-country of its phone number, which phonenumbers knows (a local number is read in the
-organisation's country, as messaging reads it to text it).
+country of its phone number, which phonenumbers knows (a local number is read as messaging reads
+it to text it: snapshots.contacts.phone_region).
 """
 
 import pycountry
@@ -43,7 +43,7 @@ def country_code(text: str) -> str:
 
 
 def contact_location(
-    *, addresses: list, phones: list[dict], default_country: str
+    *, addresses: list, phones: list[dict], organisation_country: str, tenant_country: str
 ) -> tuple[str, str, str]:
     """(country code, region, source) of a Xero contact; source is "address" or "phone"."""
     by_type: dict[str, dict] = {}
@@ -55,6 +55,8 @@ def contact_location(
         country = country_code(address.get("Country") or "")
         if country:
             return country, str(address.get("Region") or "").strip()[:100], "address"
-    card = ContactCard(contact_id="", name="", phones=tuple(phones))
-    country = phone_country(card, default_country=default_country)
+    card = ContactCard(
+        contact_id="", name="", phones=tuple(phones), organisation_country=organisation_country
+    )
+    country = phone_country(card, default_country=tenant_country)
     return (country, "", "phone") if country else ("", "", "")

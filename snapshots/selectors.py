@@ -12,13 +12,26 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from connections.models import Tenant, XeroConnection
-from connections.selectors import Organisation, organisations_of
+from connections.selectors import (
+    Organisation,
+    names_for_customers,
+    organisation_of,
+    organisations_of,
+)
 from snapshots.contacts import ContactCard
 from snapshots.models import ContactSnapshot, InvoiceSnapshot, XeroContactGroup, XeroTrackingOption
 from snapshots.segments import GROUP, TRACKING, TrackingTag
 
 
-def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
+def contact_card(
+    *, snapshot: ContactSnapshot, organisation: XeroConnection | None = None
+) -> ContactCard:
+    """The card messaging reads a contact from; `organisation` (the snapshot's own) saves the
+    look-up when the caller has it."""
+    if organisation is None and snapshot.xero_tenant_id:
+        organisation = organisation_of(
+            tenant=snapshot.tenant_id, xero_tenant_id=snapshot.xero_tenant_id
+        )
     return ContactCard(
         contact_id=snapshot.contact_id,
         name=snapshot.name,
@@ -31,7 +44,17 @@ def contact_card(*, snapshot: ContactSnapshot) -> ContactCard:
         region=snapshot.region,
         country_source=snapshot.country_source,
         xero_tenant_id=snapshot.xero_tenant_id,
+        organisation_country=organisation.country_code if organisation else "",
+        organisation_timezone=organisation.timezone if organisation else "",
     )
+
+
+def organisations_by_xero_tenant(*, tenant: Tenant) -> dict[str, XeroConnection]:
+    """The tenant's organisations by Xero tenantId (live rows over disconnected ones), for
+    making many contact cards with one query."""
+    rows = list(XeroConnection.objects.filter(tenant=tenant).order_by("connected_at"))
+    live = [row for row in rows if row.status != XeroConnection.Status.DISCONNECTED]
+    return {row.xero_tenant_id: row for row in rows + live}
 
 
 def contact_card_find(*, tenant: Tenant, contact_id: str) -> ContactCard | None:
@@ -44,10 +67,33 @@ def contact_card_find(*, tenant: Tenant, contact_id: str) -> ContactCard | None:
     return contact_card(snapshot=snapshot) if snapshot else None
 
 
+def contact_cards_by_id(*, tenant: Tenant, contact_ids) -> dict[str, ContactCard]:
+    """The tenant's contacts with these Xero ContactIDs as last seen, in two queries."""
+    organisations = organisations_by_xero_tenant(tenant=tenant)
+    snapshots = ContactSnapshot.objects.filter(tenant=tenant, contact_id__in=set(contact_ids))
+    return {
+        s.contact_id: contact_card(snapshot=s, organisation=organisations.get(s.xero_tenant_id))
+        for s in snapshots.order_by("last_seen_at", "pk")
+    }
+
+
+def invoice_states(*, tenant: Tenant, invoice_ids) -> dict[str, tuple[str, Decimal]]:
+    """Xero InvoiceID → (Status, AmountDue) of the tenant's invoices as last seen."""
+    rows = InvoiceSnapshot.objects.filter(tenant=tenant, invoice_id__in=set(invoice_ids))
+    return {
+        invoice_id: (status, amount_due)
+        for invoice_id, status, amount_due in rows.values_list("invoice_id", "status", "amount_due")
+    }
+
+
 def contact_cards_named(*, tenant: Tenant, name: str, limit: int = 50) -> list[ContactCard]:
     """The tenant's Xero contacts whose name contains `name`, by name."""
     snapshots = ContactSnapshot.objects.filter(tenant=tenant, name__icontains=name)
-    return [contact_card(snapshot=s) for s in snapshots.order_by("name", "pk")[:limit]]
+    organisations = organisations_by_xero_tenant(tenant=tenant)
+    return [
+        contact_card(snapshot=s, organisation=organisations.get(s.xero_tenant_id))
+        for s in snapshots.order_by("name", "pk")[:limit]
+    ]
 
 
 def invoice_tracking(*, snapshot: InvoiceSnapshot) -> tuple[TrackingTag, ...]:
@@ -125,11 +171,7 @@ def invoice_preview_sample(
         contact_id=invoice.contact_id,
         name="(contact not imported)",
     )
-    organisation = (
-        XeroConnection.objects.filter(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
-        .values_list("name", flat=True)
-        .first()
-    )
+    organisation = organisation_of(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
     pay_path = reverse("invoice-pay", args=[invoice.pay_token or _SAMPLE_PAY_TOKEN])
     context = {
         "invoice_number": invoice.number,
@@ -140,12 +182,12 @@ def invoice_preview_sample(
         "currency": invoice.currency,
         "due_date": invoice.due_date,
         "online_invoice_url": settings.PUBLIC_BASE_URL + pay_path,
-        "organisation_name": organisation or tenant.name,
+        **names_for_customers(organisation),
     }
     if invoice.due_date and invoice.due_date < today:
         context["days_overdue"] = (today - invoice.due_date).days
     return InvoiceSample(
-        contact=contact_card(snapshot=snapshot),
+        contact=contact_card(snapshot=snapshot, organisation=organisation),
         context=context,
         invoice_number=invoice.number,
         tracking=invoice_tracking(snapshot=invoice),

@@ -32,7 +32,7 @@ from django.contrib.auth import get_user_model
 
 from billing_events.models import OrganisationSync
 from connections.models import MessagingSettings, Tenant, XeroConnection
-from connections.services import tenant_create
+from dashboard.services import tenant_open
 from snapshots.fields import contact_fields
 from snapshots.models import ContactSnapshot, InvoiceSnapshot, XeroContactGroup
 from tests.xero_api import xero_connection_create
@@ -119,7 +119,11 @@ def xero_contact_record(
 
 
 def _contact_store(connection: XeroConnection, record: dict) -> None:
-    fields = contact_fields(record, default_country=connection.country_code)
+    fields = contact_fields(
+        record,
+        organisation_country=connection.country_code,
+        tenant_country=connection.tenant.default_country,
+    )
     ContactSnapshot.objects.create(
         tenant=connection.tenant,
         xero_tenant_id=connection.xero_tenant_id,
@@ -147,7 +151,7 @@ def _invoice_store(org: Org, *, number: str, currency: str, amount: str) -> str:
 
 
 def three_org_tenant_create() -> ThreeOrgTenant:
-    tenant, _ = tenant_create(
+    tenant, _ = tenant_open(
         name="Tasman Trading Group",
         owner_email="owner@tasman.test",
         timezone="Pacific/Auckland",

@@ -20,6 +20,7 @@ PUBLIC_PREFIXES = (
     "webhooks/",  # signed by Xero / Twilio
     "sandbox/",  # the offline stand-ins, mounted only with DUNWELL_SANDBOX=1
     "static/",
+    "favicon.ico",  # a redirect to the static icon
     "invitations/",  # an invitation link: its unguessable single-use token is the authority
     "pay/",  # a customer's payment link: an unguessable token per invoice
     "api/schema/",  # the OpenAPI description of the REST API: no tenant data

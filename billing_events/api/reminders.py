@@ -115,12 +115,19 @@ def _schedule_output(tenant) -> dict:
 class ReminderScheduleApi(TenantAPIView):
     permission_classes = [IsOwnerToWrite]
 
-    @extend_schema(operation_id="reminder_schedule_retrieve", responses=ScheduleOutput)
+    @extend_schema(
+        operation_id="reminder_schedule_retrieve",
+        responses=ScheduleOutput,
+        summary="Get the reminder schedule",
+        description="The daily run's send time, who in the team is told about overdue "
+        "invoices, and every reminder stage: the default schedule's and each segment's.",
+    )
     def get(self, request):
         return Response(_schedule_output(request.tenant))
 
     @extend_schema(
         operation_id="reminder_schedule_update",
+        summary="Replace the reminder schedule",
         request=ScheduleSerializer,
         responses={
             200: ScheduleOutput,
@@ -168,6 +175,7 @@ class RemindersPreviewApi(TenantAPIView):
 
     @extend_schema(
         operation_id="reminders_preview",
+        summary="Preview reminders",
         parameters=[PreviewQuery],
         responses=PreviewDay(many=True),
         description="What the schedule would send each day, assuming open invoices stay unpaid.",

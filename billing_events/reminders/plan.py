@@ -17,7 +17,7 @@ from billing_events.models import (
 from billing_events.reminders.schedule import reminder_defaults_create
 from billing_events.schedules import Schedule, schedule_choose
 from billing_events.selectors import reminder_schedules
-from connections.models import Tenant
+from connections.models import Tenant, XeroConnection
 from snapshots.contacts import ContactCard
 from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from snapshots.selectors import contact_card, invoice_tracking
@@ -118,6 +118,7 @@ class _Book:
     starts_on: date | None = None
     schedules: list[Schedule] = field(default_factory=list)
     gone: frozenset = frozenset()
+    connection: XeroConnection | None = None
 
 
 def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
@@ -154,6 +155,7 @@ def _book(*, connection, until: date, invoice_ids=None) -> _Book:
         sent[row.invoice_id].append(Sent(row.occurrence, row.scheduled_on, row.sent_on))
     return _Book(
         tenant=tenant,
+        connection=connection,
         xero_tenant_id=xero_tenant_id,
         settings=settings,
         invoices=invoices,
@@ -211,7 +213,7 @@ def _card(book: _Book, invoice: InvoiceSnapshot) -> ContactCard:
             name=invoice.contact_id,
             xero_tenant_id=invoice.xero_tenant_id,
         )
-    return contact_card(snapshot=snapshot)
+    return contact_card(snapshot=snapshot, organisation=book.connection)
 
 
 def schedule_for(book: _Book, invoice: InvoiceSnapshot) -> tuple[Schedule, str]:

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from billing_events.models import OrganisationSync
 from billing_events.services.records import _records_apply, _retry_delay, _sync_for
+from connections.services import organisation_refresh
 from connections.xero import XeroClient, XeroError
 from connections.xero_format import parse_xero_date
 from snapshots.segment_sync import segments_refresh
@@ -24,11 +25,14 @@ SEGMENTS_RETRY_AFTER = timedelta(minutes=30)
 
 
 def segments_refresh_if_due(*, connection, client: XeroClient, sync: OrganisationSync) -> None:
-    """The poll's part: refresh when due. A failure is retried later and never fails the poll
-    (invoices matter more than segments, which fall back to the default meanwhile)."""
+    """The poll's part: refresh when due, with the organisation's name, country, zone and
+    currency. A failure is retried later and never fails the poll (invoices matter more than
+    segments, which fall back to the default meanwhile)."""
     if sync.segments_refresh_due_at is not None and sync.segments_refresh_due_at > timezone.now():
         return
     try:
+        # The organisation's own details ride along (one GET more every few hours).
+        organisation_refresh(connection=connection, client=client)
         segments_refresh(connection=connection, client=client)
     except Exception as error:
         logger.warning(

@@ -17,6 +17,7 @@ from billing_events.transitions import (
     credit_note_transitions,
     invoice_transitions,
 )
+from connections.selectors import names_for_customers
 from connections.xero import XeroClient
 from messaging.services import messages_cancel, notify
 from snapshots.contacts import ContactCard
@@ -51,8 +52,11 @@ class _Organisation:
         self.quiet = quiet
         self.notify_since = sync.imported_at.date() if sync.imported_at else None
         self.embedded_contacts: dict[str, dict] = {}
-        # Reads local phone numbers, to place contacts without an address (FACTS.md "Contact").
-        self.default_country = connection.country_code or self.tenant.default_country
+        # Read local phone numbers, to place contacts without an address (FACTS.md "Contact").
+        self.countries = {
+            "organisation_country": connection.country_code,
+            "tenant_country": self.tenant.default_country,
+        }
 
     def snapshots(self, model, id_field: str, ids) -> dict:
         rows = model.objects.filter(xero_tenant_id=self.xero_tenant_id, **{f"{id_field}__in": ids})
@@ -62,9 +66,7 @@ class _Organisation:
         """What a fetched record means against its snapshot (None: never seen), for the
         row-locked path and the import's bulk insert alike."""
         if kind == "contact":
-            return contact_transitions(
-                previous=previous, xero_contact=record, default_country=self.default_country
-            )
+            return contact_transitions(previous=previous, xero_contact=record, **self.countries)
         if kind == "invoice":
             return invoice_transitions(
                 previous=previous, xero_invoice=record, notify_since=self.notify_since
@@ -81,11 +83,11 @@ class _Organisation:
             # The contact could not be fetched: the summary embedded in the invoice will do.
             embedded = self.embedded_contacts.get(contact_id, {})
             snapshot = ContactSnapshot(
-                xero_tenant_id=self.xero_tenant_id,
                 contact_id=contact_id,
-                **contact_fields(embedded, default_country=self.default_country),
+                xero_tenant_id=self.xero_tenant_id,
+                **contact_fields(embedded, **self.countries),
             )
-        return contact_card(snapshot=snapshot)
+        return contact_card(snapshot=snapshot, organisation=self.connection)
 
     def send(self, notification: Notification, *, tracking=(), **extra_context) -> None:
         notify(
@@ -94,7 +96,7 @@ class _Organisation:
             contact=self.card(notification.contact_id),
             context={
                 **notification.context,
-                "organisation_name": self.connection.name,
+                **names_for_customers(self.connection),
                 **extra_context,
             },
             dedup_key=notification.dedup_key,

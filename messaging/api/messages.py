@@ -79,6 +79,9 @@ class MessageListApi(TenantAPIView):
 
     @extend_schema(
         operation_id="messages_list",
+        summary="List the send log",
+        description="Messages sent or waiting to be sent, newest first, in cursor pages. Filter "
+        "by status, kind, channel, Xero contact, invoice number and when they were created.",
         parameters=[MessageFilter, *PAGE_PARAMETERS],
         responses=page_serializer("MessagePage", MessageOutput),
     )
@@ -120,7 +123,13 @@ class MessageDetailOutput(MessageOutput):
 
 
 class MessageDetailApi(TenantAPIView):
-    @extend_schema(operation_id="messages_retrieve", responses=MessageDetailOutput)
+    @extend_schema(
+        operation_id="messages_retrieve",
+        responses=MessageDetailOutput,
+        summary="Get one message",
+        description="One message of the send log, with its status history and the ids of the "
+        "messages that resent it.",
+    )
     def get(self, request, message_id):
         message = get_for_tenant(Message, request.tenant, pk=message_id)
         return Response(_detail(message))
@@ -129,6 +138,7 @@ class MessageDetailApi(TenantAPIView):
 class MessageResendApi(TenantAPIView):
     @extend_schema(
         operation_id="messages_resend",
+        summary="Resend a message",
         request=None,
         responses={
             201: OpenApiResponse(

@@ -3,14 +3,18 @@ here (`from messaging.selectors import templates_choose`).
 """
 
 from messaging.selectors.contacts import (
+    MISSED_OFFER_DAYS,
     PHONE_PROBLEMS,
     ContactProfile,
+    MissedText,
+    NeedingPhone,
     OptedOut,
     contact_preferences,
     contact_profile,
     contact_unreachable_reason,
     contacts_needing_phone,
     contacts_opted_out,
+    texts_missed_for_phone,
 )
 from messaging.selectors.credentials import (
     messaging_channels_configured,
@@ -54,6 +58,9 @@ __all__ = [
     "OUTCOMES",
     "OptedOut",
     "Outcomes",
+    "MISSED_OFFER_DAYS",
+    "MissedText",
+    "NeedingPhone",
     "PHONE_PROBLEMS",
     "Queue",
     "RESENDABLE",
@@ -63,6 +70,7 @@ __all__ = [
     "contact_unreachable_reason",
     "contacts_needing_phone",
     "contacts_opted_out",
+    "texts_missed_for_phone",
     "delivery_for",
     "inbox_messages",
     "message_daily_outcomes",

@@ -2,21 +2,22 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import QuerySet
 
-from connections.models import Tenant
+from connections.models import Tenant, XeroConnection
 from messaging.models import (
     PHONE_CHANNELS,
     ContactPreference,
+    Kind,
     Message,
     OptOut,
 )
 from messaging.selectors.templates import Delivery, delivery_for, templates_for_notification
-from snapshots.contacts import ContactCard, PhoneChoice, phone_choose
+from snapshots.contacts import ContactCard, PhoneChoice, phone_choose, phones_as_written
 from snapshots.segments import TrackingTag
-from snapshots.selectors import contact_card_find
+from snapshots.selectors import contact_card_find, contact_cards_by_id, invoice_states
 
 PHONE_PROBLEMS = ("no_phone", "invalid_phone")
 
@@ -63,11 +64,35 @@ def contact_preferences(*, tenant: Tenant) -> QuerySet[ContactPreference]:
     return ContactPreference.objects.filter(tenant=tenant).exclude(channels=[], language="")
 
 
-def contacts_needing_phone(*, tenant: Tenant) -> list[Message]:
+@dataclass(frozen=True)
+class NeedingPhone:
+    """A contact whose latest text was skipped for want of a usable number, and still lacks one.
+
+    Reads like the Message it stands on (contact_name, status_reason, …) for the dashboard,
+    the weekly summary and the API."""
+
+    message: Message
+    phone_in_xero: str  # the numbers as Xero holds them ("" when it holds none)
+    organisation: str  # the organisation's name in Xero; "" when unknown
+
+    contact_id = property(lambda self: self.message.contact_id)
+    contact_name = property(lambda self: self.message.contact_name)
+    error_code = property(lambda self: self.message.error_code)
+    status_reason = property(lambda self: self.message.status_reason)
+    created_at = property(lambda self: self.message.created_at)
+    pk = property(lambda self: self.message.pk)
+
+
+def _organisation_names(tenant: Tenant) -> dict[str, str]:
+    return dict(XeroConnection.objects.filter(tenant=tenant).values_list("xero_tenant_id", "name"))
+
+
+def contacts_needing_phone(*, tenant: Tenant) -> list[NeedingPhone]:
     """Contacts whose latest text was skipped for want of a usable phone number in Xero.
 
-    One row per contact (the latest such message), so fixing the number in Xero and the next
-    successful message takes them off the list.
+    One row per contact (the latest such message). The contact as Dunwell last saw it in Xero
+    decides, not the message: once a CONTACT webhook or the poll brings a usable number, the
+    contact leaves the list (and its missed texts are offered, texts_missed_for_phone).
     """
     latest: dict[str, Message] = {}
     texts = (
@@ -78,8 +103,102 @@ def contacts_needing_phone(*, tenant: Tenant) -> list[Message]:
     )
     for message in texts.iterator():
         latest.setdefault(message.contact_id, message)
-    needing = [m for m in latest.values() if m.error_code in PHONE_PROBLEMS]
-    return sorted(needing, key=lambda m: m.contact_name.lower())
+    skipped = {c: m for c, m in latest.items() if m.error_code in PHONE_PROBLEMS}
+    cards = contact_cards_by_id(tenant=tenant, contact_ids=skipped)
+    organisations = _organisation_names(tenant)
+    needing = []
+    for contact_id, message in skipped.items():
+        card = cards.get(contact_id)
+        if card and phone_choose(card, default_country=tenant.default_country).e164:
+            continue
+        needing.append(
+            NeedingPhone(
+                message=message,
+                phone_in_xero=phones_as_written(card) if card else "",
+                organisation=organisations.get(card.xero_tenant_id, "") if card else "",
+            )
+        )
+    return sorted(needing, key=lambda row: row.message.contact_name.lower())
+
+
+# Texts skipped for want of a number are offered to staff for this long after; older ones are
+# stale news. Kinds that are answers to a customer's text are never offered again.
+MISSED_OFFER_DAYS = 7
+_MISSED_KINDS = (Kind.INVOICE_ISSUED, Kind.PAYMENT_RECEIVED, Kind.CREDIT_NOTE_ISSUED, Kind.REMINDER)
+_CLOSED_INVOICE = ("VOIDED", "DELETED")
+
+
+@dataclass(frozen=True)
+class MissedText:
+    message: Message
+    contact: ContactCard  # as Dunwell last saw it in Xero
+    phone: str  # the E.164 number it would go to now
+    organisation: str
+
+
+def texts_missed_for_phone(
+    *, tenant: Tenant, now: datetime, message_ids: Sequence[int] | None = None
+) -> list[MissedText]:
+    """Texts skipped in the last MISSED_OFFER_DAYS for want of a usable number, whose contact
+    now has one in Xero and which still make sense to send: not about a voided invoice, not an
+    invoice or reminder text for an invoice since paid, not a reminder a later one replaced, and
+    not a notification that reached the contact on another channel meanwhile."""
+    candidates = Message.objects.filter(
+        tenant=tenant,
+        channel__in=PHONE_CHANNELS,
+        kind__in=_MISSED_KINDS,
+        status=Message.Status.SKIPPED,
+        error_code__in=PHONE_PROBLEMS,
+        created_at__gte=now - timedelta(days=MISSED_OFFER_DAYS),
+    ).exclude(contact_id="")
+    if message_ids is not None:
+        candidates = candidates.filter(pk__in=message_ids)
+    skipped = list(candidates.order_by("contact_name", "created_at", "pk"))
+    if not skipped:
+        return []
+    cards = contact_cards_by_id(tenant=tenant, contact_ids={m.contact_id for m in skipped})
+    invoices = invoice_states(tenant=tenant, invoice_ids={m.invoice_id for m in skipped})
+    reached = set(
+        Message.objects.filter(tenant=tenant, dedup_key__in={m.dedup_key for m in skipped})
+        .exclude(status__in=(Message.Status.SKIPPED, Message.Status.CANCELLED))
+        .values_list("dedup_key", flat=True)
+    )
+    organisations = _organisation_names(tenant)
+    missed = []
+    for message in skipped:
+        card = cards.get(message.contact_id)
+        phone = phone_choose(card, default_country=tenant.default_country).e164 if card else None
+        if phone is None or message.dedup_key in reached:
+            continue
+        if not _still_worth_sending(tenant, message, invoices.get(message.invoice_id)):
+            continue
+        organisation = organisations.get(card.xero_tenant_id, "")
+        missed.append(MissedText(message, card, phone, organisation))
+    return missed
+
+
+def _still_worth_sending(tenant: Tenant, message: Message, invoice) -> bool:
+    if not message.invoice_id:
+        return True
+    if invoice is None:
+        return False
+    status, amount_due = invoice
+    if status in _CLOSED_INVOICE:
+        return False
+    if message.kind in (Kind.INVOICE_ISSUED, Kind.REMINDER) and (
+        status != "AUTHORISED" or amount_due <= 0
+    ):
+        return False
+    if message.kind == Kind.REMINDER:
+        # A later reminder of the same invoice means this one is no longer the one due.
+        later = Message.objects.filter(
+            tenant=tenant,
+            kind=Kind.REMINDER,
+            invoice_id=message.invoice_id,
+            created_at__gt=message.created_at,
+        )
+        return not later.exists()
+    return True
 
 
 def contact_unreachable_reason(

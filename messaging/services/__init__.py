@@ -37,6 +37,7 @@ from messaging.services.resend import (
     UNREACHABLE,
     UNREACHABLE_RETRY_AFTER,
     message_resend,
+    message_send_missed,
     messages_resend_bulk,
 )
 from messaging.services.status import (
@@ -67,6 +68,7 @@ __all__ = [
     "message_dispatch",
     "message_reconcile",
     "message_resend",
+    "message_send_missed",
     "message_status_record",
     "messages_cancel",
     "messages_due_run",

@@ -35,7 +35,7 @@ from messaging.services.moves import (
     _kick,
     _move,
 )
-from messaging.services.notify import _is_opted_out, _phone_of, quiet_hours_end
+from messaging.services.notify import _card_of, _is_opted_out, _phone_of, quiet_hours_end
 from messaging.services.replies import optout_add
 
 logger = logging.getLogger(__name__)
@@ -83,7 +83,9 @@ def message_dispatch(*, message: Message) -> Message:
             finished_at=now,
         )
         return message
-    until = quiet_hours_end(tenant=message.tenant, phone=_phone_of(message), at=now)
+    until = quiet_hours_end(
+        tenant=message.tenant, phone=_phone_of(message), at=now, contact=_card_of(message)
+    )
     if until:
         Message.objects.filter(pk=message.pk, status__in=_OPEN).update(
             status=Status.SCHEDULED, send_after=until, next_attempt_at=until, updated_at=now
@@ -114,6 +116,7 @@ def _send(message: Message) -> Message:
         status_callback=status_callback_url(message),
         content_sid=message.content_sid,
         content_variables=message.content_variables,
+        from_name=message.template_values.get("organisation_name", ""),
     )
     try:
         result = channel.send(outgoing)

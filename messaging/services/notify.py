@@ -26,9 +26,11 @@ from messaging.selectors import (
 from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _kick, _move, _record
 from snapshots.contacts import (
     ContactCard,
+    contact_card_restored,
     contact_card_stored,
     phone_choose,
     phone_timezone_name,
+    recipient_timezone_fallback,
 )
 from snapshots.segments import TrackingTag
 
@@ -39,16 +41,19 @@ def _as_time(value) -> time:
     return time.fromisoformat(value) if isinstance(value, str) else value
 
 
-def quiet_hours_end(*, tenant: Tenant, phone: str, at: datetime) -> datetime | None:
+def quiet_hours_end(
+    *, tenant: Tenant, phone: str, at: datetime, contact: ContactCard | None = None
+) -> datetime | None:
     """When quiet hours end for this recipient, or None if `at` is outside them.
 
-    Local time is the recipient's: the zone of their phone number when it has exactly one,
-    else the tenant's (an email address has no zone).
+    Local time is the recipient's: the zone of their phone number when it tells, else that of
+    the contact's organisation, else the tenant's (an email address has no zone).
     """
     start, end = _as_time(tenant.quiet_hours_start), _as_time(tenant.quiet_hours_end)
     if start == end:
         return None
-    zone_name = phone_timezone_name(phone, fallback=tenant.timezone) if phone else tenant.timezone
+    fallback = recipient_timezone_fallback(contact, tenant_timezone=tenant.timezone)
+    zone_name = phone_timezone_name(phone, fallback=fallback) if phone else fallback
     zone = ZoneInfo(zone_name)
     local = at.astimezone(zone)
     now = local.time()
@@ -64,6 +69,12 @@ def quiet_hours_end(*, tenant: Tenant, phone: str, at: datetime) -> datetime | N
 
 def _phone_of(message: Message) -> str:
     return message.recipient if message.channel in PHONE_CHANNELS else ""
+
+
+def _card_of(message: Message) -> ContactCard:
+    return contact_card_restored(
+        message.contact_card, contact_id=message.contact_id, name=message.contact_name
+    )
 
 
 def _is_opted_out(message: Message) -> bool:
@@ -114,7 +125,10 @@ def _draft(
 
 def _hold_for_quiet_hours(message: Message, *, at: datetime | None = None) -> None:
     until = quiet_hours_end(
-        tenant=message.tenant, phone=_phone_of(message), at=at or timezone.now()
+        tenant=message.tenant,
+        phone=_phone_of(message),
+        at=at or timezone.now(),
+        contact=_card_of(message),
     )
     if until:
         message.status = Status.SCHEDULED
@@ -161,7 +175,7 @@ def notify(
         channels=channels,
     )
     values = rendering.template_values(
-        contact=contact, context=context, country=tenant.default_country
+        contact=contact, context=context, tenant_country=tenant.default_country
     )
 
     def blank(channel: str, template: MessageTemplate | None) -> Message:

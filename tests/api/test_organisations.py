@@ -8,6 +8,7 @@ import pytest
 
 from api_tokens.services import api_token_create
 from billing_events.models import ReminderPause
+from messaging.models import MessageTemplate
 from snapshots.models import XeroContactGroup
 from tests.api.conftest import client_with_token, message_create
 from tests.xero_api import xero_connection_create
@@ -106,8 +107,12 @@ def test_a_segments_organisation_is_returned_and_a_foreign_group_refused(org_api
     assert created.status_code == 201, created.content
     assert created.json()["organisation"] == _org(three.au)
     assert created.json()["contact_group_name"] == "Corporate"
-    everyone = org_api.post("/api/v1/templates/", body)
-    assert everyone.json()["segment"] == "Everyone" and everyone.json()["organisation"] is None
+    everyone, _ = MessageTemplate.objects.get_or_create(
+        tenant=three.tenant, kind="invoice_issued", channel="sms", contact_group_id="",
+        tracking_option_id="", country="", region="", reminder_stage="", language="",
+        defaults={"body": "Hi {{ first_name }}"},
+    )  # fmt: skip
+    assert org_api.get(f"/api/v1/templates/{everyone.pk}/").json()["organisation"] is None
 
     XeroContactGroup.objects.create(
         tenant=tenant_b, xero_tenant_id="org-b", group_id="b-corporate", name="Corporate"

@@ -48,6 +48,7 @@ ONLINE_INVOICE = re.compile(re.escape(API) + r"/Invoices/[0-9a-f-]+/OnlineInvoic
 
 # What the poll fetches every few hours (snapshots/segment_sync.py), unless a test says.
 SEGMENT_LISTS = {
+    "Organisation": "organisation__ruapehu_motors",
     "TrackingCategories": "tracking_categories__region",
     "ContactGroups": "contact_groups__trade_and_cash",
 }

@@ -65,7 +65,7 @@ def test_asking_about_an_unpaid_invoice_gets_its_payment_link(client, organisati
 
     invoice = InvoiceSnapshot.objects.get(number="INV-0142")
     link = f"{settings.PUBLIC_BASE_URL}/pay/{invoice.pay_token}/"
-    assert f"Invoice INV-0142 ($485.00 due). Pay here: {link}" in said
+    assert f"Invoice INV-0142 from Ruapehu Motors Ltd ($485.00 due). Pay here: {link}" in said
     reply = Message.objects.get(kind="reply_payment_link")
     assert (reply.recipient, reply.status, reply.channel) == (AROHA, "sent", "sms")
     assert reply.invoice_id == invoice.invoice_id
@@ -115,10 +115,13 @@ def test_stop_opts_out_and_start_opts_back_in(client, organisation, tenant_a):
     assert not OptOut.objects.filter(tenant=tenant_a, phone=AROHA).exists()
 
 
-def test_help_gets_the_tenants_help_text(client, organisation):
+def test_help_gets_the_tenants_help_text_in_the_name_of_the_senders_organisation(
+    client, organisation
+):
     said = _said(_post(client, body="HELP"))
 
-    assert "Alpha Plumbing accounts: reply PAID and your invoice number" in said
+    assert "Ruapehu Motors Ltd: reply PAID and your invoice number" in said
+    assert "Alpha Plumbing" not in said  # the tenant's own name is for staff
     assert Message.objects.filter(kind="reply_help").count() == 1
 
 

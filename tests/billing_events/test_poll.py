@@ -231,3 +231,29 @@ def test_an_invoice_approved_after_connecting_but_before_the_import_is_announced
 
     assert announced("invoice_issued") == [f"invoice:{INVOICE_ID}:issued"]
     assert OrganisationSync.objects.get().last_polled_at <= new_connection.connected_at
+
+
+def test_the_poll_takes_the_organisations_country_zone_and_name_from_xero_again(
+    connection, xero_api
+):
+    """Changed in Xero's settings after connecting (GET /Organisation with the segment lists):
+    local numbers are then read in the new country; the name customers see stays Dunwell's."""
+    connection.customer_name = "Ruapehu Motors"
+    connection.save()
+    mock_xero(
+        xero_api, Invoices="invoices__empty", Organisation="organisation__au", **NOTHING_CHANGED
+    )
+
+    connection_poll(connection=connection)
+
+    connection.refresh_from_db()
+    assert (connection.country_code, connection.timezone, connection.currency) == (
+        "AU",
+        "Australia/Sydney",
+        "AUD",
+    )
+    assert (connection.name, connection.name_for_customers) == (
+        "Alpha Plumbing (AU)",
+        "Ruapehu Motors",
+    )
+    assert len(calls_to(xero_api, "Organisation")) == 1

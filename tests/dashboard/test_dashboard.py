@@ -109,8 +109,10 @@ def test_the_number_of_queries_does_not_grow_with_the_data(
     staff_client, tenant_a, django_assert_max_num_queries
 ):
     xero_connection_create(tenant=tenant_a)
+    # One of each kind of row, so the baseline takes every query path the page has.
+    message_create(tenant_a, "skipped", contact_id="c-first", error_code="no_phone")
     staff_client.get("/dashboard/")  # warm the session
-    with django_assert_max_num_queries(16) as few:
+    with django_assert_max_num_queries(17) as few:
         staff_client.get("/dashboard/")
     for days_ago in range(30):
         message_create(tenant_a, "failed", days_ago=days_ago, contact_id=f"c{days_ago}",

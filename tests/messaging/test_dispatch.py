@@ -263,6 +263,9 @@ def test_email_goes_through_sendgrid_and_202_means_queued(
     assert (message.status, message.provider_id) == (Message.Status.SENT, "sg-123")
     assert message.subject == "Invoice INV-0142 from Alpha Plumbing"
     assert responses.calls[0].request.headers["Authorization"] == "Bearer SG.secret-key"
+    # The customer sees it come from the organisation, at the tenant's SendGrid address.
+    sent = json.loads(responses.calls[0].request.body)
+    assert sent["from"] == {"email": "accounts@alpha.test", "name": "Alpha Plumbing"}
 
 
 @responses.activate

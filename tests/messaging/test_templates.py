@@ -90,11 +90,17 @@ def test_the_most_specific_template_wins(tenant_a):
     assert chosen(trade, "7d") == any_stage_trade
 
 
-def test_money_is_formatted_for_the_tenants_country():
+def test_money_is_natural_in_the_readers_currency_and_unambiguous_in_any_other():
     assert money_format(Decimal("1234.5"), "NZD", country="NZ") == "$1,234.50"
-    assert money_format(Decimal("1234.5"), "USD", country="NZ") == "US$1,234.50"
+    assert money_format(Decimal("410"), "NZD", country="AU") == "NZD 410.00"
+    assert money_format(Decimal("410"), "AUD", country="AU") == "$410.00"
+    assert money_format(Decimal("1234.5"), "USD", country="NZ") == "USD 1,234.50"
     assert money_format(Decimal("99"), "GBP", country="GB") == "£99.00"
-    assert money_format(Decimal("10"), "CHF", country="NZ") == "10.00 CHF"
+    assert money_format(Decimal("88"), "NZD", country="GB") == "NZD 88.00"
+    assert money_format(Decimal("10"), "CHF", country="NZ") == "CHF 10.00"
+    assert money_format(Decimal("1500"), "JPY", country="NZ") == "JPY 1,500"
+    # Babel's French pattern has no-break spaces, which would force a text into UCS-2.
+    assert money_format(Decimal("1234.5"), "EUR", country="FR") == "1 234,50 €"
 
 
 def test_sms_segments_follow_gsm7_and_ucs2_rules():
