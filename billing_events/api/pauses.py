@@ -60,6 +60,9 @@ class PauseListApi(TenantAPIView):
 
     @extend_schema(
         operation_id="reminder_pauses_list",
+        summary="List reminder pauses",
+        description="The contacts and invoices whose reminders are held back, newest first; "
+        "`organisation` lists one organisation's.",
         parameters=[PauseFilter],
         responses=PauseOutput(many=True),
     )
@@ -72,9 +75,12 @@ class PauseListApi(TenantAPIView):
 
     @extend_schema(
         operation_id="reminder_pauses_create",
+        summary="Pause reminders",
         request=PauseInput,
         responses={201: PauseOutput},
-        description="Hold back reminders for one invoice (by number) or one contact (by name).",
+        description="Hold back reminders for one invoice (by number) or one contact (by name). "
+        "A number or name several of your organisations have needs `organisation` (400 lists "
+        "the candidates).",
     )
     def post(self, request):
         context = {"organisations": organisations_of(tenant=request.tenant)}
@@ -88,13 +94,23 @@ class PauseListApi(TenantAPIView):
 
 
 class PauseDetailApi(TenantAPIView):
-    @extend_schema(operation_id="reminder_pauses_retrieve", responses=PauseOutput)
+    @extend_schema(
+        operation_id="reminder_pauses_retrieve",
+        summary="Get one reminder pause",
+        description="One pause, with the organisation of its contact or invoice.",
+        responses=PauseOutput,
+    )
     def get(self, request, pause_id):
         pause = get_for_tenant(ReminderPause, request.tenant, pk=pause_id)
         context = {"organisations": organisations_of(tenant=request.tenant)}
         return Response(PauseOutput(pause, context=context).data)
 
-    @extend_schema(operation_id="reminder_pauses_destroy", responses={204: None})
+    @extend_schema(
+        operation_id="reminder_pauses_destroy",
+        summary="Remove a reminder pause",
+        description="Reminders resume from the next daily run.",
+        responses={204: None},
+    )
     def delete(self, request, pause_id):
         get_for_tenant(ReminderPause, request.tenant, pk=pause_id).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
