@@ -7,6 +7,7 @@ from django.utils import timezone
 from billing_events.models import ReminderPause, ReminderSent, ReminderStage, XeroEvent
 from billing_events.schedules import Schedule, schedule_choose, schedules_of
 from connections.models import Tenant
+from messaging.selectors import user_label
 from snapshots.models import InvoiceSnapshot
 from snapshots.segments import segment_gone_note
 from snapshots.selectors import (
@@ -125,3 +126,65 @@ def invoices_paid_after_reminder(
             "number", "reminded_at", "updated_date_utc"
         )
     ]
+
+
+# --- promises to pay (billing_events/promises.py records them) -------------------------------
+
+
+@dataclass(frozen=True)
+class Promise:
+    invoice_id: str
+    invoice_number: str
+    promised_by: date
+    resumes_on: date  # the day after: reminders start again if it is still unpaid
+    note: str
+    recorded_at: datetime
+    recorded_by: str  # the staff member's name, "" when not known
+
+
+def _promise(pause: ReminderPause) -> Promise:
+    return Promise(
+        invoice_id=pause.invoice_id,
+        invoice_number=pause.label,
+        promised_by=pause.promised_by,
+        resumes_on=pause.resume_on,
+        note=pause.note,
+        recorded_at=pause.created_at,
+        recorded_by=user_label(pause.created_by),
+    )
+
+
+def promises_for_invoices(
+    *, tenant: Tenant, invoice_ids, on: date | None = None
+) -> dict[str, Promise]:
+    """Each invoice's promise to pay (InvoiceID → Promise), in one query. With `on` (a local
+    day), only promises still holding its reminders that day."""
+    pauses = ReminderPause.objects.filter(
+        tenant=tenant, reason=ReminderPause.Reason.PROMISE, invoice_id__in=list(invoice_ids)
+    )
+    if on is not None:
+        pauses = pauses.filter(resume_on__gt=on)
+    return {
+        pause.invoice_id: _promise(pause)
+        for pause in pauses.select_related("created_by").order_by("created_at", "pk")
+    }
+
+
+def promise_for_invoice(*, tenant: Tenant, invoice_id: str, on: date | None = None):
+    """The invoice's promise to pay, or None (see promises_for_invoices)."""
+    return promises_for_invoices(tenant=tenant, invoice_ids=[invoice_id], on=on).get(invoice_id)
+
+
+def invoices_promisable(*, tenant: Tenant, contact_id: str) -> list[InvoiceSnapshot]:
+    """The contact's open sales invoices, oldest due first: what a promise may be about."""
+    if not contact_id:
+        return []
+    return list(
+        InvoiceSnapshot.objects.filter(
+            tenant=tenant,
+            contact_id=contact_id,
+            type="ACCREC",
+            status="AUTHORISED",
+            amount_due__gt=0,
+        ).order_by("due_date", "number", "pk")
+    )

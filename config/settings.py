@@ -119,6 +119,7 @@ TEMPLATES = [
                 "connections.tenancy.current_tenant",
                 "connections.context_processors.xero_reconnect_banner",
                 "connections.context_processors.tenant_organisations",
+                "messaging.context_processors.inbox_waiting",
             ],
         },
     },

@@ -25,6 +25,8 @@ class Kind(models.TextChoices):
     REPLY_PAID_THANKS = "reply_paid_thanks", "Reply: invoice already paid"
     REPLY_NOT_FOUND = "reply_not_found", "Reply: invoice not found"
     REPLY_HELP = "reply_help", "Reply to HELP"
+    # A person's answer to a customer's text, written in the inbox (no template).
+    REPLY_STAFF = "reply_staff", "Reply from staff"
 
 
 class Channel(models.TextChoices):
@@ -205,6 +207,13 @@ class Message(models.Model):
     resend_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
     )
+    # A person's answer from the inbox: who wrote it, and the customer's text it answers.
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    in_reply_to = models.ForeignKey(
+        "InboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
+    )
     fallback_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks",
         help_text="The text this email stands in for, after it was not delivered.",
@@ -303,11 +312,24 @@ class InboundMessage(models.Model):
     intent = models.CharField(max_length=10, choices=Intent.choices)
     invoice_number = models.CharField(max_length=255, blank=True)
     contact_names = models.CharField(max_length=500, blank=True)
+    # The Xero contact whose number sent it, and the invoice it is about (the last one Dunwell
+    # texted that number about, or the one staff recorded a promise for).
+    contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
+    invoice_id = models.CharField("Xero InvoiceID", max_length=64, blank=True)
     # The Xero organisations (tenantIds) of those contacts, or of the invoice asked about.
     xero_tenant_ids = models.JSONField(default=list, blank=True)
     reminders_paused_until = models.DateField(null=True, blank=True)
+    # "I'll pay by …", as staff recorded it from this text (billing_events pauses the invoice).
+    promised_by = models.DateField(null=True, blank=True)
     reply = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -319,9 +341,23 @@ class InboundMessage(models.Model):
                 fields=["tenant", "message_sid"], name="inboundmessage_unique_sid"
             )
         ]
+        indexes = [
+            # The navigation counts these on every page: texts waiting for a person.
+            models.Index(
+                fields=["tenant"],
+                condition=Q(intent="other", handled_at__isnull=True),
+                name="inboundmessage_unhandled",
+            ),
+            # Earlier texts from the same number, beside the one being answered.
+            models.Index(fields=["tenant", "from_phone"], name="inboundmessage_phone"),
+        ]
 
     def __str__(self):
         return f"{self.get_intent_display()} from {self.from_phone[:-4]}…"
+
+    @property
+    def needs_a_person(self) -> bool:
+        return self.intent == self.Intent.OTHER and self.handled_at is None
 
 
 class ContactPreference(models.Model):

@@ -60,6 +60,7 @@ def reminder_pause_create(
     label: str = "",
     reason: str = ReminderPause.Reason.STAFF,
     note: str = "",
+    by_user=None,
 ) -> ReminderPause:
     return ReminderPause.objects.create(
         tenant=tenant,
@@ -70,6 +71,7 @@ def reminder_pause_create(
         label=label,
         reason=reason,
         note=note,
+        created_by=by_user,
     )
 
 

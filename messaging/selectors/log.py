@@ -12,6 +12,9 @@ from messaging.models import (
 )
 from snapshots.selectors import invoice_ids_numbered, invoice_number_choose
 
+# A text waiting for a person: not a keyword Dunwell answered itself, and nobody handled it yet.
+WAITING = {"intent": InboundMessage.Intent.OTHER, "handled_at__isnull": True}
+
 
 def messages_for_log(
     *,
@@ -82,14 +85,14 @@ def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
 def inbox_messages(
     *, tenant: Tenant, everything: bool = False, organisation: str = ""
 ) -> QuerySet[InboundMessage]:
-    """Texts customers sent: by default only those a person should answer; only those from
+    """Texts customers sent: by default only those still waiting for a person; only those from
     contacts of `organisation` (a Xero tenantId) when given."""
-    inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply")
+    inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply", "assigned_to")
     if organisation:
         # A JSON list of ids, matched as its text: one quoted id is one element (SQLite has no
         # JSON containment lookup).
         inbound = inbound.filter(xero_tenant_ids__icontains=f'"{organisation}"')
-    return inbound if everything else inbound.filter(intent=InboundMessage.Intent.OTHER)
+    return inbound if everything else inbound.filter(**WAITING)
 
 
 def messages_filter(

@@ -28,6 +28,13 @@ from messaging.services.dispatch import (
     status_callback_url,
 )
 from messaging.services.fallback import FALLBACK_SUFFIX
+from messaging.services.inbox import (
+    OPTED_OUT,
+    WINDOW_CLOSED,
+    inbound_answer,
+    inbound_assign,
+    inbound_handle,
+)
 from messaging.services.moves import DISPATCH_TASK, RECONCILE_TASK
 from messaging.services.notify import messages_cancel, notify, quiet_hours_end
 from messaging.services.preferences import contact_preference_save
@@ -57,6 +64,7 @@ __all__ = [
     "DISPATCH_TASK",
     "FALLBACK_SUFFIX",
     "MAX_ATTEMPTS",
+    "OPTED_OUT",
     "RECONCILE_TASK",
     "SECRET_FIELDS",
     "SENDING_STALE_AFTER",
@@ -64,7 +72,11 @@ __all__ = [
     "UNFINISHED_GIVE_UP_AFTER",
     "UNREACHABLE",
     "UNREACHABLE_RETRY_AFTER",
+    "WINDOW_CLOSED",
     "contact_preference_save",
+    "inbound_answer",
+    "inbound_assign",
+    "inbound_handle",
     "message_dispatch",
     "message_reconcile",
     "message_resend",

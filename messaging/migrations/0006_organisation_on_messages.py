@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connections', '0005_messaging_channel_defaults'),
-        ('messaging', '0004_template_segments'),
+        ('messaging', '0005_inbox_actions'),
         ('snapshots', '0001_initial'),
     ]
 

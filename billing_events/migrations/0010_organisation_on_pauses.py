@@ -20,7 +20,7 @@ def organisations_fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing_events', '0008_snapshots_moved_to_their_own_app'),
+        ('billing_events', '0009_payment_promises'),
     ]
 
     operations = [
