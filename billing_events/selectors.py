@@ -60,9 +60,9 @@ def reminder_pauses(*, tenant: Tenant, organisation: str = "") -> QuerySet[Remin
     return pauses.filter(xero_tenant_id=organisation) if organisation else pauses
 
 
-def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
+def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], dict]:
     """The tenant's schedules of active stages, and the xero_refs among their segments that
-    were deleted in Xero (those schedules match nothing)."""
+    were archived or deleted in Xero (those schedules match nothing; segments_gone)."""
     schedules = schedules_of(ReminderStage.objects.filter(tenant=tenant, is_active=True))
     return schedules, segments_gone(tenant=tenant, refs={s.segment.xero_ref for s in schedules})
 
@@ -70,17 +70,19 @@ def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
 @dataclass(frozen=True)
 class ScheduleListed:
     schedule: Schedule
-    note: str  # set when its contact group or tracking option was deleted in Xero
+    note: str  # set when its contact group or tracking option was archived or deleted in Xero
 
 
 def reminder_schedules_listed(*, tenant: Tenant) -> list[ScheduleListed]:
     """The schedules, most specific first, for the reminders page."""
     schedules, gone = reminder_schedules(tenant=tenant)
     ordered = sorted(schedules, key=lambda s: (-s.segment.rank, s.segment.label.casefold()))
-    return [
-        ScheduleListed(s, segment_gone_note(s.segment) if s.segment.xero_ref in gone else "")
-        for s in ordered
-    ]
+    listed = []
+    for schedule in ordered:
+        how = gone.get(schedule.segment.xero_ref)
+        note = segment_gone_note(schedule.segment, how=how) if how else ""
+        listed.append(ScheduleListed(schedule, note))
+    return listed
 
 
 # --- for the weekly summary -------------------------------------------------------------------

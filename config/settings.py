@@ -17,6 +17,7 @@ from config.env import (
     ensure_dev_dotenv,
     envbool,
     envint,
+    envprices,
     envsecret,
     envstr,
     load_dotenv,
@@ -97,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "connections.middleware.TenantTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -266,9 +268,11 @@ LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "50")
 LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", "15")
 # Behind a proxy REMOTE_ADDR is the proxy's: name the header it sets, e.g. HTTP_X_REAL_IP.
 LOGIN_IP_HEADER = envstr("LOGIN_IP_HEADER", "REMOTE_ADDR")
-# --- Template editor's cost estimate: what one SMS segment costs the tenant ----------
-# Twilio bills per segment; US long-code outbound was USD 0.0079 at the time of writing. Only an
-# estimate shown next to the editor, so one figure for every tenant is enough.
+# --- Template editor's cost estimate: what one SMS segment costs, by the recipient's country ---
+# Twilio bills per segment at a price per destination country (its SMS pricing page, or the
+# Pricing API per account). SMS_PRICES lists the countries the tenants text; any other country
+# is estimated at SMS_PRICE_PER_SEGMENT, and the editor says so. All in SMS_PRICE_CURRENCY.
+SMS_PRICES = envprices("SMS_PRICES", "NZ:0.1100,AU:0.0515,US:0.0079")
 SMS_PRICE_PER_SEGMENT = envstr("SMS_PRICE_PER_SEGMENT", "0.0079")
 SMS_PRICE_CURRENCY = envstr("SMS_PRICE_CURRENCY", "USD")
 

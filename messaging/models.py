@@ -40,6 +40,13 @@ class Channel(models.TextChoices):
 
 SENDING_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
 PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+# Answers to a customer's text, sent back in the webhook's TwiML: no API call, no status report.
+TWIML_REPLY_KINDS = (
+    Kind.REPLY_PAYMENT_LINK,
+    Kind.REPLY_PAID_THANKS,
+    Kind.REPLY_NOT_FOUND,
+    Kind.REPLY_HELP,
+)
 
 
 def channel_labels(channels) -> list[str]:
@@ -119,7 +126,7 @@ class MessageTemplate(SegmentFields):
     def clean(self):
         errors = self.segment_errors()
         for field in ("subject", "body"):
-            problems = rendering.template_errors(getattr(self, field))
+            problems = rendering.template_errors(getattr(self, field), kind=self.kind)
             if problems:
                 errors[field] = problems
         if self.reminder_stage and self.kind != Kind.REMINDER:
@@ -149,10 +156,16 @@ class MessageTemplate(SegmentFields):
             if not str(key).isdigit() or not isinstance(text, str):
                 problems.append(f"“{key}”: keys are placeholder numbers and values are text.")
                 continue
-            problems += [f"Variable {key}: {p}" for p in rendering.template_errors(text)]
+            problems += [
+                f"Variable {key}: {p}" for p in rendering.template_errors(text, kind=self.kind)
+            ]
         if problems:
             errors["content_variables"] = problems
         return errors
+
+
+# The dedup key of the one later try of a text whose handset was unreachable (30003).
+UNREACHABLE_RETRY_SUFFIX = ":unreachable-retry"
 
 
 def _callback_token() -> str:
@@ -164,7 +177,7 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
-        SCHEDULED = "scheduled", "Scheduled (quiet hours)"
+        SCHEDULED = "scheduled", "Scheduled"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
@@ -200,6 +213,9 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     send_after = models.DateTimeField(null=True, blank=True)
+    # Whether quiet hours set send_after (rather than the later retry of an unreachable
+    # handset), so the send log says what a scheduled message waits for.
+    quiet_hours_hold = models.BooleanField("Held by quiet hours", default=False)
     # Set when the provider may or may not have the message (5xx, timeout, a dead worker):
     # it is reconciled with Twilio before anything is sent again (FACTS.md "Which failures…").
     is_ambiguous = models.BooleanField(default=False)
@@ -255,6 +271,10 @@ class Message(models.Model):
     @property
     def can_resend(self) -> bool:
         return self.status in (self.Status.FAILED, self.Status.UNDELIVERED)
+
+    @property
+    def is_unreachable_retry(self) -> bool:
+        return self.dedup_key.endswith(UNREACHABLE_RETRY_SUFFIX)
 
 
 class MessageStatusChange(models.Model):

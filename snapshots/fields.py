@@ -4,11 +4,22 @@ Each takes the record as Xero's API returns it (FACTS.md "Xero: accounting API")
 snapshot's field values; billing_events.transitions compares them with what was there before.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from connections.xero_format import parse_money, parse_xero_date
 from snapshots.contacts import ContactCard, phone_choose
 from snapshots.locations import contact_location
+
+
+def is_stale(previous, updated: datetime | None) -> bool:
+    """Whether a record Xero last updated at `updated` is older than its snapshot `previous`
+    (None: never seen): deliveries arrive out of order (FACTS.md "Xero: webhooks")."""
+    return bool(
+        previous is not None
+        and previous.updated_date_utc
+        and updated
+        and updated < previous.updated_date_utc
+    )
 
 
 def xero_day(value: str | None) -> date | None:

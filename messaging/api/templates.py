@@ -42,8 +42,8 @@ class TemplateOutput(SegmentOutput):
     kind = serializers.ChoiceField(choices=Kind.choices)
     channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS)
     segment_note = serializers.CharField(
-        help_text="Set when the contact group or tracking option was deleted in Xero: the "
-        "template then matches nobody and the default is used instead",
+        help_text="Set when the contact group or tracking option was archived or deleted in "
+        "Xero: the template then matches nobody and the default is used instead",
     )
     reminder_stage = serializers.CharField()
     language = serializers.CharField(help_text=_FIELD_HELP["language"])

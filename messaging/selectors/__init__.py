@@ -47,7 +47,14 @@ from messaging.selectors.outcomes import (
     Queue,
     message_daily_outcomes,
     message_outcomes,
+    message_outcomes_of,
     message_queue,
+)
+from messaging.selectors.resend import (
+    ResendRefusal,
+    message_resend_refusal,
+    notification_key,
+    notification_tries,
 )
 from messaging.selectors.templates import (
     Delivery,
@@ -75,6 +82,7 @@ __all__ = [
     "PHONE_PROBLEMS",
     "Queue",
     "RESENDABLE",
+    "ResendRefusal",
     "TemplateChoice",
     "Turn",
     "WAITING",
@@ -92,7 +100,9 @@ __all__ = [
     "invoice_last_texted",
     "message_daily_outcomes",
     "message_outcomes",
+    "message_outcomes_of",
     "message_queue",
+    "message_resend_refusal",
     "messages_exist",
     "messages_filter",
     "messages_for_log",
@@ -102,6 +112,8 @@ __all__ = [
     "messaging_settings_for_inbound",
     "members_assignable",
     "messaging_settings_of",
+    "notification_key",
+    "notification_tries",
     "template_languages",
     "templates_choose",
     "templates_for_editor",

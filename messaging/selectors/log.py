@@ -7,8 +7,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from connections.models import Tenant
 from messaging.models import (
+    PHONE_CHANNELS,
     InboundMessage,
     Message,
+    OptOut,
 )
 from snapshots.selectors import invoice_ids_numbered, invoice_number_choose
 
@@ -73,9 +75,15 @@ RESENDABLE = (Message.Status.FAILED, Message.Status.UNDELIVERED)
 
 
 def messages_resendable(messages: QuerySet[Message]) -> QuerySet[Message]:
-    """Failed or undelivered messages nobody has resent yet: the ones needing attention."""
+    """Failed or undelivered messages nobody has resent yet, to recipients who did not reply
+    STOP: the ones needing attention."""
     resent = Message.objects.filter(resend_of=OuterRef("pk"))
-    return messages.filter(status__in=RESENDABLE).exclude(Exists(resent))
+    opted_out = OptOut.objects.filter(tenant_id=OuterRef("tenant_id"), phone=OuterRef("recipient"))
+    return (
+        messages.filter(status__in=RESENDABLE)
+        .exclude(Exists(resent))
+        .exclude(Q(channel__in=PHONE_CHANNELS) & Exists(opted_out))
+    )
 
 
 def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:

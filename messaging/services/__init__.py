@@ -13,6 +13,7 @@ from messaging.services.credentials import (
     messaging_settings_save,
     messaging_test_send,
     text_now,
+    text_status,
     twilio_settings_verify_save,
 )
 from messaging.services.dispatch import (
@@ -96,5 +97,6 @@ __all__ = [
     "status_callback_url",
     "templates_create_defaults",
     "text_now",
+    "text_status",
     "twilio_settings_verify_save",
 ]

@@ -6,11 +6,11 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [
-    ("messaging", "0005_inbox_actions"),
+    ("messaging", "0006_scheduled_wait_reason"),
     ("billing_events", "0009_payment_promises"),
 ]
 AFTER = [
-    ("messaging", "0006_organisation_on_messages"),
+    ("messaging", "0007_organisation_on_messages"),
     ("billing_events", "0010_organisation_on_pauses"),
 ]
 

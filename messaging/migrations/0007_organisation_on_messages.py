@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('connections', '0005_messaging_channel_defaults'),
-        ('messaging', '0005_inbox_actions'),
+        ('messaging', '0006_scheduled_wait_reason'),
         ('snapshots', '0001_initial'),
     ]
 
