@@ -3,9 +3,13 @@ from collections.abc import Sequence
 from django import forms
 
 from billing_events.models import ReminderSettings, ReminderStage
+from connections.forms_organisations import organisation_field_add
 from connections.models import Membership
+from connections.selectors import Organisations
 from snapshots.contacts import mobile_card, phone_choose
 from snapshots.forms import SegmentFormMixin
+from snapshots.segments import GROUP
+from snapshots.selectors import SegmentChoices
 
 
 class ReminderSettingsForm(forms.ModelForm):
@@ -29,9 +33,10 @@ class ReminderSettingsForm(forms.ModelForm):
             "team_emails": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, groups: Sequence[tuple[str, str]] = (), **kwargs):
+    def __init__(self, *args, segments: SegmentChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        names = dict(groups)
+        # With several organisations each group says whose it is ("Corporate — Kauri Bakery").
+        names = {k: segments.label((GROUP, k), name) for k, name in segments.groups}
         # A group no longer in Xero stays listed while excluded, so saving keeps it (or drops it).
         for group_id in self.instance.excluded_group_ids:
             names.setdefault(group_id, "A group no longer in Xero")
@@ -87,9 +92,9 @@ class StepForm(SegmentFormMixin, forms.ModelForm):
             "is_active": "Untick to keep the step but send nothing for it.",
         }
 
-    def __init__(self, *args, groups=(), options=(), **kwargs):
+    def __init__(self, *args, segments: SegmentChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.segment_fields_add(groups=groups, options=options)
+        self.segment_fields_add(segments=segments)
         self.fields["label"].required = False
         if self.instance.pk:
             offset = self.instance.offset_days
@@ -148,6 +153,12 @@ class PauseForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Blank: until someone removes the pause.",
     )
+
+    def __init__(self, *args, organisations: Organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisation_field_add(
+            self, organisations=organisations, empty_label="Ask if several have it"
+        )
 
     def clean(self):
         data = super().clean()

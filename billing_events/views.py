@@ -31,18 +31,20 @@ from billing_events.reminders import (
     test_outcome,
 )
 from billing_events.replies import inbound_receive
+from billing_events.selectors import reminder_pauses
 from billing_events.services import MalformedDelivery, events_store
 from billing_events.template_why import templates_why
 from billing_events.webhooks import verify_xero_signature
+from connections.forms_organisations import OrganisationFilterForm
 from connections.htmx import is_htmx
-from connections.selectors import names_for_customers, organisation_of
+from connections.selectors import names_for_customers, organisation_of, organisations_of
 from connections.tenancy import get_for_tenant, tenant_required
 from messaging.forms import TemplateWhyForm
 from messaging.selectors import messaging_settings_for_inbound
 from messaging.webhooks import twilio_body_too_large, twilio_signed
 from snapshots.models import InvoiceSnapshot
 from snapshots.segments import PRECEDENCE
-from snapshots.selectors import contact_groups_known, tracking_options_known
+from snapshots.selectors import InvoiceNumberAmbiguous, segment_choices
 
 
 def _empty(status: int) -> HttpResponse:
@@ -96,7 +98,7 @@ def _settings_form(request, posted=None) -> ReminderSettingsForm:
     return ReminderSettingsForm(
         posted,
         instance=reminder_defaults_create(tenant=request.tenant),
-        groups=contact_groups_known(tenant=request.tenant),
+        segments=segment_choices(tenant=request.tenant),
     )
 
 
@@ -113,19 +115,28 @@ def reminders(request):
             settings_form.save()
             flash.success(request, "Reminder settings saved.")
             return redirect("reminders")
-    return render(
-        request,
-        "billing_events/reminders.html",
-        {
-            "settings_form": settings_form,
-            "builder": schedule_builder(tenant=request.tenant),
-            "mobile_form": MemberMobileForm(instance=request.membership),
-            "pause_form": PauseForm(),
-            "pauses": ReminderPause.objects.filter(tenant=request.tenant),
-            "preview": reminders_preview(tenant=request.tenant, as_of=timezone.now()),
-            "precedence": PRECEDENCE,
-        },
-    )
+    return _reminders_page(request, settings_form=settings_form)
+
+
+def _reminders_page(request, *, settings_form, pause_form=None, ambiguous=None):
+    """The page; the preview and the pauses of one organisation when the filter says so."""
+    organisations = organisations_of(tenant=request.tenant)
+    shown = OrganisationFilterForm(request.GET, organisations=organisations)
+    context = {
+        "settings_form": settings_form,
+        "builder": schedule_builder(tenant=request.tenant),
+        "mobile_form": MemberMobileForm(instance=request.membership),
+        "pause_form": pause_form or PauseForm(organisations=organisations),
+        "ambiguous": ambiguous,
+        "organisations": organisations,
+        "organisation_form": shown,
+        "pauses": reminder_pauses(tenant=request.tenant, organisation=shown.chosen),
+        "preview": reminders_preview(
+            tenant=request.tenant, as_of=timezone.now(), organisation=shown.chosen
+        ),
+        "precedence": PRECEDENCE,
+    }
+    return render(request, "billing_events/reminders.html", context)
 
 
 # --- the schedule builder: one step at a time, in place with htmx, or as plain pages --------
@@ -138,8 +149,7 @@ def _step_form(request, stage: ReminderStage, posted=None) -> StepForm:
         # Ids of their own: a step being changed and a new one can be open side by side.
         auto_id=f"step-{stage.pk or 'new'}-%s",
         initial={"applies_to": request.GET.get("applies_to", "")} if stage.pk is None else None,
-        groups=contact_groups_known(tenant=request.tenant),
-        options=tracking_options_known(tenant=request.tenant),
+        segments=segment_choices(tenant=request.tenant),
     )
 
 
@@ -236,12 +246,18 @@ def member_mobile(request):
 @require_POST
 @tenant_required
 def reminder_pause_new(request):
-    form = PauseForm(request.POST)
+    """Pause an invoice or a contact; an invoice number several organisations have is asked
+    about on the page (each answer posts the pause again with its organisation)."""
+    form = PauseForm(request.POST, organisations=organisations_of(tenant=request.tenant))
     if not form.is_valid():
         flash.error(request, " ".join(form.non_field_errors()) or "Check the pause.")
         return redirect("reminders")
     try:
         reminder_pause_add(tenant=request.tenant, **form.cleaned_data)
+    except InvoiceNumberAmbiguous as ambiguous:
+        return _reminders_page(
+            request, settings_form=_settings_form(request), pause_form=form, ambiguous=ambiguous
+        )
     except ValidationError as error:
         flash.error(request, " ".join(error.messages))
     else:
@@ -264,13 +280,18 @@ def reminder_pause_delete(request, pause_id):
 def template_why(request):
     """For one invoice: which template each channel uses and which reminder schedule applies,
     and why (htmx swaps the answer into the editor; without it, a page of its own)."""
-    form = TemplateWhyForm(request.GET or None)
-    why = None
+    organisations = organisations_of(tenant=request.tenant)
+    form = TemplateWhyForm(request.GET or None, organisations=organisations)
+    why = ambiguous = None
     if form.is_valid():
-        why = templates_why(tenant=request.tenant, **form.cleaned_data)
-        if why is None:
-            form.add_error("invoice", "No invoice with this number has come from Xero.")
-    context = {"form": form, "why": why}
+        try:
+            why = templates_why(tenant=request.tenant, **form.cleaned_data)
+        except InvoiceNumberAmbiguous as exc:
+            ambiguous = exc
+        else:
+            if why is None:
+                form.add_error("invoice", "No invoice with this number has come from Xero.")
+    context = {"form": form, "why": why, "ambiguous": ambiguous, "organisations": organisations}
     if is_htmx(request):
         return render(request, "messaging/_template_why.html", context)
     return render(request, "messaging/template_why.html", context)

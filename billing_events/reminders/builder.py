@@ -28,7 +28,7 @@ from messaging.template_editor import preview_sample
 from snapshots.contacts import ContactCard
 from snapshots.forms import applies_to_value
 from snapshots.segments import Rank, Segment, TrackingTag, segment_gone_note
-from snapshots.selectors import segment_names_fill, segments_gone
+from snapshots.selectors import segment_choices, segment_names_fill, segments_gone
 
 PHASES = (
     ("before", "Before the due date"),
@@ -66,10 +66,12 @@ class Timeline:
     schedule: Schedule
     steps: tuple[Step, ...]
     note: str = ""  # set when its contact group or tracking option was deleted in Xero
+    organisation: str = ""  # whose group or option it is, once the tenant has several
 
     @property
     def label(self) -> str:
-        return self.schedule.label
+        label = self.schedule.label
+        return f"{label} — {self.organisation}" if self.organisation else label
 
     @property
     def applies_to(self) -> str:
@@ -168,10 +170,12 @@ def schedule_builder(*, tenant: Tenant) -> Builder:
         key=lambda s: (s.segment.rank != Rank.DEFAULT, -s.segment.rank, s.segment.label.casefold()),
     )
     gone = segments_gone(tenant=tenant, refs={s.segment.xero_ref for s in schedules})
+    owners = segment_choices(tenant=tenant).organisations
     timelines = [
         Timeline(
             schedule=schedule,
             note=_gone_note(schedule.segment, gone),
+            organisation=getattr(owners.get(schedule.segment.xero_ref), "name", ""),
             steps=tuple(
                 _step(
                     tenant=tenant,

@@ -194,6 +194,7 @@ def notify(
             contact_name=contact.name,
             invoice_id=invoice_id,
             is_test=is_test,
+            xero_tenant_id=contact.xero_tenant_id,
             template_values=values,
             # The invoice's tracking rides with the card, so a fallback email picks its template
             # by the same segments as the text it replaces.

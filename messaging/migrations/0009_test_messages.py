@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('messaging', '0007_indexes_for_the_invoices_page'),
+        ('messaging', '0008_organisation_on_messages'),
     ]
 
     operations = [
