@@ -79,7 +79,7 @@ bench-calls: $(VENV)/.installed-bench
 	$(SIDE_BY_SIDE) calls --profile
 
 bench-e2e: $(VENV)/.installed-bench
-	$(SIDE_BY_SIDE) e2e --events 300 --organisations 50 --rate 20
+	$(SIDE_BY_SIDE) e2e --events 300 --organisations 50 --rate 20 --count-sql
 
 bench-sweep: $(VENV)/.installed-bench
 	$(PY) -m bench.sweep --sizes 20x50,200x50,200x500

@@ -97,7 +97,7 @@ def main():
         )
     output = _output_name(options.name, options.args)
     this_sha = _git("rev-parse", "HEAD")
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/out"))
     rounds = []
     with worktree_at(options.rev) as (sha, other):
         for number in range(options.rounds):

@@ -13,6 +13,7 @@ every Xero call counted is one the events caused.
 
     python -m bench.e2e [--events 300] [--organisations 50] [--rate 20]
     python -m bench.e2e --only pg-orm --workers 2      (one configuration)
+    python -m bench.e2e --count-sql    (SQL statements per text in every process, by phase)
 """
 
 import argparse
@@ -21,6 +22,7 @@ import threading
 import time
 
 from bench import common
+from bench.sqlcount import sql_reset, sql_totals
 from bench.workload import body, deliveries, summary
 
 CONFIGS = ("sqlite-orm", "pg-orm", "redis")
@@ -43,16 +45,22 @@ def _post_all(batches, rate: float) -> dict[str, float]:
     return first_seen
 
 
-def run_one(config: str, workers: int, *, events: int, organisations: int, rate: float) -> dict:
+def run_one(
+    config: str, workers: int, *, events: int, organisations: int, rate: float, count_sql: bool
+) -> dict:
     batches = deliveries(events=events, organisations=organisations, wave=3)
     expected = summary(batches)["unique_invoices"]
+    counting = {"DJANGO_SETTINGS_MODULE": "bench.sqlcount_settings"} if count_sql else {}
+    sql_reset()
     with common.running(
         config,
         db="bench_e2e",
         organisations=organisations,
         log=f"e2e-{config}-{workers}",
         Q_WORKERS=str(workers),
+        **counting,
     ) as (web, (cluster,)):
+        before = sql_totals() if count_sql else {}  # starting up, not the texts
         first_seen = _post_all(batches, rate)
         deadline = time.time() + 180
         while common.standin_get("/_stats")["twilio_messages"] < expected:
@@ -61,6 +69,7 @@ def run_one(config: str, workers: int, *, events: int, organisations: int, rate:
             time.sleep(0.5)
         peaks = common.peak_rss_mb(common.children(cluster.pid) + [cluster.pid])
         web_peaks = common.peak_rss_mb(common.children(web.pid))
+        statements = {p: n - before[p] for p, n in sql_totals().items()} if count_sql else {}
     accepted = {sid: at for sid, at, _to in common.standin_get("/_messages")}
     stats = common.standin_get("/_stats")
 
@@ -75,6 +84,14 @@ def run_one(config: str, workers: int, *, events: int, organisations: int, rate:
     ]
     start = min(first_seen.values())
     end = max(accepted.values(), default=start)
+    sql = {}
+    if count_sql:
+        sql = {
+            "sql_statements_per_text_by_phase": {
+                phase: round(n / max(len(accepted), 1), 2) for phase, n in statements.items()
+            },
+            "sql_statements_per_text": round(sum(statements.values()) / max(len(accepted), 1), 1),
+        }
     return {
         "config": config,
         "q_workers": workers,
@@ -90,6 +107,7 @@ def run_one(config: str, workers: int, *, events: int, organisations: int, rate:
         "qcluster_peak_rss_mb": {str(k): round(v, 1) for k, v in sorted(peaks.items())},
         "gunicorn_worker_peak_rss_mb": round(max(web_peaks.values(), default=0), 1),
         "load_average_after": common.load_average(),
+        **sql,
     }
 
 
@@ -100,6 +118,12 @@ def main():
     parser.add_argument("--rate", type=float, default=20, help="deliveries per second")
     parser.add_argument("--only", choices=CONFIGS)
     parser.add_argument("--workers", type=int)
+    parser.add_argument(
+        "--count-sql",
+        action="store_true",
+        help="count SQL statements per text in every process, by phase (bench/sqlcount.py; "
+        "the stack walk costs CPU, so texts/s read lower)",
+    )
     args = parser.parse_args()
     if args.only:
         result = run_one(
@@ -108,6 +132,7 @@ def main():
             events=args.events,
             organisations=args.organisations,
             rate=args.rate,
+            count_sql=args.count_sql,
         )
         print("RESULT " + json.dumps(result))
         return
@@ -119,6 +144,7 @@ def main():
                 args_one = ["--only", config, "--workers", str(workers), "--events",
                             str(args.events), "--organisations", str(args.organisations),
                             "--rate", str(args.rate)]  # fmt: skip
+                args_one += ["--count-sql"] * args.count_sql
                 result = common.subprocess_result("e2e", args_one)
                 results.append({"config": config, "q_workers": workers, **result})
                 print(json.dumps(results[-1]), flush=True)

@@ -277,14 +277,26 @@ def e2e() -> str:
     first = next(r for r in figures["results"] if "error" not in r)
     header = ["broker / database", "q workers", "texts accepted", "texts/s",
               "webhook→Twilio p50", "p95", "Xero calls", "429s", "peak RSS, qcluster"]  # fmt: skip
-    return "\n".join(
-        [
-            _command(figures),
-            f"Offered: {first['offered_events_per_second']} events/s.",
-            "",
-            _table(header, rows),
-        ]
-    )
+    text = [
+        _command(figures),
+        f"Offered: {first['offered_events_per_second']} events/s.",
+        "",
+        _table(header, rows),
+    ]
+    counted = [r for r in figures["results"] if "sql_statements_per_text_by_phase" in r]
+    if counted:
+        phases = {**SQL_PHASES, "broker": "broker (django-q2's own)"}
+        sql_rows = [
+            [names[r["config"]], r["q_workers"],
+             *(f"{r['sql_statements_per_text_by_phase'][p]:.1f}" for p in phases),
+             f"**{r['sql_statements_per_text']:.1f}**"]
+            for r in counted
+        ]  # fmt: skip
+        header = ["broker / database", "q workers", *phases.values(), "total"]
+        text += ["", "SQL statements per text accepted, counted in every gunicorn and qcluster "
+                 "process (`--count-sql`, bench/sqlcount.py), by phase:", "",
+                 _table(header, sql_rows)]  # fmt: skip
+    return "\n".join(text)
 
 
 def sweep() -> str:
@@ -402,6 +414,9 @@ def _against_e2e(f: dict):
         if "error" not in r:
             name = f"{r['config']}, {r['q_workers']} worker(s)"
             yield f"{name}: texts/s", r["messages_per_second"]
+            if "sql_statements_per_text" in r:
+                yield f"{name}: SQL statements per text", r["sql_statements_per_text"]
+                yield f"{name}: … of which broker", r["sql_statements_per_text_by_phase"]["broker"]
             yield f"{name}: p95 latency (s)", r["latency_p95_s"]
             yield f"{name}: Xero calls", r["xero_calls"]
             yield f"{name}: 429s", r["xero_429"]
