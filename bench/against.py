@@ -97,7 +97,17 @@ def main():
         )
     output = _output_name(options.name, options.args)
     this_sha = _git("rev-parse", "HEAD")
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/out"))
+    dirty = bool(
+        _git(
+            "status",
+            "--porcelain",
+            "--untracked-files=no",
+            "--",
+            ".",
+            ":!bench/out",
+            ":!bench/RESULTS.md",
+        )
+    )
     rounds = []
     with worktree_at(options.rev) as (sha, other):
         for number in range(options.rounds):
