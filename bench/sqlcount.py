@@ -63,7 +63,9 @@ def _flush_forever(pid: int) -> None:
         time.sleep(0.5)
         with _lock:
             snapshot = dict(_counts)
-        (SQL_OUT / f"{pid}.json").write_text(json.dumps(snapshot))
+        # Written aside, then renamed: sql_totals() never reads a half-written file.
+        (SQL_OUT / f"{pid}.tmp").write_text(json.dumps(snapshot))
+        os.replace(SQL_OUT / f"{pid}.tmp", SQL_OUT / f"{pid}.json")
 
 
 def _count(execute, sql, params, many, context):
