@@ -26,14 +26,21 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(PY)
 migrate: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 
-# Web server and django-q2 worker together; Ctrl-C stops both.
+# Web server and django-q2 worker together; Ctrl-C or SIGTERM stops both.
+# The worker's main process must get exactly one SIGTERM and its children none: django-q2's
+# sentinel dies at once on a SIGTERM of its own, and the main process, stopping it gracefully,
+# then waits forever on the dead sentinel; a second SIGTERM re-enters the stop while it holds a
+# lock and hangs too (django-q2 issue 346). So `set -m` gives each process a group of its own (a
+# signal to make's whole group reaches only this shell), and the trap forwards the first one only.
 run: export DUNWELL_SANDBOX ?= 1
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: migrate
 	$(PY) manage.py seed_demo
 	@echo "Starting web on http://$(HOST):$(PORT)/ and a worker. Ctrl-C stops both."
-	@$(PY) manage.py qcluster & worker=$$!; \
+	@set -m; \
+	  $(PY) manage.py qcluster & worker=$$!; \
 	  $(PY) manage.py runserver --noreload $(HOST):$(PORT) & web=$$!; \
-	  trap 'kill -TERM $$worker $$web 2>/dev/null; wait' INT TERM; \
+	  trap 'trap "" INT TERM HUP; kill -TERM $$worker $$web 2>/dev/null; wait' INT TERM HUP; \
 	  wait -n; kill -TERM $$worker $$web 2>/dev/null; wait
 
 test: $(VENV)/.installed-dev

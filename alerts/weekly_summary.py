@@ -6,6 +6,7 @@ WeeklySummary row (unique per tenant and week) is what makes the email go once.
 
 import logging
 import statistics
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import partial
@@ -13,7 +14,6 @@ from smtplib import SMTPException
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
-from django.db.models import Count
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -23,10 +23,16 @@ from alerts.models import AlertSettings, WeeklySummary
 from billing_events.selectors import invoices_paid_after_reminder
 from connections.members import email_configured
 from connections.models import Tenant
-from messaging.models import PHONE_CHANNELS, Kind, Message
-from messaging.selectors import OUTCOMES, Outcomes, contacts_needing_phone
+from messaging.models import Kind, Message
+from messaging.selectors import (
+    Outcomes,
+    contacts_needing_phone,
+    message_outcomes_of,
+    notification_key,
+)
 
 logger = logging.getLogger(__name__)
+_S = Message.Status
 
 SEND_AT = time(8)  # on Monday, in the tenant's time zone
 SEND_TASK = "alerts.tasks.weekly_summary_send_task"
@@ -60,7 +66,7 @@ class WeeklyFigures:
     week_start: date
     statuses: list[str]  # labels of the statuses that occurred, in the send log's order
     by_kind: list[KindCounts]
-    total: int
+    total: int  # notifications, not messages: a resend is a try of the one notification
     outcomes: Outcomes
     paid_after_reminder: list[PaidAfterReminder]
     contacts_needing_phone: list[Message]
@@ -96,29 +102,34 @@ def summary_week(*, tenant: Tenant, now: datetime) -> date:
     return monday - timedelta(days=7)
 
 
+# A notification's outcome is the best of its tries: a failed text resent and delivered was
+# delivered; a text not delivered whose email fallback went was sent.
+_BEST_FIRST = [_S.DELIVERED, _S.SENT, _S.SENDING, _S.SCHEDULED, _S.PENDING, _S.UNDELIVERED,
+               _S.FAILED, _S.SKIPPED, _S.CANCELLED]  # fmt: skip
+
+
+def _notification_outcomes(messages) -> dict[tuple[str, str], str]:
+    """(kind, notification key) → outcome, for each notification these messages are tries of:
+    resends, email fallbacks and other channels count once (notification_key)."""
+    outcomes: dict[tuple[str, str], str] = {}
+    for kind, dedup_key, status in messages.values_list("kind", "dedup_key", "status"):
+        notification = (kind, notification_key(dedup_key))
+        best = outcomes.get(notification)
+        if best is None or _BEST_FIRST.index(status) < _BEST_FIRST.index(best):
+            outcomes[notification] = status
+    return outcomes
+
+
 def weekly_figures(*, tenant: Tenant, week_start: date) -> WeeklyFigures:
     start, end = _bounds(tenant, week_start)
-    rows = list(
-        Message.objects.filter(tenant=tenant, created_at__gte=start, created_at__lt=end)
-        .values_list("kind", "channel", "status")
-        .annotate(count=Count("pk"))
-        .order_by()
+    week = Message.objects.filter(tenant=tenant, created_at__gte=start, created_at__lt=end)
+    by_notification = Counter(
+        (kind, status) for (kind, _), status in _notification_outcomes(week).items()
     )
-
-    def total(wanted, channels=None) -> int:
-        return sum(
-            count
-            for _, channel, status, count in rows
-            if status in wanted and (channels is None or channel in channels)
-        )
-
-    statuses = [s for s in Message.Status if any(row[2] == s for row in rows)]
+    statuses = [s for s in Message.Status if any(found == s for _, found in by_notification)]
     by_kind = []
     for kind in Kind:
-        cells = [
-            (status.label, sum(n for k, _, s, n in rows if k == kind and s == status))
-            for status in statuses
-        ]
+        cells = [(status.label, by_notification[(kind, status)]) for status in statuses]
         kind_total = sum(count for _, count in cells)
         if kind_total:
             by_kind.append(KindCounts(label=kind.label, cells=cells, total=kind_total))
@@ -129,11 +140,8 @@ def weekly_figures(*, tenant: Tenant, week_start: date) -> WeeklyFigures:
         week_start=week_start,
         statuses=[status.label for status in statuses],
         by_kind=by_kind,
-        total=sum(row[3] for row in rows),
-        outcomes=Outcomes(
-            **{name: total(wanted) for name, wanted in OUTCOMES.items()},
-            phone_sent=total(OUTCOMES["sent"], PHONE_CHANNELS),
-        ),
+        total=sum(row.total for row in by_kind),
+        outcomes=message_outcomes_of(messages=week),
         paid_after_reminder=[
             PaidAfterReminder(
                 invoice_number=invoice.invoice_number,

@@ -27,16 +27,19 @@ from api_tokens.access import IsTenantMember, api_membership
 # --- the base of every view ---------------------------------------------------------------------
 
 
+# No docstring: drf-spectacular would show a base class's docstring as the description of every
+# endpoint that has none of its own. Each operation says what it does with extend_schema.
 class TenantAPIView(APIView):
-    """Base of every /api/v1/ view; `tenant_scoped` lets tests/tenant_urls.py count it."""
-
-    tenant_scoped = True
+    tenant_scoped = True  # lets tests/tenant_urls.py count every /api/v1/ view
     permission_classes = [IsTenantMember]
 
-    def initial(self, request, *args, **kwargs):
+    def perform_authentication(self, request):
+        # Here rather than before DRF's initial(): by now the response's renderer is chosen, so a
+        # failing lookup (the database away) reaches DatabaseUnavailableMiddleware as itself;
+        # earlier, DRF (under DEBUG) turned it into an AttributeError and a 500.
+        super().perform_authentication(request)
         request.membership = api_membership(request) if request.user.is_authenticated else None
         request.tenant = request.membership.tenant if request.membership else None
-        super().initial(request, *args, **kwargs)
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -135,6 +138,7 @@ ERROR_RESPONSES = {
     "403": "Not a member of an active tenant, not allowed to do this, or a session without CSRF.",
     "404": "No such object in your tenant (another tenant's objects are not found either).",
     "429": "Too many requests with this token: wait `Retry-After` seconds.",
+    "503": "The database cannot be reached just now: retry after `Retry-After` seconds.",
 }
 ERROR_SCHEMA = {
     "type": "object",

@@ -11,19 +11,17 @@ from billing_events.models import (
     XeroEvent,
 )
 from billing_events.services import events_replay
+from connections.admin_records import RecordAdmin, RecordInline
 
 
-class XeroEventInline(admin.TabularInline):
+class XeroEventInline(RecordInline):
     model = XeroEvent
-    extra = 0
-    can_delete = False
     fields = ["event_category", "event_type", "resource_id", "xero_tenant_id", "status"]
-    readonly_fields = fields
     show_change_link = True
 
 
 @admin.register(XeroDelivery)
-class XeroDeliveryAdmin(admin.ModelAdmin):
+class XeroDeliveryAdmin(RecordAdmin):
     list_display = ["id", "received_at", "first_event_sequence", "last_event_sequence"]
     readonly_fields = ["received_at", "first_event_sequence", "last_event_sequence", "body"]
     exclude = ["raw_body"]
@@ -36,7 +34,7 @@ class XeroDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(XeroEvent)
-class XeroEventAdmin(admin.ModelAdmin):
+class XeroEventAdmin(RecordAdmin):
     list_display = [
         "id",
         "received_at",
@@ -52,7 +50,6 @@ class XeroEventAdmin(admin.ModelAdmin):
     list_filter = ["status", "event_category", "tenant"]
     search_fields = ["resource_id", "xero_tenant_id"]
     list_select_related = ["tenant"]
-    readonly_fields = [f.name for f in XeroEvent._meta.fields]
     actions = ["replay"]
     show_full_result_count = False
 

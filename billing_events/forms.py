@@ -1,3 +1,5 @@
+from collections.abc import Sequence
+
 from django import forms
 
 from billing_events.models import ReminderSettings, ReminderStage
@@ -82,3 +84,21 @@ class PauseForm(forms.Form):
         if bool(data.get("invoice_number")) == bool(data.get("contact_name")):
             raise forms.ValidationError("Give either an invoice number or a contact name.")
         return data
+
+
+class PromiseForm(forms.Form):
+    """A customer's promise to pay, recorded from their text."""
+
+    invoice = forms.ChoiceField(label="Invoice")
+    promised_by = forms.DateField(
+        label="Promised to pay by",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="No reminders until then; they resume the day after if it is still unpaid.",
+    )
+    note = forms.CharField(label="Note (optional)", required=False, max_length=300)
+
+    def __init__(self, *args, invoices: Sequence, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice"].choices = [
+            (i.invoice_id, f"{i.number} · {i.currency} {i.amount_due:,.2f} due") for i in invoices
+        ]

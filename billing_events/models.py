@@ -1,3 +1,6 @@
+from datetime import date, timedelta
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -235,6 +238,9 @@ class ReminderPause(models.Model):
     class Reason(models.TextChoices):
         STAFF = "staff", "Paused by staff"
         REPLY = "reply", "The customer replied"
+        # One invoice, until the day the customer promised to pay by: `resume_on` is the day
+        # after it, so reminders start again only if the promise was not kept.
+        PROMISE = "promise", "Promised to pay"
 
     tenant = models.ForeignKey(
         "connections.Tenant", on_delete=models.CASCADE, related_name="reminder_pauses"
@@ -247,6 +253,9 @@ class ReminderPause(models.Model):
     )
     reason = models.CharField(max_length=10, choices=Reason.choices, default=Reason.STAFF)
     note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -256,13 +265,27 @@ class ReminderPause(models.Model):
                 condition=(Q(contact_id="") & ~Q(invoice_id=""))
                 | (~Q(contact_id="") & Q(invoice_id="")),
                 name="reminderpause_contact_xor_invoice",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason="promise") | (~Q(invoice_id="") & Q(resume_on__isnull=False)),
+                name="reminderpause_promise_has_invoice_and_day",
+            ),
         ]
-        indexes = [models.Index(fields=["tenant", "contact_id"], name="reminderpause_contact")]
+        indexes = [
+            models.Index(fields=["tenant", "contact_id"], name="reminderpause_contact"),
+            models.Index(fields=["tenant", "invoice_id"], name="reminderpause_invoice"),
+        ]
 
     def __str__(self):
         until = f"until {self.resume_on}" if self.resume_on else "indefinitely"
         return f"Pause of {self.label or self.contact_id or self.invoice_id} {until}"
+
+    @property
+    def promised_by(self) -> date | None:
+        """The day the customer promised to pay by (a promise only)."""
+        if self.reason != self.Reason.PROMISE:
+            return None
+        return self.resume_on - timedelta(days=1)
 
 
 class ReminderSent(models.Model):

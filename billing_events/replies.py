@@ -29,10 +29,11 @@ from connections.selectors import (
 )
 from messaging.models import Channel, InboundMessage, Kind, OptOut
 from messaging.replies import Intent, inbound_intent, reply_compose
+from messaging.selectors import invoice_last_texted
 from messaging.services import optout_add, optout_remove, reply_log
-from snapshots.contacts import ContactCard, phones_e164
+from snapshots.contacts import ContactCard
 from snapshots.models import ContactSnapshot, InvoiceSnapshot
-from snapshots.selectors import contact_card, organisations_by_xero_tenant
+from snapshots.selectors import contact_card
 
 UNPAID, PAID, NOT_FOUND = "unpaid", "paid", "not_found"
 
@@ -46,20 +47,15 @@ class InvoiceReply:
 
 
 def _contacts_of_phone(*, tenant: Tenant, phone: str) -> list[ContactSnapshot]:
-    # Xero phones are free text (FACTS.md "Contact"): every snapshot's numbers are normalised
-    # to E.164 the way messaging reads them for sending (each in its own country), then
-    # compared exactly.
-    organisations = organisations_by_xero_tenant(tenant=tenant)
-    snapshots = ContactSnapshot.objects.filter(tenant=tenant, archived=False).order_by("pk")
-    return [
-        s
-        for s in snapshots
-        if phone
-        in phones_e164(
-            contact_card(snapshot=s, organisation=organisations.get(s.xero_tenant_id)),
-            default_country=tenant.default_country,
+    # Each snapshot keeps the number Dunwell texts as E.164 (read in its organisation's country
+    # when it was stored): one indexed lookup, whatever format Xero holds the number in.
+    if not phone:
+        return []
+    return list(
+        ContactSnapshot.objects.filter(tenant=tenant, phone_e164=phone, archived=False).order_by(
+            "pk"
         )
-    ]
+    )
 
 
 def _names_for(tenant: Tenant, contacts: list[ContactSnapshot]) -> dict[str, str]:
@@ -212,6 +208,8 @@ def inbound_receive(
         body=body,
         intent=intent.kind,
         invoice_number=intent.invoice_number,
+        contact_id=answer.contact.contact_id if answer.contact else "",
+        invoice_id=answer.invoice_id,
     )
     try:
         with transaction.atomic():
@@ -248,4 +246,9 @@ def _act(*, tenant: Tenant, inbound: InboundMessage, phone: str) -> None:
         contacts, resume_on = contact_reply_pause(tenant=tenant, phone=phone, on=today)
         inbound.contact_names = ", ".join(c.name for c in contacts)[:500]
         inbound.reminders_paused_until = resume_on
-        inbound.save(update_fields=["contact_names", "reminders_paused_until"])
+        if contacts:
+            inbound.contact_id = contacts[0].contact_id
+            inbound.invoice_id = invoice_last_texted(tenant=tenant, contact_id=inbound.contact_id)
+        inbound.save(
+            update_fields=["contact_names", "reminders_paused_until", "contact_id", "invoice_id"]
+        )

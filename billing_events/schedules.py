@@ -8,7 +8,7 @@ are never mixed from two schedules. A schedule whose group or option was deleted
 matches nothing, so its invoices fall back to the default.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from snapshots.contacts import ContactCard
@@ -51,7 +51,7 @@ def schedule_choose(
     schedules: Sequence[Schedule],
     contact: ContactCard,
     tracking: Sequence[TrackingTag],
-    gone: frozenset,
+    gone: Container,
 ) -> tuple[Schedule, str]:
     """The schedule an invoice follows, and why."""
     matches = segments_rank(schedules, contact=contact, tracking=tracking, gone=gone)

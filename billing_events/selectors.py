@@ -4,9 +4,10 @@ from datetime import date, datetime, timedelta
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
-from billing_events.models import ReminderSent, ReminderStage, XeroEvent
+from billing_events.models import ReminderPause, ReminderSent, ReminderStage, XeroEvent
 from billing_events.schedules import Schedule, schedule_choose, schedules_of
 from connections.models import Tenant
+from messaging.selectors import user_label
 from snapshots.models import InvoiceSnapshot
 from snapshots.segments import segment_gone_note
 from snapshots.selectors import InvoiceSample, invoice_preview_sample, segments_gone
@@ -50,9 +51,9 @@ def invoice_segments(*, tenant: Tenant, number: str, today: date) -> InvoiceSegm
     return InvoiceSegments(sample=sample, schedule=schedule, schedule_reason=reason)
 
 
-def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
+def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], dict]:
     """The tenant's schedules of active stages, and the xero_refs among their segments that
-    were deleted in Xero (those schedules match nothing)."""
+    were archived or deleted in Xero (those schedules match nothing; segments_gone)."""
     schedules = schedules_of(ReminderStage.objects.filter(tenant=tenant, is_active=True))
     return schedules, segments_gone(tenant=tenant, refs={s.segment.xero_ref for s in schedules})
 
@@ -60,17 +61,19 @@ def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], frozenset]:
 @dataclass(frozen=True)
 class ScheduleListed:
     schedule: Schedule
-    note: str  # set when its contact group or tracking option was deleted in Xero
+    note: str  # set when its contact group or tracking option was archived or deleted in Xero
 
 
 def reminder_schedules_listed(*, tenant: Tenant) -> list[ScheduleListed]:
     """The schedules, most specific first, for the reminders page."""
     schedules, gone = reminder_schedules(tenant=tenant)
     ordered = sorted(schedules, key=lambda s: (-s.segment.rank, s.segment.label.casefold()))
-    return [
-        ScheduleListed(s, segment_gone_note(s.segment) if s.segment.xero_ref in gone else "")
-        for s in ordered
-    ]
+    listed = []
+    for schedule in ordered:
+        how = gone.get(schedule.segment.xero_ref)
+        note = segment_gone_note(schedule.segment, how=how) if how else ""
+        listed.append(ScheduleListed(schedule, note))
+    return listed
 
 
 # --- for the weekly summary -------------------------------------------------------------------
@@ -116,3 +119,65 @@ def invoices_paid_after_reminder(
             "number", "reminded_at", "updated_date_utc"
         )
     ]
+
+
+# --- promises to pay (billing_events/promises.py records them) -------------------------------
+
+
+@dataclass(frozen=True)
+class Promise:
+    invoice_id: str
+    invoice_number: str
+    promised_by: date
+    resumes_on: date  # the day after: reminders start again if it is still unpaid
+    note: str
+    recorded_at: datetime
+    recorded_by: str  # the staff member's name, "" when not known
+
+
+def _promise(pause: ReminderPause) -> Promise:
+    return Promise(
+        invoice_id=pause.invoice_id,
+        invoice_number=pause.label,
+        promised_by=pause.promised_by,
+        resumes_on=pause.resume_on,
+        note=pause.note,
+        recorded_at=pause.created_at,
+        recorded_by=user_label(pause.created_by),
+    )
+
+
+def promises_for_invoices(
+    *, tenant: Tenant, invoice_ids, on: date | None = None
+) -> dict[str, Promise]:
+    """Each invoice's promise to pay (InvoiceID → Promise), in one query. With `on` (a local
+    day), only promises still holding its reminders that day."""
+    pauses = ReminderPause.objects.filter(
+        tenant=tenant, reason=ReminderPause.Reason.PROMISE, invoice_id__in=list(invoice_ids)
+    )
+    if on is not None:
+        pauses = pauses.filter(resume_on__gt=on)
+    return {
+        pause.invoice_id: _promise(pause)
+        for pause in pauses.select_related("created_by").order_by("created_at", "pk")
+    }
+
+
+def promise_for_invoice(*, tenant: Tenant, invoice_id: str, on: date | None = None):
+    """The invoice's promise to pay, or None (see promises_for_invoices)."""
+    return promises_for_invoices(tenant=tenant, invoice_ids=[invoice_id], on=on).get(invoice_id)
+
+
+def invoices_promisable(*, tenant: Tenant, contact_id: str) -> list[InvoiceSnapshot]:
+    """The contact's open sales invoices, oldest due first: what a promise may be about."""
+    if not contact_id:
+        return []
+    return list(
+        InvoiceSnapshot.objects.filter(
+            tenant=tenant,
+            contact_id=contact_id,
+            type="ACCREC",
+            status="AUTHORISED",
+            amount_due__gt=0,
+        ).order_by("due_date", "number", "pk")
+    )

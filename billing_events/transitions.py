@@ -7,11 +7,17 @@ order), only the fetched record compared with the snapshot.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 
 from connections.xero_format import parse_money
-from snapshots.fields import contact_fields, credit_note_fields, invoice_fields, xero_day
+from snapshots.fields import (
+    contact_fields,
+    credit_note_fields,
+    invoice_fields,
+    is_stale,
+    xero_day,
+)
 
 SALES_INVOICE = "ACCREC"
 SALES_CREDIT_NOTE = "ACCRECCREDIT"
@@ -47,15 +53,6 @@ class Outcome:
 STALE = Outcome(fields=None)
 
 
-def _is_stale(previous, updated: datetime | None) -> bool:
-    return bool(
-        previous is not None
-        and previous.updated_date_utc
-        and updated
-        and updated < previous.updated_date_utc
-    )
-
-
 def _is_past(moment: date | None, notify_since: date | None) -> bool:
     """Before the organisation was imported: remembered, never announced."""
     return bool(notify_since and moment and moment < notify_since)
@@ -76,7 +73,7 @@ def _invoice_context(fields: dict) -> dict:
 def invoice_transitions(*, previous, xero_invoice: dict, notify_since: date | None) -> Outcome:
     """`previous` is the InvoiceSnapshot (or None); `notify_since` the import date, if any."""
     fields = invoice_fields(xero_invoice)
-    if _is_stale(previous, fields["updated_date_utc"]):
+    if is_stale(previous, fields["updated_date_utc"]):
         return STALE
     invoice_id = xero_invoice["InvoiceID"]
     seen = list(previous.payment_ids) if previous else []
@@ -139,7 +136,7 @@ def credit_note_transitions(
     *, previous, xero_credit_note: dict, notify_since: date | None
 ) -> Outcome:
     fields = credit_note_fields(xero_credit_note)
-    if _is_stale(previous, fields["updated_date_utc"]):
+    if is_stale(previous, fields["updated_date_utc"]):
         return STALE
     previous_status = previous.status if previous else None
     issued = (
@@ -171,4 +168,4 @@ def contact_transitions(
     fields = contact_fields(
         xero_contact, organisation_country=organisation_country, tenant_country=tenant_country
     )
-    return STALE if _is_stale(previous, fields["updated_date_utc"]) else Outcome(fields=fields)
+    return STALE if is_stale(previous, fields["updated_date_utc"]) else Outcome(fields=fields)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing_events import views
+from billing_events import views, views_inbox
 
 urlpatterns = [
     path("webhooks/xero/", views.xero_webhook, name="xero-webhook"),
@@ -16,5 +16,28 @@ urlpatterns = [
         "reminders/pauses/<int:pause_id>/delete/",
         views.reminder_pause_delete,
         name="reminder-pause-delete",
+    ),
+    # One customer's text, beside the inbox it is listed in; here because acting on it needs
+    # the customer's invoices and their promises to pay.
+    path("messaging/inbox/<int:inbound_id>/", views_inbox.inbound_detail, name="inbound-detail"),
+    path(
+        "messaging/inbox/<int:inbound_id>/answer/",
+        views_inbox.inbound_answer,
+        name="inbound-answer",
+    ),
+    path(
+        "messaging/inbox/<int:inbound_id>/promise/",
+        views_inbox.inbound_promise,
+        name="inbound-promise",
+    ),
+    path(
+        "messaging/inbox/<int:inbound_id>/assign/",
+        views_inbox.inbound_assign,
+        name="inbound-assign",
+    ),
+    path(
+        "messaging/inbox/<int:inbound_id>/handle/",
+        views_inbox.inbound_handle,
+        name="inbound-handle",
     ),
 ]

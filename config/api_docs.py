@@ -72,6 +72,7 @@ def _operations(schema: dict) -> list[dict]:
                     "anchor": operation["operationId"],
                     "method": method.upper(),
                     "path": path,
+                    "summary": operation.get("summary", ""),
                     "description": operation.get("description", ""),
                     "parameters": [
                         {

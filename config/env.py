@@ -6,6 +6,7 @@ silently falling back to a default that would surprise an operator.
 
 import os
 import secrets
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -36,6 +37,24 @@ def envint(name: str, default: str) -> int:
 
 def envstr(name: str, default: str = "") -> str:
     return os.getenv(name, default)
+
+
+def envprices(name: str, default: str) -> dict[str, Decimal]:
+    """`NZ:0.1100,AU:0.0515` → {"NZ": Decimal("0.1100"), "AU": Decimal("0.0515")}."""
+    value = os.getenv(name, default)
+    prices = {}
+    for entry in filter(None, (part.strip() for part in value.split(","))):
+        country, _, price = entry.partition(":")
+        try:
+            amount = Decimal(price.strip())
+        except InvalidOperation:
+            amount = None
+        if len(country.strip()) != 2 or amount is None or amount < 0:
+            raise ImproperlyConfigured(
+                f"{name} must be COUNTRY:PRICE pairs such as NZ:0.1100,AU:0.0515, not {entry!r}"
+            )
+        prices[country.strip().upper()] = amount
+    return prices
 
 
 def envsecret(name: str, default: str = "") -> str:

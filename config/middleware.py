@@ -3,7 +3,7 @@
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +14,8 @@ class DatabaseUnavailableMiddleware:
     """503 with Retry-After instead of a 500 when the database cannot be reached.
 
     Xero and Twilio deliver again after any non-2xx, so nothing they sent is lost; a person is
-    told to try again shortly. The body stays empty for the webhooks (Xero wants no body).
+    told to try again shortly. The body stays empty for the webhooks (Xero wants no body); the
+    REST API answers in its own error shape, {"error": {"code", "message", "fields"}}.
     """
 
     def __init__(self, get_response):
@@ -27,6 +28,15 @@ class DatabaseUnavailableMiddleware:
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         logger.warning("database unavailable path=%s error=%s", request.path, exception)
+        retry_after = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if request.path.startswith("/api/"):
+            error = {
+                "code": "database_unavailable",
+                "message": "Dunwell cannot reach its database just now: retry after "
+                f"{RETRY_AFTER_SECONDS} seconds.",
+                "fields": {},
+            }
+            return JsonResponse({"error": error}, status=503, headers=retry_after)
         text = (
             ""
             if request.path.startswith("/webhooks/")
@@ -36,5 +46,5 @@ class DatabaseUnavailableMiddleware:
             text,
             status=503,
             content_type="text/plain; charset=utf-8",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            headers=retry_after,
         )

@@ -17,6 +17,7 @@ from config.env import (
     ensure_dev_dotenv,
     envbool,
     envint,
+    envprices,
     envsecret,
     envstr,
     load_dotenv,
@@ -97,6 +98,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "connections.middleware.TenantTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -118,6 +120,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "connections.tenancy.current_tenant",
                 "connections.context_processors.xero_reconnect_banner",
+                "messaging.context_processors.inbox_waiting",
             ],
         },
     },
@@ -142,6 +145,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = _SQLITE_OPTIONS
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+# runserver serves each browser connection in a new thread and closes that thread's database
+# connection only when the browser closes the socket, so persistent connections piled up, one per
+# keep-alive socket, and were never reused (threads are not). There each request closes its own.
+# gunicorn's workers reuse their thread, so their persistent connections stay bounded.
+if sys.argv[1:2] == ["runserver"]:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -258,9 +267,11 @@ LOGIN_FAILURES_PER_IP = envint("LOGIN_FAILURES_PER_IP", "50")
 LOGIN_LOCKOUT_MINUTES = envint("LOGIN_LOCKOUT_MINUTES", "15")
 # Behind a proxy REMOTE_ADDR is the proxy's: name the header it sets, e.g. HTTP_X_REAL_IP.
 LOGIN_IP_HEADER = envstr("LOGIN_IP_HEADER", "REMOTE_ADDR")
-# --- Template editor's cost estimate: what one SMS segment costs the tenant ----------
-# Twilio bills per segment; US long-code outbound was USD 0.0079 at the time of writing. Only an
-# estimate shown next to the editor, so one figure for every tenant is enough.
+# --- Template editor's cost estimate: what one SMS segment costs, by the recipient's country ---
+# Twilio bills per segment at a price per destination country (its SMS pricing page, or the
+# Pricing API per account). SMS_PRICES lists the countries the tenants text; any other country
+# is estimated at SMS_PRICE_PER_SEGMENT, and the editor says so. All in SMS_PRICE_CURRENCY.
+SMS_PRICES = envprices("SMS_PRICES", "NZ:0.1100,AU:0.0515,US:0.0079")
 SMS_PRICE_PER_SEGMENT = envstr("SMS_PRICE_PER_SEGMENT", "0.0079")
 SMS_PRICE_CURRENCY = envstr("SMS_PRICE_CURRENCY", "USD")
 

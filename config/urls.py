@@ -1,12 +1,18 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from config.health import healthz
 from connections.views_login import ThrottledLoginView
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links to. Lazy and not permanent: in
+    # production the static file's name carries a hash of its content, read from the manifest.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.ico")), name="favicon"),
     path("admin/", admin.site.urls),
     path("accounts/login/", ThrottledLoginView.as_view(), name="login"),  # before auth's own
     path("accounts/", include("django.contrib.auth.urls")),

@@ -39,9 +39,14 @@ class Tenant(models.Model):
     # Set when an owner saves the settings page; the home checklist asks for it once.
     settings_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Set by the onboarding wizard (dashboard/onboarding.py): "Looks good" on the default
-    # templates and reminder schedule, and a test message Twilio accepted.
+    # templates and reminder schedule, and the test message: when Twilio accepted it, its SID
+    # and last status (with the error code of a failure), and when it was delivered.
     templates_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
     test_message_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    test_message_sid = models.CharField(max_length=34, blank=True, editable=False)
+    test_message_status = models.CharField(max_length=20, blank=True, editable=False)
+    test_message_error = models.CharField(max_length=20, blank=True, editable=False)
+    test_message_delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

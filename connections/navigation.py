@@ -16,6 +16,10 @@ class NavEntry:
     # Entries sharing a group are folded under one disclosure ("Settings"), so the bar fits on
     # one line on a laptop screen.
     group: str = ""
+    # A number shown beside the label (e.g. texts waiting in the inbox): the name of a template
+    # context value a context processor of a higher layer sets, a callable read only when the
+    # navigation is drawn.
+    count: str = ""
 
 
 MAIN_NAV: list[NavEntry] = [
@@ -24,7 +28,7 @@ MAIN_NAV: list[NavEntry] = [
     NavEntry("Send log", "messaging:message-list"),
     NavEntry("Templates", "messaging:template-list"),
     NavEntry("Reminders", "reminders"),
-    NavEntry("Inbox", "messaging:inbox"),
+    NavEntry("Inbox", "messaging:inbox", count="inbox_waiting"),
     NavEntry("Contacts to fix", "messaging:contacts-needing-phone"),
     NavEntry("Set-up wizard", "welcome", owner_only=True, group="Settings"),
     NavEntry("Members", "members", group="Settings"),

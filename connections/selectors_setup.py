@@ -97,7 +97,7 @@ def _test_message_sent(tenant: Tenant) -> Step:
     return Step(
         key="test",
         title="Send yourself a test message",
-        done=tenant.test_message_sent_at is not None,
+        done=tenant.test_message_delivered_at is not None,  # accepted by Twilio is not enough
         url=reverse("welcome-test"),
         action="Send a test message",
         hint="A text to your own phone proves Twilio will deliver to your customers.",

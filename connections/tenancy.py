@@ -27,16 +27,23 @@ def memberships_of(user) -> QuerySet[Membership]:
 
 
 def resolve_membership(request) -> Membership | None:
-    """The membership the session has chosen, else the user's first one."""
+    """The membership the session has chosen, else the user's first one.
+
+    Asked twice a request (the time zone middleware, then the view): answered once for the
+    same user and choice.
+    """
     if not request.user.is_authenticated:
         return None
-    memberships = memberships_of(request.user)
     chosen = request.session.get(SESSION_KEY)
-    if chosen is not None:
-        membership = memberships.filter(tenant_id=chosen).first()
-        if membership:
-            return membership
-    return memberships.first()
+    asked = (request.user.pk, chosen)
+    cached = getattr(request, "_dunwell_membership", None)
+    if cached is not None and cached[0] == asked:
+        return cached[1]
+    memberships = memberships_of(request.user)
+    membership = memberships.filter(tenant_id=chosen).first() if chosen is not None else None
+    membership = membership or memberships.first()
+    request._dunwell_membership = (asked, membership)
+    return membership
 
 
 def activate_tenant(request, tenant: Tenant) -> None:

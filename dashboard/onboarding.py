@@ -14,9 +14,10 @@ from django.utils.timezone import now
 from billing_events.models import ReminderStage
 from connections.models import MessagingSettings, Tenant
 from connections.selectors_setup import tenant_setup_steps
+from messaging.channels import FINAL_PROVIDER_STATUSES, SendError, explain
 from messaging.models import MessageTemplate
 from messaging.selectors import templates_for_editor
-from messaging.services import messaging_test_send
+from messaging.services import messaging_test_send, text_status
 
 
 @dataclass(frozen=True)
@@ -105,10 +106,62 @@ def templates_review_record(*, tenant: Tenant) -> None:
     tenant.save(update_fields=["templates_reviewed_at"])
 
 
+TEST_MESSAGE_FIELDS = [
+    "test_message_sent_at",
+    "test_message_sid",
+    "test_message_status",
+    "test_message_error",
+    "test_message_delivered_at",
+]
+WAITING, DELIVERED, NOT_DELIVERED = "waiting", "delivered", "not_delivered"
+
+
 def onboarding_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
-    """Text the owner through the tenant's Twilio account; remember that Twilio accepted it."""
+    """Text the owner through the tenant's Twilio account and remember the text Twilio accepted;
+    the step is done only once it is delivered (onboarding_test_check)."""
     accepted, words = messaging_test_send(tenant=tenant, phone=phone)
     if accepted:
         tenant.test_message_sent_at = now()
-        tenant.save(update_fields=["test_message_sent_at"])
-    return accepted, words
+        tenant.test_message_sid = accepted.provider_id
+        tenant.test_message_status = accepted.provider_status
+        tenant.test_message_error = ""
+        tenant.test_message_delivered_at = None
+        tenant.save(update_fields=TEST_MESSAGE_FIELDS)
+    return accepted is not None, words
+
+
+@dataclass(frozen=True)
+class SentTest:
+    state: str  # "" (none sent yet), WAITING, DELIVERED or NOT_DELIVERED
+    twilio_status: str = ""
+    reason: str = ""  # why it was not delivered, or why Twilio could not be asked just now
+
+
+def onboarding_test_check(*, tenant: Tenant) -> SentTest:
+    """Where the test message is. Twilio was asked for no status callback (a laptop install has
+    no public address for one), so a text not yet final is looked up (GET the message)."""
+    if tenant.test_message_delivered_at is not None:
+        return SentTest(DELIVERED, tenant.test_message_status)
+    if not tenant.test_message_sid:
+        return SentTest("")
+    unreachable = ""
+    if tenant.test_message_status not in FINAL_PROVIDER_STATUSES:
+        try:
+            found = text_status(tenant=tenant, sid=tenant.test_message_sid)
+        except SendError as error:
+            unreachable = f"Twilio could not be asked just now ({error.text})"
+        else:
+            tenant.test_message_status = found.status
+            tenant.test_message_error = found.error_code
+            if found.status in ("delivered", "read"):
+                tenant.test_message_delivered_at = now()
+            tenant.save(update_fields=TEST_MESSAGE_FIELDS)
+    status = tenant.test_message_status
+    if tenant.test_message_delivered_at is not None:
+        return SentTest(DELIVERED, status)
+    if status in FINAL_PROVIDER_STATUSES:
+        code = tenant.test_message_error
+        reason = explain(code) if code else f"Twilio reported it {status}."
+        detail = f"Twilio status “{status}”" + (f", error {code}" if code else "")
+        return SentTest(NOT_DELIVERED, status, f"{reason} ({detail}).")
+    return SentTest(WAITING, status, unreachable)

@@ -5,11 +5,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from connections.htmx import is_htmx
 from connections.models import MessagingSettings, XeroConnection
 from connections.selectors import connections_for_tenant
 from connections.tenancy import tenant_required
 from dashboard.onboarding import (
     WIZARD_STEPS,
+    onboarding_test_check,
     onboarding_test_send,
     review_summary,
     templates_review_record,
@@ -98,6 +100,7 @@ def welcome_review(request):
 
 @tenant_required(owner=True)
 def welcome_test(request):
+    """Send the test text, then wait here for its delivery report (htmx asks again)."""
     form = TestMessageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         accepted, words = onboarding_test_send(
@@ -105,6 +108,13 @@ def welcome_test(request):
         )
         if accepted:
             flash.success(request, words)
-            return redirect(wizard_next_url(tenant=request.tenant))
+            return redirect("welcome-test")
         form.add_error(None, words)
-    return _wizard_page(request, "test", {"form": form})
+    context = {
+        "form": form,
+        "sent": onboarding_test_check(tenant=request.tenant),
+        "next_url": wizard_next_url(tenant=request.tenant),
+    }
+    if is_htmx(request):
+        return render(request, "dashboard/_welcome_test_status.html", context)
+    return _wizard_page(request, "test", context)

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from connections.admin_records import RecordAdmin, RecordInline
 from messaging import services
 from messaging.models import (
     ContactPreference,
@@ -31,46 +32,33 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return template.segment.label
 
 
-class MessageStatusChangeInline(admin.TabularInline):
+class MessageStatusChangeInline(RecordInline):
     model = MessageStatusChange
-    extra = 0
-    can_delete = False
-    readonly_fields = ["created_at", "from_status", "to_status", "provider_status", "error_code",
-                       "note"]  # fmt: skip
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    fields = ["created_at", "from_status", "to_status", "provider_status", "error_code", "note"]
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(RecordAdmin):
     list_display = ["created_at", "tenant", "kind", "channel", "contact_name", "status",
                     "error_code", "attempts"]  # fmt: skip
     list_filter = ["tenant", "status", "channel", "kind", "is_ambiguous"]
     search_fields = ["dedup_key", "contact_name", "recipient", "provider_id"]
     list_select_related = ["tenant"]
-    readonly_fields = ["callback_token", "created_at", "updated_at"]
-    raw_id_fields = ["template", "resend_of", "fallback_of"]
     inlines = [MessageStatusChangeInline]
     actions = ["resend"]
     show_full_result_count = False  # never count the whole send log
 
     @admin.action(description="Resend the selected failed or undelivered messages")
     def resend(self, request, queryset):
-        resendable = [m for m in queryset if m.can_resend]
-        for message in resendable:
-            services.message_resend(message=message, by_user=request.user)
-        skipped = queryset.count() - len(resendable)
-        self.message_user(request, f"{len(resendable)} message(s) will be sent again.")
-        if skipped:
-            self.message_user(
-                request, f"{skipped} were not failed or undelivered and were left alone.",
-                messages.WARNING,
-            )  # fmt: skip
+        report = services.messages_resend_bulk(messages=queryset, by_user=request.user)
+        if report.queued:
+            self.message_user(request, report.queued_said(listed=50), messages.SUCCESS)
+        if report.skipped:
+            self.message_user(request, report.skipped_said(listed=50), messages.WARNING)
 
 
 @admin.register(MessageStatusChange)
-class MessageStatusChangeAdmin(admin.ModelAdmin):
+class MessageStatusChangeAdmin(RecordAdmin):
     list_display = ["created_at", "message", "from_status", "to_status", "provider_status"]
     list_filter = ["message__tenant", "to_status"]
     raw_id_fields = ["message"]
@@ -84,12 +72,11 @@ class OptOutAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(RecordAdmin):
     list_display = ["received_at", "tenant", "channel", "intent", "contact_names", "body"]
     list_filter = ["tenant", "intent", "channel"]
     search_fields = ["message_sid", "contact_names", "body", "invoice_number"]
     list_select_related = ["tenant"]
-    readonly_fields = [f.name for f in InboundMessage._meta.fields]
     show_full_result_count = False
 
 

@@ -294,7 +294,11 @@ class WhatsApp(TwilioChannel):
         return {"from_": f"whatsapp:{sender}"}
 
     def _content(self, *, body: str, content_sid: str, content_variables: dict) -> dict:
-        # Business-initiated WhatsApp must use an approved template (FACTS.md "WhatsApp").
+        # Business-initiated WhatsApp must use an approved template (FACTS.md "WhatsApp"); a
+        # person's answer from the inbox has none and goes as free text, which WhatsApp takes
+        # within 24 hours of the customer's own message (messaging/services/inbox.py checks).
+        if not content_sid:
+            return {"body": body}
         return {"content_sid": content_sid, "content_variables": json.dumps(content_variables)}
 
 

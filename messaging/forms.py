@@ -246,3 +246,25 @@ class ContactPreferenceForm(forms.Form):
                 current=self.initial.get("language", ""),
                 help_text=f"“{DEFAULT_LABEL}” is {default_language}.",
             )
+
+
+class InboundAnswerForm(forms.Form):
+    """A person's answer to a customer's text. `token` is made when the page is drawn and
+    becomes the send's dedup key, so submitting the same form twice sends once."""
+
+    body = forms.CharField(
+        label="Your answer",
+        max_length=1600,  # Twilio's limit for one message (FACTS.md "Send")
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    token = forms.RegexField(regex=r"^[A-Za-z0-9_-]{16,64}$", widget=forms.HiddenInput)
+
+
+class InboundAssignForm(forms.Form):
+    member = forms.ChoiceField(label="Assigned to", required=False)
+
+    def __init__(self, *args, members: Sequence, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [("", "Nobody")] + [
+            (str(m.pk), m.user.get_full_name() or m.user.get_username()) for m in members
+        ]

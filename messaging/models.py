@@ -25,6 +25,8 @@ class Kind(models.TextChoices):
     REPLY_PAID_THANKS = "reply_paid_thanks", "Reply: invoice already paid"
     REPLY_NOT_FOUND = "reply_not_found", "Reply: invoice not found"
     REPLY_HELP = "reply_help", "Reply to HELP"
+    # A person's answer to a customer's text, written in the inbox (no template).
+    REPLY_STAFF = "reply_staff", "Reply from staff"
 
 
 class Channel(models.TextChoices):
@@ -38,6 +40,13 @@ class Channel(models.TextChoices):
 
 SENDING_CHANNELS = (Channel.SMS, Channel.WHATSAPP, Channel.EMAIL)
 PHONE_CHANNELS = (Channel.SMS, Channel.WHATSAPP)
+# Answers to a customer's text, sent back in the webhook's TwiML: no API call, no status report.
+TWIML_REPLY_KINDS = (
+    Kind.REPLY_PAYMENT_LINK,
+    Kind.REPLY_PAID_THANKS,
+    Kind.REPLY_NOT_FOUND,
+    Kind.REPLY_HELP,
+)
 
 
 def channel_labels(channels) -> list[str]:
@@ -117,7 +126,7 @@ class MessageTemplate(SegmentFields):
     def clean(self):
         errors = self.segment_errors()
         for field in ("subject", "body"):
-            problems = rendering.template_errors(getattr(self, field))
+            problems = rendering.template_errors(getattr(self, field), kind=self.kind)
             if problems:
                 errors[field] = problems
         if self.reminder_stage and self.kind != Kind.REMINDER:
@@ -147,10 +156,16 @@ class MessageTemplate(SegmentFields):
             if not str(key).isdigit() or not isinstance(text, str):
                 problems.append(f"“{key}”: keys are placeholder numbers and values are text.")
                 continue
-            problems += [f"Variable {key}: {p}" for p in rendering.template_errors(text)]
+            problems += [
+                f"Variable {key}: {p}" for p in rendering.template_errors(text, kind=self.kind)
+            ]
         if problems:
             errors["content_variables"] = problems
         return errors
+
+
+# The dedup key of the one later try of a text whose handset was unreachable (30003).
+UNREACHABLE_RETRY_SUFFIX = ":unreachable-retry"
 
 
 def _callback_token() -> str:
@@ -162,7 +177,7 @@ class Message(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
-        SCHEDULED = "scheduled", "Scheduled (quiet hours)"
+        SCHEDULED = "scheduled", "Scheduled"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
@@ -196,12 +211,22 @@ class Message(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     last_error = models.TextField(blank=True)
     send_after = models.DateTimeField(null=True, blank=True)
+    # Whether quiet hours set send_after (rather than the later retry of an unreachable
+    # handset), so the send log says what a scheduled message waits for.
+    quiet_hours_hold = models.BooleanField("Held by quiet hours", default=False)
     # Set when the provider may or may not have the message (5xx, timeout, a dead worker):
     # it is reconciled with Twilio before anything is sent again (FACTS.md "Which failures…").
     is_ambiguous = models.BooleanField(default=False)
     callback_token = models.CharField(max_length=64, unique=True, default=_callback_token)
     resend_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
+    )
+    # A person's answer from the inbox: who wrote it, and the customer's text it answers.
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    in_reply_to = models.ForeignKey(
+        "InboundMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="answers"
     )
     fallback_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="fallbacks",
@@ -241,6 +266,10 @@ class Message(models.Model):
     @property
     def can_resend(self) -> bool:
         return self.status in (self.Status.FAILED, self.Status.UNDELIVERED)
+
+    @property
+    def is_unreachable_retry(self) -> bool:
+        return self.dedup_key.endswith(UNREACHABLE_RETRY_SUFFIX)
 
 
 class MessageStatusChange(models.Model):
@@ -298,9 +327,22 @@ class InboundMessage(models.Model):
     intent = models.CharField(max_length=10, choices=Intent.choices)
     invoice_number = models.CharField(max_length=255, blank=True)
     contact_names = models.CharField(max_length=500, blank=True)
+    # The Xero contact whose number sent it, and the invoice it is about (the last one Dunwell
+    # texted that number about, or the one staff recorded a promise for).
+    contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
+    invoice_id = models.CharField("Xero InvoiceID", max_length=64, blank=True)
     reminders_paused_until = models.DateField(null=True, blank=True)
+    # "I'll pay by …", as staff recorded it from this text (billing_events pauses the invoice).
+    promised_by = models.DateField(null=True, blank=True)
     reply = models.ForeignKey(
         Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handled_at = models.DateTimeField(null=True, blank=True)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
 
@@ -312,9 +354,23 @@ class InboundMessage(models.Model):
                 fields=["tenant", "message_sid"], name="inboundmessage_unique_sid"
             )
         ]
+        indexes = [
+            # The navigation counts these on every page: texts waiting for a person.
+            models.Index(
+                fields=["tenant"],
+                condition=Q(intent="other", handled_at__isnull=True),
+                name="inboundmessage_unhandled",
+            ),
+            # Earlier texts from the same number, beside the one being answered.
+            models.Index(fields=["tenant", "from_phone"], name="inboundmessage_phone"),
+        ]
 
     def __str__(self):
         return f"{self.get_intent_display()} from {self.from_phone[:-4]}…"
+
+    @property
+    def needs_a_person(self) -> bool:
+        return self.intent == self.Intent.OTHER and self.handled_at is None
 
 
 class ContactPreference(models.Model):

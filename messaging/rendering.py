@@ -8,6 +8,7 @@ every placeholder is checked against VARIABLES when the template is saved, and a
 missing when a message is rendered is an error, never an empty hole.
 """
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -45,6 +46,26 @@ VARIABLES: dict[str, str] = {
 
 MONEY_VARIABLES = ("amount_due", "total", "amount_paid", "payment_amount")
 
+# What each message kind can fill: the values its notify() caller passes (billing_events'
+# transitions, reminders and replies, the team digest) plus the contact's. The editor offers
+# only these and saving refuses the rest, so a template never names a value its kind lacks.
+_CONTACT = ("contact_name", "first_name", "contact_groups", "organisation_name", "signature")
+_INVOICE = ("invoice_number", "reference", "amount_due", "balance_note", "total", "amount_paid",
+            "currency", "due_date", "online_invoice_url")  # fmt: skip
+_REPLY_INVOICE = ("invoice_number", "amount_due", "balance_note", "total", "currency", "due_date")
+KIND_VARIABLES: dict[str, tuple[str, ...]] = {
+    "invoice_issued": (*_CONTACT, *_INVOICE),
+    "payment_received": (*_CONTACT, *_INVOICE, "payment_amount"),
+    "reminder": (*_CONTACT, *_INVOICE, "days_overdue", "reminder_stage"),
+    "credit_note_issued": (*_CONTACT, "credit_note_number", "reference", "total", "currency"),
+    "team_overdue_alert": ("organisation_name", "overdue_invoices", "invoice_count"),
+    "reply_payment_link": (*_CONTACT, *_REPLY_INVOICE, "online_invoice_url"),
+    "reply_paid_thanks": (*_CONTACT, *_REPLY_INVOICE),
+    "reply_not_found": (*_CONTACT, "invoice_number"),
+    # HELP answers people Dunwell may not know: only the organisation is certain.
+    "reply_help": ("organisation_name", "signature"),
+}
+
 # Twilio accepts a Body of at most 1,600 characters (FACTS.md "Twilio"); email gets more room,
 # but any output is bounded so a runaway value can never produce a huge message.
 MAX_OUTPUT = {"sms": 1600, "whatsapp": 1600, "email": 50_000}
@@ -58,8 +79,25 @@ class RenderError(Exception):
     """A template could not be filled in: the message must not be sent as it is."""
 
 
-def template_errors(text: str) -> list[str]:
-    """Every problem in a template, each naming its line, so staff can fix them all at once."""
+def variables_offered() -> list[tuple[str, str, str]]:
+    """(name, description, the kinds that fill it, space-separated) for the editor's palette."""
+    return [
+        (name, description, " ".join(k for k, names in KIND_VARIABLES.items() if name in names))
+        for name, description in VARIABLES.items()
+    ]
+
+
+def _did_you_mean(name: str, offered) -> str:
+    close = difflib.get_close_matches(name, offered, n=1)
+    return f" Did you mean “{close[0]}”?" if close else ""
+
+
+def template_errors(text: str, *, kind: str | None = None) -> list[str]:
+    """Every problem in a template, each naming its line, so staff can fix them all at once.
+
+    With `kind`, a variable that kind of message cannot fill is a problem too (KIND_VARIABLES).
+    """
+    offered = KIND_VARIABLES.get(kind, tuple(VARIABLES))
     errors = []
     if len(text) > MAX_TEMPLATE:
         errors.append(f"The template is longer than {MAX_TEMPLATE:,} characters.")
@@ -72,7 +110,14 @@ def template_errors(text: str) -> list[str]:
                     "{{ name }} is allowed — no dots, filters or tags."
                 )
             elif inner not in VARIABLES:
-                errors.append(f"Line {number}: unknown variable “{inner}”.")
+                errors.append(
+                    f"Line {number}: unknown variable “{inner}”." + _did_you_mean(inner, offered)
+                )
+            elif inner not in offered:
+                errors.append(
+                    f"Line {number}: “{inner}” has no value in this kind of message."
+                    + _did_you_mean(inner, offered)
+                )
         rest = _PLACEHOLDER.sub("", line)
         if "{{" in rest or "}}" in rest:
             errors.append(f"Line {number}: a “{{{{” or “}}}}” is not closed or not opened.")

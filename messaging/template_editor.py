@@ -11,21 +11,27 @@ layer up, in billing_events/template_why.py.
 
 import json
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connections.models import Tenant
-from connections.selectors import names_for_customers, organisation_for_customers
+from connections.selectors import (
+    connections_for_tenant,
+    names_for_customers,
+    organisation_for_customers,
+)
 from messaging import rendering
 from messaging.models import Channel, MessageTemplate
-from snapshots.contacts import ContactCard
+from snapshots.contacts import ContactCard, phone_choose, recipient_country
 from snapshots.selectors import invoice_preview_sample, segment_names_fill
 
 SAMPLE_CONTACT = ContactCard(
@@ -47,6 +53,15 @@ SAMPLE_CONTEXT = {
     "online_invoice_url": "https://dunwell.example.com/pay/Xy7Qa2Lm9Rt4Bv8K/",
     "reminder_stage": "7 days overdue",
     "credit_note_number": "CN-0012",
+    "overdue_invoices": [
+        {
+            "invoice_number": "INV-0142",
+            "contact_name": "Aroha Ngata",
+            "currency": "",
+            "amount_due": Decimal("485.00"),
+            "days_overdue": 7,
+        },
+    ],
 }
 
 DUPLICATE_RULE = (
@@ -68,14 +83,28 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class CountryCost:
+    """The estimate for a recipient in one country (settings.SMS_PRICES)."""
+
+    country: str  # ISO 3166 code; "" when no country is known
+    per_segment: Decimal
+    cost: Decimal
+    priced: bool  # False: SMS_PRICES has no price for it, the default was used
+
+
+@dataclass(frozen=True)
 class SmsCounter:
     characters: int
     encoding: str
     segments: int
     per_segment: int
     forcing: tuple[str, ...]  # "’ (RIGHT SINGLE QUOTATION MARK)", one per character
-    cost: Decimal
+    costs: tuple[CountryCost, ...]  # the preview's recipient first, then the tenant's countries
     currency: str
+
+    @property
+    def cost(self) -> Decimal:
+        return self.costs[0].cost
 
 
 @dataclass
@@ -118,18 +147,41 @@ def _describe(character: str) -> str:
     return f"{character} ({unicodedata.name(character, f'U+{ord(character):04X}').lower()})"
 
 
-def sms_counter(text: str) -> SmsCounter:
+def _country_cost(country: str, segments: int) -> CountryCost:
+    price = settings.SMS_PRICES.get(country)
+    per_segment = Decimal(settings.SMS_PRICE_PER_SEGMENT) if price is None else price
+    cost = (per_segment * segments).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+    return CountryCost(country, per_segment, cost, priced=price is not None)
+
+
+def sms_counter(text: str, *, countries: Sequence[str]) -> SmsCounter:
+    """Size and estimated cost of a text, priced for each of `countries` (the recipient's
+    first): Twilio's price per segment depends on where the text goes."""
     size = rendering.sms_size(text)
-    price = Decimal(settings.SMS_PRICE_PER_SEGMENT)
+    countries = list(dict.fromkeys(country for country in countries if country)) or [""]
     return SmsCounter(
         characters=len(text),
         encoding=size.encoding,
         segments=size.segments,
         per_segment=size.per_segment,
         forcing=tuple(_describe(ch) for ch in size.ucs2_characters),
-        cost=(price * size.segments).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+        costs=tuple(_country_cost(country, size.segments) for country in countries),
         currency=settings.SMS_PRICE_CURRENCY,
     )
+
+
+def _recipient_countries(tenant: Tenant, contact: ContactCard) -> list[str]:
+    """Where the preview's text would go (Twilio prices by the country of the number; without
+    one, where the recipient is), then the countries of the tenant's organisations: the places
+    its texts are likely to go."""
+    number = phone_choose(contact, default_country=tenant.default_country).e164
+    destination = (
+        phonenumbers.region_code_for_number(phonenumbers.parse(number))
+        if number
+        else recipient_country(contact, tenant_country=tenant.default_country)
+    )
+    organisations = connections_for_tenant(tenant=tenant).values_list("country_code", flat=True)
+    return [destination, *organisations.order_by("country_code")]
 
 
 def _parse_variables(text: str) -> tuple[dict, list[str]]:
@@ -152,10 +204,12 @@ def template_preview(
     body: str,
     content_variables: str,
     invoice_id: str | None = None,
+    kind: str | None = None,
 ) -> Preview:
     """What this template would send now, or the problems that stop it, field by field.
 
-    With `invoice_id`, for that invoice of the tenant (ObjectDoesNotExist if it has none such).
+    With `invoice_id`, for that invoice of the tenant (ObjectDoesNotExist if it has none such);
+    with `kind`, a variable that kind of message cannot fill is one of the problems.
     """
     contact, context, label = _sample(tenant, invoice_id)
     values = rendering.template_values(
@@ -165,7 +219,7 @@ def template_preview(
     limit = rendering.MAX_OUTPUT.get(channel, rendering.MAX_OUTPUT[Channel.SMS])
 
     def fill(name: str, text: str, max_length: int) -> str:
-        problems = rendering.template_errors(text)
+        problems = rendering.template_errors(text, kind=kind)
         if not problems:
             try:
                 return rendering.render(text, values, max_length=max_length)
@@ -185,7 +239,7 @@ def template_preview(
             preview.whatsapp_variables.append((str(key), filled))
     rendered = fill("body", body, limit) if body.strip() or channel != Channel.WHATSAPP else ""
     if channel == Channel.SMS and rendered:
-        preview.sms = sms_counter(rendered)
+        preview.sms = sms_counter(rendered, countries=_recipient_countries(tenant, contact))
         forcing = rendering.sms_size(rendered).ucs2_characters
         preview.chunks = _chunks(rendered, forcing)
     else:

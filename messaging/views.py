@@ -1,5 +1,6 @@
 import csv
 import json
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
@@ -29,7 +30,7 @@ from messaging.forms import (
     TestMessageForm,
 )
 from messaging.models import Channel, ContactPreference, Kind, Message, MessageTemplate
-from messaging.rendering import VARIABLES
+from messaging.rendering import variables_offered
 from messaging.webhooks import twilio_body_too_large, twilio_signed
 from snapshots.segments import PRECEDENCE
 from snapshots.selectors import (
@@ -82,6 +83,7 @@ def message_detail(request, message_id):
     context = {
         "message": message,
         "changes": changes,
+        "resend_refusal": selectors.message_resend_refusal(message=message),
         "invoice_number": invoice_numbers(
             tenant=request.tenant, invoice_ids=[message.invoice_id]
         ).get(message.invoice_id, ""),
@@ -100,8 +102,12 @@ def messages_resend_bulk(request):
         resendable = selectors.messages_resendable(messages).filter(
             pk__lte=form.cleaned_data["up_to"]
         )
-        count = services.messages_resend_bulk(messages=resendable, by_user=request.user)
-        flash.success(request, f"{count} message{pluralize(count)} will be sent again.")
+        report = services.messages_resend_bulk(messages=resendable, by_user=request.user)
+        if report.queued:
+            count = len(report.queued)
+            flash.success(request, f"{count} message{pluralize(count)} will be sent again.")
+        if report.skipped:
+            flash.warning(request, report.skipped_said())
         return redirect(f"{reverse('messaging:message-list')}?status=pending")
     form, messages = _filtered(request)
     resendable = selectors.messages_resendable(messages).order_by("-created_at", "-pk")
@@ -125,7 +131,19 @@ def message_resend(request, message_id):
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
         return redirect("messaging:message-detail", message_id=message.pk)
-    flash.success(request, "The message will be sent again.")
+    to = again.recipient
+    if to != message.recipient:
+        what = "address" if again.channel == Channel.EMAIL else "number"
+        to += f", the {what} Xero has now (it was {message.recipient})"
+    if again.status == Message.Status.SCHEDULED:
+        until = timezone.localtime(again.send_after, ZoneInfo(request.tenant.timezone))
+        flash.success(
+            request, f"The message will be sent again to {to}, at {until:%H:%M} after quiet hours."
+        )
+    elif again.status == Message.Status.PENDING:
+        flash.success(request, f"The message will be sent again to {to}.")
+    else:
+        flash.warning(request, f"Not sent again to {to}: {again.status_reason}")
     return redirect("messaging:message-detail", message_id=again.pk)
 
 
@@ -301,12 +319,13 @@ def _template_edit(request, template: MessageTemplate):
         subject=form["subject"].value() or "",
         body=form["body"].value() or "",
         content_variables=_variables_text(form["content_variables"].value()),
+        kind=_kind(form["kind"].value()),
     )
     context = {
         "form": form,
         "template": template,
         "preview": preview,
-        "variables": VARIABLES,
+        "variables": variables_offered(),
         "why_form": TemplateWhyForm(initial={"kind": template.kind}),
     }
     return render(request, "messaging/template_edit.html", context)
@@ -314,6 +333,10 @@ def _template_edit(request, template: MessageTemplate):
 
 def _variables_text(value) -> str:
     return value if isinstance(value, str) else json.dumps(value or {})
+
+
+def _kind(value) -> str | None:
+    return value if value in Kind.values else None
 
 
 @require_POST
@@ -326,6 +349,7 @@ def template_preview(request):
         subject=request.POST.get("subject", ""),
         body=request.POST.get("body", ""),
         content_variables=request.POST.get("content_variables", ""),
+        kind=_kind(request.POST.get("kind")),
     )
     return render(request, "messaging/_template_preview.html", {"preview": preview})
 

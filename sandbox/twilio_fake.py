@@ -29,9 +29,14 @@ API_VERSION = "2010-04-01"
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "YES", "UNSTOP"}
 HELP_WORDS = {"HELP", "INFO"}
+# What Twilio itself answers to the opt-out keywords on a long code (its default texts).
 STOP_REPLY = (
     "You have successfully been unsubscribed. You will not receive any more messages from this "
     "number. Reply START to resubscribe."
+)
+START_REPLY = (
+    "You have successfully been re-subscribed to messages from this number. Reply HELP for help. "
+    "Reply STOP to unsubscribe. Msg&Data Rates May Apply."
 )
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _GSM7 = set(
@@ -404,6 +409,7 @@ def reply_send(*, number: str, body: str) -> SmsMessage:
         reply_from_twiml(inbound=inbound, body=STOP_REPLY)
     elif keyword in START_WORDS:
         OptOut.objects.filter(account=account, number=number).delete()
+        reply_from_twiml(inbound=inbound, body=START_REPLY)
     _signed_form_hook(
         kind=OutboundHook.Kind.TWILIO_INBOUND,
         url=f"{settings.PUBLIC_BASE_URL}/webhooks/twilio/inbound/",

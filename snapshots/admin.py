@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from connections.admin_records import RecordAdmin
 from snapshots.models import (
     ContactSnapshot,
     CreditNoteSnapshot,
@@ -9,13 +10,10 @@ from snapshots.models import (
 )
 
 
-class SnapshotAdmin(admin.ModelAdmin):
+class SnapshotAdmin(RecordAdmin):
     list_filter = ["tenant"]
     list_select_related = ["tenant"]
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(InvoiceSnapshot)
@@ -53,14 +51,14 @@ class ContactSnapshotAdmin(SnapshotAdmin):
 
 
 @admin.register(XeroContactGroup)
-class XeroContactGroupAdmin(admin.ModelAdmin):
+class XeroContactGroupAdmin(RecordAdmin):
     list_display = ["name", "tenant", "xero_tenant_id", "status", "updated_at"]
     list_filter = ["tenant", "status"]
     search_fields = ["name", "group_id"]
 
 
 @admin.register(XeroTrackingOption)
-class XeroTrackingOptionAdmin(admin.ModelAdmin):
+class XeroTrackingOptionAdmin(RecordAdmin):
     list_display = ["label", "tenant", "xero_tenant_id", "status", "updated_at"]
     list_filter = ["tenant", "status"]
     search_fields = ["category_name", "option_name", "option_id"]

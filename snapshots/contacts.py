@@ -170,19 +170,6 @@ def phone_country(contact: ContactCard, *, default_country: str) -> str:
     return region if region and region.isalpha() and region != phonenumbers.UNKNOWN_REGION else ""
 
 
-def phones_e164(contact: ContactCard, *, default_country: str) -> set[str]:
-    """Every valid number of the contact (any type but fax), for matching an inbound text."""
-    region = phone_region(contact, tenant_country=default_country)
-    numbers = set()
-    for entry in contact.phones:
-        if str(entry.get("PhoneType", "")).upper() == "FAX":
-            continue
-        parsed = _parse(entry, region)
-        if parsed is not None and phonenumbers.is_valid_number(parsed):
-            numbers.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
-    return numbers
-
-
 def phone_timezone_name(e164: str, *, fallback: str) -> str:
     """The recipient's zone from their number; `fallback` (the tenant's) when it cannot tell.
 

@@ -4,10 +4,22 @@ Each takes the record as Xero's API returns it (FACTS.md "Xero: accounting API")
 snapshot's field values; billing_events.transitions compares them with what was there before.
 """
 
-from datetime import date
+from datetime import date, datetime
 
 from connections.xero_format import parse_money, parse_xero_date
+from snapshots.contacts import ContactCard, phone_choose
 from snapshots.locations import contact_location
+
+
+def is_stale(previous, updated: datetime | None) -> bool:
+    """Whether a record Xero last updated at `updated` is older than its snapshot `previous`
+    (None: never seen): deliveries arrive out of order (FACTS.md "Xero: webhooks")."""
+    return bool(
+        previous is not None
+        and previous.updated_date_utc
+        and updated
+        and updated < previous.updated_date_utc
+    )
 
 
 def xero_day(value: str | None) -> date | None:
@@ -61,6 +73,13 @@ def credit_note_fields(xero_credit_note: dict) -> dict:
     }
 
 
+def _phone_texted(phones: list[dict], *, tenant_country: str, **where) -> str:
+    """The number Dunwell texts (phone_choose, read where phone_region says) as E.164, or "":
+    the snapshot keeps it so a customer's reply is matched by index."""
+    card = ContactCard(contact_id="", name="", phones=tuple(phones), **where)
+    return phone_choose(card, default_country=tenant_country).e164 or ""
+
+
 def contact_fields(
     xero_contact: dict, *, organisation_country: str = "", tenant_country: str = ""
 ) -> dict:
@@ -84,6 +103,13 @@ def contact_fields(
         "first_name": xero_contact.get("FirstName") or "",
         "email": xero_contact.get("EmailAddress") or "",
         "phones": phones,
+        "phone_e164": _phone_texted(
+            phones,
+            country=country,
+            country_source=source,
+            organisation_country=organisation_country,
+            tenant_country=tenant_country,
+        ),
         "group_ids": [group["ContactGroupID"] for group in groups if group.get("ContactGroupID")],
         "group_names": [group["Name"] for group in groups if group.get("Name")],
         "archived": xero_contact.get("ContactStatus") == "ARCHIVED",

@@ -87,6 +87,9 @@ class ContactSnapshot(Snapshot):
     email = models.CharField(max_length=255, blank=True)
     # Xero Phones[] entries as received; messaging picks MOBILE, then DEFAULT (FACTS.md).
     phones = models.JSONField(default=list, blank=True)
+    # The number Dunwell texts (MOBILE, else DEFAULT, read in the organisation's country) as
+    # E.164: a customer's reply is matched on it through an index, never by reading every row.
+    phone_e164 = models.CharField(max_length=32, blank=True)
     group_ids = models.JSONField(default=list, blank=True)
     group_names = models.JSONField(default=list, blank=True)
     archived = models.BooleanField(default=False)
@@ -105,6 +108,7 @@ class ContactSnapshot(Snapshot):
                 fields=["xero_tenant_id", "contact_id"], name="contactsnapshot_unique"
             )
         ]
+        indexes = [models.Index(fields=["tenant", "phone_e164"], name="contactsnapshot_phone")]
 
     def __str__(self):
         return self.name or self.contact_id

@@ -18,7 +18,7 @@ The country of a contact comes from its Xero address (STREET, else POBOX), else 
 number (snapshots/locations.py).
 """
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -159,10 +159,11 @@ class Segment:
         return "No segment applies, so the default"
 
 
-def segment_gone_note(segment: Segment) -> str:
-    """What a page says about a segment whose Xero group or option no longer exists."""
+def segment_gone_note(segment: Segment, *, how: str) -> str:
+    """What a page says about a segment whose Xero group or option was `how` ("archived" or
+    "deleted") in Xero."""
     name = f"{RANK_NAMES[segment.rank]} {segment.label}"
-    return f"The {name} was deleted in Xero; the default is used instead."
+    return f"The {name} was {how} in Xero; the default is used instead."
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def segments_rank(
     *,
     contact: ContactCard,
     tracking: Sequence[TrackingTag] = (),
-    gone: frozenset = frozenset(),
+    gone: Container = frozenset(),
     stage_specific: Callable[[object], bool] = lambda item: False,
 ) -> list[Match]:
     """The items (each with `.segment` and `.pk`) that apply, best first, in PRECEDENCE order.

@@ -103,13 +103,13 @@ def invoice_tracking(*, snapshot: InvoiceSnapshot) -> tuple[TrackingTag, ...]:
     )
 
 
-def segments_gone(*, tenant: Tenant, refs) -> frozenset[tuple[str, str]]:
+def segments_gone(*, tenant: Tenant, refs) -> dict[tuple[str, str], str]:
     """Of these (kind, id) refs (snapshots.segments.Segment.xero_ref; None for a segment that
     names nothing in Xero), the contact groups and tracking options that no organisation of the
-    tenant has active any more: deleted or archived in Xero. An id Dunwell never saw is not
-    gone (the first sync may be to come)."""
+    tenant has active any more, each with how it went: "archived" or "deleted" in Xero. An id
+    Dunwell never saw is not gone (the first sync may be to come)."""
     refs = {ref for ref in refs if ref is not None}
-    gone = set()
+    gone = {}
     for kind, model, id_field in (
         (GROUP, XeroContactGroup, "group_id"),
         (TRACKING, XeroTrackingOption, "option_id"),
@@ -121,8 +121,12 @@ def segments_gone(*, tenant: Tenant, refs) -> frozenset[tuple[str, str]]:
         rows = model.objects.filter(tenant=tenant, **{f"{id_field}__in": ids})
         for ref_id, status in rows.values_list(id_field, "status"):
             statuses[ref_id].add(status)
-        gone |= {(kind, ref_id) for ref_id, seen in statuses.items() if "ACTIVE" not in seen}
-    return frozenset(gone)
+        gone |= {
+            (kind, ref_id): "archived" if "ARCHIVED" in seen else "deleted"
+            for ref_id, seen in statuses.items()
+            if "ACTIVE" not in seen
+        }
+    return gone
 
 
 # --- for the template editor and the send log ---------------------------------------------------

@@ -6,12 +6,20 @@ What the new values *mean* (who must be told what) is the caller's: `decide` ret
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
 
-from snapshots.models import Snapshot
+from connections.selectors import connection_for_xero_tenant
+from connections.xero import XeroClient
+from snapshots.contacts import ContactCard
+from snapshots.fields import contact_fields, is_stale
+from snapshots.models import ContactSnapshot, Snapshot
+from snapshots.segment_sync import segments_learn
+from snapshots.selectors import contact_card_find
 
 
 class Decision(Protocol):
@@ -95,3 +103,46 @@ def snapshots_insert_new(
         ignore_conflicts=True,
     )
     return known & set(fields_by_id)
+
+
+@dataclass(frozen=True)
+class _ContactFetched:
+    fields: dict | None  # None: Dunwell already holds a newer one
+
+
+def _contact_decide(xero_contact: dict, countries: dict, previous) -> _ContactFetched:
+    fields = contact_fields(xero_contact, **countries)
+    return _ContactFetched(None if is_stale(previous, fields["updated_date_utc"]) else fields)
+
+
+def contact_refresh(*, tenant, contact_id: str) -> ContactCard | None:
+    """The contact as Xero has it now, for a resend after a wrong number: one GET Contacts?IDs=
+    within the organisation's call budget, stored through the same upsert as webhooks and the
+    poll. None when Dunwell has never seen the contact or its organisation is not connected.
+    Raises XeroError (a spent budget is a 429); call it outside any transaction (XeroClient)."""
+    snapshot = (
+        ContactSnapshot.objects.filter(tenant=tenant, contact_id=contact_id)
+        .order_by("-last_seen_at", "-pk")
+        .first()
+    )
+    connection = snapshot and connection_for_xero_tenant(snapshot.xero_tenant_id)
+    if connection is None or connection.tenant_id != tenant.pk:
+        return None
+    # A person is waiting for the answer: one retry at most, not a task's patience.
+    contacts = XeroClient(connection, max_retries=1).get_contacts(ids=[contact_id])
+    # Local phone numbers are read as the webhook path reads them (billing_events' records).
+    countries = {
+        "organisation_country": connection.country_code,
+        "tenant_country": tenant.default_country,
+    }
+    for xero_contact in contacts:
+        with transaction.atomic():
+            snapshot_upsert(
+                model=ContactSnapshot,
+                tenant=tenant,
+                xero_tenant_id=connection.xero_tenant_id,
+                ids={"contact_id": xero_contact["ContactID"]},
+                decide=partial(_contact_decide, xero_contact, countries),
+            )
+    segments_learn(connection=connection, contacts=contacts)
+    return contact_card_find(tenant=tenant, contact_id=contact_id)

@@ -62,6 +62,14 @@ def staff_client(client, staff_a):
 
 
 @pytest.fixture
+def operator_client(client, db):
+    """An operator in the Django admin (a superuser, member of no tenant)."""
+    operator = get_user_model().objects.create_superuser("ops@dunwell.test", "ops@dunwell.test")
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
 def three_org_tenant(db):
     """A tenant holding an NZ, an AU and a UK Xero organisation with overlapping invoice numbers
     (INV-0001 in each), the same group names ("Corporate", "Retail") in each, and a customer in

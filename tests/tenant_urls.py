@@ -20,6 +20,7 @@ PUBLIC_PREFIXES = (
     "webhooks/",  # signed by Xero / Twilio
     "sandbox/",  # the offline stand-ins, mounted only with DUNWELL_SANDBOX=1
     "static/",
+    "favicon.ico",  # a redirect to the static icon
     "invitations/",  # an invitation link: its unguessable single-use token is the authority
     "pay/",  # a customer's payment link: an unguessable token per invoice
     "api/schema/",  # the OpenAPI description of the REST API: no tenant data
@@ -87,6 +88,16 @@ def _contact_of(tenant_b):
     return preference.contact_id
 
 
+def _inbound_of(tenant_b):
+    from messaging.models import InboundMessage
+
+    inbound = InboundMessage.objects.create(
+        tenant=tenant_b, message_sid="SM" + "c" * 32, channel="sms", from_phone="+64270004456",
+        to="+6498887777", body="Bravo asks for time", intent="other",
+    )  # fmt: skip
+    return inbound.pk
+
+
 # parameter name -> factory(tenant_b) returning the URL value of one of B's objects
 OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "slug": _switch_tenant,
@@ -98,6 +109,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "pause_id": _reminder_pause_of,
     "api_token_id": _api_token_of,
     "contact_id": _contact_of,
+    "inbound_id": _inbound_of,
 }
 
 

@@ -109,12 +109,19 @@ def _schedule(tenant) -> dict:
 class ReminderScheduleApi(TenantAPIView):
     permission_classes = [IsOwnerToWrite]
 
-    @extend_schema(operation_id="reminder_schedule_retrieve", responses=ScheduleOutput)
+    @extend_schema(
+        operation_id="reminder_schedule_retrieve",
+        responses=ScheduleOutput,
+        summary="Get the reminder schedule",
+        description="The daily run's send time, who in the team is told about overdue "
+        "invoices, and every reminder stage: the default schedule's and each segment's.",
+    )
     def get(self, request):
         return Response(ScheduleOutput(_schedule(request.tenant)).data)
 
     @extend_schema(
         operation_id="reminder_schedule_update",
+        summary="Replace the reminder schedule",
         request=ScheduleSerializer,
         responses={
             200: ScheduleOutput,
@@ -161,6 +168,7 @@ class RemindersPreviewApi(TenantAPIView):
 
     @extend_schema(
         operation_id="reminders_preview",
+        summary="Preview reminders",
         parameters=[PreviewQuery],
         responses=PreviewDay(many=True),
         description="What the schedule would send each day, assuming open invoices stay unpaid.",

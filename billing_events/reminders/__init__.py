@@ -58,8 +58,10 @@ from billing_events.reminders.sweep import (
     RETRY_AFTER,
     RUN_LEASE,
     SNAPSHOTS_STALE_AFTER,
+    SweepNow,
     sweep_run,
     sweeps_due,
+    sweeps_run_now,
 )
 
 __all__ = [
@@ -82,6 +84,7 @@ __all__ = [
     "SNAPSHOTS_STALE_AFTER",
     "ScheduleConflict",
     "Sent",
+    "SweepNow",
     "local_date",
     "occurrence_due",
     "occurrences_for",
@@ -95,5 +98,6 @@ __all__ = [
     "schedule_for",
     "sweep_run",
     "sweeps_due",
+    "sweeps_run_now",
     "team_digest_send",
 ]

@@ -117,7 +117,7 @@ class _Book:
     sent: dict[str, list[Sent]] = field(default_factory=dict)
     starts_on: date | None = None
     schedules: list[Schedule] = field(default_factory=list)
-    gone: frozenset = frozenset()
+    gone: dict = field(default_factory=dict)
     connection: XeroConnection | None = None
 
 

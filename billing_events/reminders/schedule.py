@@ -59,6 +59,7 @@ def reminder_pause_create(
     label: str = "",
     reason: str = ReminderPause.Reason.STAFF,
     note: str = "",
+    by_user=None,
 ) -> ReminderPause:
     return ReminderPause.objects.create(
         tenant=tenant,
@@ -68,6 +69,7 @@ def reminder_pause_create(
         label=label,
         reason=reason,
         note=note,
+        created_by=by_user,
     )
 
 

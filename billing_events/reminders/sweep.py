@@ -3,6 +3,7 @@ each invoice re-checked against Xero just before its reminder goes.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -249,3 +250,41 @@ def sweeps_due(*, at: datetime) -> list[str]:
         ):  # fmt: skip
             due.append(connection.xero_tenant_id)
     return due
+
+
+@dataclass(frozen=True)
+class SweepNow:
+    """What running an organisation's daily reminder run now did."""
+
+    organisation: str
+    run: SweepRun | None  # today's run, None when nothing could start it
+    started: bool  # False: today's run had already happened (or another worker has it)
+    queued: list[ReminderSent]
+
+
+def sweeps_run_now(*, tenant, as_of: datetime) -> list[SweepNow]:
+    """Each of the tenant's organisations' daily reminder run, now instead of at its send time.
+
+    It is the scheduled run itself (`sweep_run`), so the SweepRun claim keeps it to once a local
+    day: the schedule does not run a day again that this ran, nor this one the schedule ran.
+    """
+    done = []
+    for connection in connections_active().filter(tenant=tenant).order_by("name"):
+        day = local_date(connection=connection, at=as_of)
+        sent_on_day = ReminderSent.objects.filter(
+            xero_tenant_id=connection.xero_tenant_id, sent_on=day
+        )
+        before = set(sent_on_day.values_list("pk", flat=True))
+        run = sweep_run(connection=connection, as_of=as_of)
+        done.append(
+            SweepNow(
+                organisation=connection.name,
+                run=run
+                or SweepRun.objects.filter(
+                    xero_tenant_id=connection.xero_tenant_id, local_date=day
+                ).first(),
+                started=run is not None,
+                queued=list(sent_on_day.exclude(pk__in=before).order_by("pk")),
+            )
+        )
+    return done

@@ -88,6 +88,9 @@ def connection_initial_import(*, connection) -> int:
         contacts=contacts,
         quiet=True,
     )
+    # The lists are due on a sync that never had them: fetched now, a new organisation's
+    # tracking options and groups can be targeted at once, not only after the first poll.
+    segments_refresh_if_due(connection=connection, client=client, sync=sync)
     OrganisationSync.objects.filter(pk=sync.pk).update(
         imported_at=started,
         last_polled_at=min(started, connected_at),
@@ -122,12 +125,13 @@ def connection_poll(*, connection) -> None:
     nothing. There is no payment webhook (FACTS.md), so GET /Payments is the safety net, and a
     payment's invoice is fetched by id when the invoice list did not carry it."""
     sync = _sync_for(connection=connection)
-    if sync.imported_at is None:
-        connection_initial_import(connection=connection)
-        return
     started = timezone.now()
     since = sync.last_polled_at
     try:
+        if sync.imported_at is None:
+            # A failed import is retried like a failed poll, not raised out of the task.
+            connection_initial_import(connection=connection)
+            return
         client = XeroClient(connection)
         contacts = client.get_contacts(modified_since=since)
         invoices = client.get_invoices(modified_since=since)

@@ -10,13 +10,23 @@ def _matches(path: str, url: str) -> bool:
     return path == url if url == "/" else path.startswith(url)
 
 
+def _count(context, name: str) -> int:
+    value = context.get(name) if name else None
+    return (value() if callable(value) else value) or 0
+
+
 @register.inclusion_tag("includes/main_nav.html", takes_context=True)
 def main_nav(context):
     """The MAIN_NAV entries this member may use, the current one marked for aria-current."""
     membership = context.get("current_membership")
     path = context["request"].path
     links = [
-        {"label": entry.label, "url": reverse(entry.url_name), "group": entry.group}
+        {
+            "label": entry.label,
+            "url": reverse(entry.url_name),
+            "group": entry.group,
+            "count": _count(context, entry.count),
+        }
         for entry in MAIN_NAV
         if not entry.owner_only or (membership and membership.is_owner)
     ]

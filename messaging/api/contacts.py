@@ -30,7 +30,13 @@ class ContactsNeedingAttentionApi(TenantAPIView):
         needing_phone = NeedingPhoneOutput(many=True)
         opted_out = OptedOutOutput(many=True)
 
-    @extend_schema(operation_id="contacts_needing_attention", responses=AttentionOutput)
+    @extend_schema(
+        operation_id="contacts_needing_attention",
+        responses=AttentionOutput,
+        summary="Contacts needing attention",
+        description="Contacts Dunwell cannot text: those without a usable phone number in Xero, "
+        "and those who opted out (replied STOP).",
+    )
     def get(self, request):
         attention = {
             "needing_phone": selectors.contacts_needing_phone(tenant=request.tenant),

@@ -45,7 +45,12 @@ class MessageOutput(serializers.Serializer):
         allow_null=True,
         help_text="The text this email was sent instead of, after it was not delivered",
     )
-    can_resend = serializers.BooleanField()
+    can_resend = serializers.SerializerMethodField(
+        help_text="Whether POST …/resend/ would send it again now"
+    )
+
+    def get_can_resend(self, message) -> bool:
+        return selectors.message_resend_refusal(message=message) is None
 
 
 class MessageListApi(TenantAPIView):
@@ -66,6 +71,9 @@ class MessageListApi(TenantAPIView):
 
     @extend_schema(
         operation_id="messages_list",
+        summary="List the send log",
+        description="Messages sent or waiting to be sent, newest first, in cursor pages. Filter "
+        "by status, kind, channel, Xero contact, invoice number and when they were created.",
         parameters=[MessageFilter, *PAGE_PARAMETERS],
         responses=page_serializer("MessagePage", MessageOutput),
     )
@@ -96,7 +104,13 @@ class MessageDetailOutput(MessageOutput):
 
 
 class MessageDetailApi(TenantAPIView):
-    @extend_schema(operation_id="messages_retrieve", responses=MessageDetailOutput)
+    @extend_schema(
+        operation_id="messages_retrieve",
+        responses=MessageDetailOutput,
+        summary="Get one message",
+        description="One message of the send log, with its status history and the ids of the "
+        "messages that resent it.",
+    )
     def get(self, request, message_id):
         message = get_for_tenant(Message, request.tenant, pk=message_id)
         return Response(MessageDetailOutput(message).data)
@@ -105,20 +119,31 @@ class MessageDetailApi(TenantAPIView):
 class MessageResendApi(TenantAPIView):
     @extend_schema(
         operation_id="messages_resend",
+        summary="Resend a message",
         request=None,
         responses={
             201: OpenApiResponse(
                 MessageDetailOutput, description="The new attempt, linked by resend_of."
             ),
-            409: OpenApiResponse(description="Only a failed or undelivered message is resent."),
+            409: OpenApiResponse(
+                description="Not resent, and why: `not_resendable` (not failed or undelivered), "
+                "`opted_out` (the recipient replied STOP), `already_resent` (resend the newer "
+                "message instead), `delivered_since` (a later try was delivered), `same_number` "
+                "(Xero still has the number or address that cannot be reached), `no_recipient` "
+                "(Xero has none now), `xero_unavailable` (Xero could not be asked; try later)."
+            ),
         },
-        description="Send a failed or undelivered message again, as a new message. Calling it "
-        "twice before the new message has failed makes one new message, not two.",
+        description="Send a failed or undelivered message again, as a new message (a waiting "
+        "automatic retry of it is cancelled). When the failure was about the recipient (an "
+        "invalid or landline number, an unknown handset, a refused email address), the contact "
+        "is fetched from Xero first and the new message goes to what Xero has now: see its "
+        "`recipient`. A message is resent once: a second call answers 409 `already_resent`; "
+        "resend the new message if it fails in turn.",
     )
     def post(self, request, message_id):
         message = get_for_tenant(Message, request.tenant, pk=message_id)
         try:
             again = services.message_resend(message=message, by_user=request.user)
         except ValidationError as exc:
-            raise Conflict(" ".join(exc.messages), code="not_resendable") from None
+            raise Conflict(" ".join(exc.messages), code=exc.code or "not_resendable") from None
         return Response(MessageDetailOutput(again).data, status=status.HTTP_201_CREATED)

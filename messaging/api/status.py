@@ -45,7 +45,14 @@ class ConnectionsStatusApi(TenantAPIView):
             help_text="Whether each channel has the settings it needs to send (never the values)"
         )
 
-    @extend_schema(operation_id="connections_status", responses=StatusOutput)
+    @extend_schema(
+        operation_id="connections_status",
+        responses=StatusOutput,
+        summary="Connection status",
+        description="The Xero organisations connected to your tenant and whether each still "
+        "works, and which channels (SMS, WhatsApp, email) are set up to send. Never a token, "
+        "key or secret.",
+    )
     def get(self, request):
         status = {
             "xero_organisations": connections_for_tenant(tenant=request.tenant),

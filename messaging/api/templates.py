@@ -42,8 +42,8 @@ class TemplateOutput(SegmentOutput):
     kind = serializers.ChoiceField(choices=Kind.choices)
     channel = serializers.ChoiceField(choices=TEMPLATE_CHANNELS)
     segment_note = serializers.CharField(
-        help_text="Set when the contact group or tracking option was deleted in Xero: the "
-        "template then matches nobody and the default is used instead",
+        help_text="Set when the contact group or tracking option was archived or deleted in "
+        "Xero: the template then matches nobody and the default is used instead",
     )
     reminder_stage = serializers.CharField()
     language = serializers.CharField(help_text=_FIELD_HELP["language"])
@@ -112,6 +112,9 @@ class TemplateListApi(TenantAPIView):
 
     @extend_schema(
         operation_id="templates_list",
+        summary="List message templates",
+        description="Every message template of your tenant, optionally of one kind or channel, "
+        "each with a note when its segment is gone from Xero.",
         parameters=[TemplateFilter],
         responses=TemplateOutput(many=True),
     )
@@ -126,6 +129,9 @@ class TemplateListApi(TenantAPIView):
 
     @extend_schema(
         operation_id="templates_create",
+        summary="Create a message template",
+        description="Checked exactly as in the template editor: only variables the kind can "
+        "fill, what each channel needs, one segment at most.",
         request=TemplateInput,
         responses={201: TemplateOutput, 409: DUPLICATE},
     )
@@ -140,12 +146,20 @@ class TemplateDetailApi(TenantAPIView):
     def _template(self, request, template_id) -> MessageTemplate:
         return get_for_tenant(MessageTemplate, request.tenant, pk=template_id)
 
-    @extend_schema(operation_id="templates_retrieve", responses=TemplateOutput)
+    @extend_schema(
+        operation_id="templates_retrieve",
+        responses=TemplateOutput,
+        summary="Get one message template",
+        description="One message template of your tenant, with its segment.",
+    )
     def get(self, request, template_id):
         return Response(_output(self._template(request, template_id)))
 
     @extend_schema(
         operation_id="templates_update",
+        summary="Replace a message template",
+        description="Replaces the whole template: fields left out take their defaults. Checked "
+        "as in the template editor.",
         request=TemplateInput,
         responses={200: TemplateOutput, 409: DUPLICATE},
     )
@@ -161,6 +175,8 @@ class TemplateDetailApi(TenantAPIView):
 
     @extend_schema(
         operation_id="templates_partial_update",
+        summary="Change a message template",
+        description="Changes only the fields sent. Checked as in the template editor.",
         request=TemplatePatch,
         responses={200: TemplateOutput, 409: DUPLICATE},
     )
@@ -170,7 +186,12 @@ class TemplateDetailApi(TenantAPIView):
         values.is_valid(raise_exception=True)
         return Response(_output(_save(template, values.validated_data)))
 
-    @extend_schema(operation_id="templates_destroy", responses={204: None})
+    @extend_schema(
+        operation_id="templates_destroy",
+        responses={204: None},
+        summary="Delete a message template",
+        description="Messages already sent from it stay in the send log.",
+    )
     def delete(self, request, template_id):
         template_editor.template_delete(template=self._template(request, template_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -218,6 +239,7 @@ class TemplatePreviewApi(TenantAPIView):
 
     @extend_schema(
         operation_id="templates_preview",
+        summary="Preview a template",
         request=PreviewInput,
         responses=PreviewOutput,
         description="Render a template as the message would read, without saving it.",

@@ -7,10 +7,15 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from connections.models import Tenant
 from messaging.models import (
+    PHONE_CHANNELS,
     InboundMessage,
     Message,
+    OptOut,
 )
 from snapshots.selectors import invoice_ids_numbered
+
+# A text waiting for a person: not a keyword Dunwell answered itself, and nobody handled it yet.
+WAITING = {"intent": InboundMessage.Intent.OTHER, "handled_at__isnull": True}
 
 
 def messages_for_log(
@@ -58,9 +63,15 @@ RESENDABLE = (Message.Status.FAILED, Message.Status.UNDELIVERED)
 
 
 def messages_resendable(messages: QuerySet[Message]) -> QuerySet[Message]:
-    """Failed or undelivered messages nobody has resent yet: the ones needing attention."""
+    """Failed or undelivered messages nobody has resent yet, to recipients who did not reply
+    STOP: the ones needing attention."""
     resent = Message.objects.filter(resend_of=OuterRef("pk"))
-    return messages.filter(status__in=RESENDABLE).exclude(Exists(resent))
+    opted_out = OptOut.objects.filter(tenant_id=OuterRef("tenant_id"), phone=OuterRef("recipient"))
+    return (
+        messages.filter(status__in=RESENDABLE)
+        .exclude(Exists(resent))
+        .exclude(Q(channel__in=PHONE_CHANNELS) & Exists(opted_out))
+    )
 
 
 def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
@@ -68,9 +79,9 @@ def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
 
 
 def inbox_messages(*, tenant: Tenant, everything: bool = False) -> QuerySet[InboundMessage]:
-    """Texts customers sent: by default only those a person should answer."""
-    inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply")
-    return inbound if everything else inbound.filter(intent=InboundMessage.Intent.OTHER)
+    """Texts customers sent: by default only those still waiting for a person."""
+    inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply", "assigned_to")
+    return inbound if everything else inbound.filter(**WAITING)
 
 
 def messages_filter(

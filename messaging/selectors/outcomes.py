@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, Q, QuerySet
 from django.db.models.functions import TruncDate
 
 from connections.models import Tenant
 from messaging.models import (
     PHONE_CHANNELS,
+    TWIML_REPLY_KINDS,
     Message,
 )
 
@@ -25,20 +26,50 @@ OUTCOMES = {
 }
 
 
+# The delivery rate counts only texts that get a delivery report and whose report has come:
+# Twilio reports on a text sent through its API (delivered, undelivered, or failed after it
+# accepted the text and gave it a SID). Automatic replies go back inside Twilio's webhook
+# answer (TwiML), are logged `sent`, and never get a report: they are left out, as are emails
+# (SendGrid's 202 is all we hear). A text still waiting for its report is counted apart.
+REPORTED = Q(channel__in=PHONE_CHANNELS) & (
+    Q(status__in=(_S.DELIVERED, _S.UNDELIVERED)) | (Q(status=_S.FAILED) & ~Q(provider_id=""))
+)
+AWAITING_REPORT = Q(channel__in=PHONE_CHANNELS, status=_S.SENT) & ~Q(kind__in=TWIML_REPLY_KINDS)
+
+
 @dataclass(frozen=True)
 class Outcomes:
     sent: int
     delivered: int
     failed: int
     skipped: int
-    phone_sent: int  # SMS and WhatsApp only: email never reports delivery
+    reported: int  # texts whose delivery report has come (REPORTED)
+    awaiting_report: int  # texts Twilio took that may still report (AWAITING_REPORT)
 
     @property
     def delivery_rate(self) -> int | None:
-        """Per cent of texts Twilio confirmed delivered, of those it accepted."""
-        if not self.phone_sent:
+        """Per cent delivered, of the texts whose delivery report has come."""
+        if not self.reported:
             return None
-        return round(100 * self.delivered / self.phone_sent)
+        return round(100 * self.delivered / self.reported)
+
+
+_COUNTED = {name: Q(status__in=statuses) for name, statuses in OUTCOMES.items()} | {
+    "reported": REPORTED,
+    "awaiting_report": AWAITING_REPORT,
+}
+
+
+def _outcome_counts(within: Q | None = None) -> dict[str, Count]:
+    return {
+        name: Count("pk", filter=wanted if within is None else within & wanted)
+        for name, wanted in _COUNTED.items()
+    }
+
+
+def message_outcomes_of(*, messages: QuerySet[Message]) -> Outcomes:
+    """The outcome counts of these messages, in one query."""
+    return Outcomes(**messages.aggregate(**_outcome_counts()))
 
 
 def message_outcomes(*, tenant: Tenant, now: datetime) -> dict[int, Outcomes]:
@@ -46,23 +77,12 @@ def message_outcomes(*, tenant: Tenant, now: datetime) -> dict[int, Outcomes]:
     counts = {}
     for days in (7, 30):
         since = Q(created_at__gte=now - timedelta(days=days))
-        for name, statuses in OUTCOMES.items():
-            counts[f"{name}_{days}"] = Count("pk", filter=since & Q(status__in=statuses))
-        counts[f"phone_sent_{days}"] = Count(
-            "pk",
-            filter=since & Q(status__in=OUTCOMES["sent"], channel__in=PHONE_CHANNELS),
-        )
+        counts |= {f"{name}_{days}": count for name, count in _outcome_counts(since).items()}
     row = Message.objects.filter(tenant=tenant, created_at__gte=now - timedelta(days=30)).aggregate(
         **counts
     )
     return {
-        days: Outcomes(
-            **{
-                name: row[f"{name}_{days}"]
-                for name in ("sent", "delivered", "failed", "skipped", "phone_sent")
-            }
-        )
-        for days in (7, 30)
+        days: Outcomes(**{name: row[f"{name}_{days}"] for name in _COUNTED}) for days in (7, 30)
     }
 
 
@@ -103,7 +123,8 @@ def message_daily_outcomes(*, tenant: Tenant, now: datetime, days: int = 30) -> 
 @dataclass(frozen=True)
 class Queue:
     pending: int
-    scheduled: int
+    quiet_hours: int  # held until the recipient's morning
+    retries: int  # waiting for a later try, quiet hours playing no part
     sending: int
     oldest: datetime | None  # the oldest message still waiting to go out
     next_scheduled: datetime | None
@@ -111,9 +132,11 @@ class Queue:
 
 def message_queue(*, tenant: Tenant) -> Queue:
     waiting = (_S.PENDING, _S.SCHEDULED, _S.SENDING)
+    held = Q(status=_S.SCHEDULED, quiet_hours_hold=True)
     row = Message.objects.filter(tenant=tenant, status__in=waiting).aggregate(
         pending=Count("pk", filter=Q(status=_S.PENDING)),
-        scheduled=Count("pk", filter=Q(status=_S.SCHEDULED)),
+        quiet_hours=Count("pk", filter=held),
+        retries=Count("pk", filter=Q(status=_S.SCHEDULED) & ~held),
         sending=Count("pk", filter=Q(status=_S.SENDING)),
         oldest=Min("created_at"),
         next_scheduled=Min("send_after", filter=Q(status=_S.SCHEDULED)),

@@ -193,10 +193,10 @@ def templates_for_editor(*, tenant: Tenant) -> QuerySet[MessageTemplate]:
 
 def templates_noted(*, tenant: Tenant, templates) -> list[MessageTemplate]:
     """The templates, each with `segment_note`: what to say when its contact group or tracking
-    option was deleted in Xero (it matches nothing, so the default is used)."""
+    option was archived or deleted in Xero (it matches nothing, so the default is used)."""
     templates = list(templates)
     gone = segments_gone(tenant=tenant, refs={t.segment.xero_ref for t in templates})
     for template in templates:
-        is_gone = template.segment.xero_ref in gone
-        template.segment_note = segment_gone_note(template.segment) if is_gone else ""
+        how = gone.get(template.segment.xero_ref)
+        template.segment_note = segment_gone_note(template.segment, how=how) if how else ""
     return templates

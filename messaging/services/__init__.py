@@ -13,6 +13,7 @@ from messaging.services.credentials import (
     messaging_settings_save,
     messaging_test_send,
     text_now,
+    text_status,
     twilio_settings_verify_save,
 )
 from messaging.services.dispatch import (
@@ -28,6 +29,13 @@ from messaging.services.dispatch import (
     status_callback_url,
 )
 from messaging.services.fallback import FALLBACK_SUFFIX
+from messaging.services.inbox import (
+    OPTED_OUT,
+    WINDOW_CLOSED,
+    inbound_answer,
+    inbound_assign,
+    inbound_handle,
+)
 from messaging.services.moves import DISPATCH_TASK, RECONCILE_TASK
 from messaging.services.notify import messages_cancel, notify, quiet_hours_end
 from messaging.services.preferences import contact_preference_save
@@ -57,6 +65,7 @@ __all__ = [
     "DISPATCH_TASK",
     "FALLBACK_SUFFIX",
     "MAX_ATTEMPTS",
+    "OPTED_OUT",
     "RECONCILE_TASK",
     "SECRET_FIELDS",
     "SENDING_STALE_AFTER",
@@ -64,7 +73,11 @@ __all__ = [
     "UNFINISHED_GIVE_UP_AFTER",
     "UNREACHABLE",
     "UNREACHABLE_RETRY_AFTER",
+    "WINDOW_CLOSED",
     "contact_preference_save",
+    "inbound_answer",
+    "inbound_assign",
+    "inbound_handle",
     "message_dispatch",
     "message_reconcile",
     "message_resend",
@@ -84,5 +97,6 @@ __all__ = [
     "status_callback_url",
     "templates_create_defaults",
     "text_now",
+    "text_status",
     "twilio_settings_verify_save",
 ]

@@ -4,6 +4,7 @@ and tried with a test message.
 
 from connections.models import MessagingSettings, Tenant
 from messaging.channels import (
+    FoundMessage,
     Outgoing,
     SendError,
     SendResult,
@@ -66,13 +67,22 @@ def text_now(*, tenant: Tenant, phone: str, body: str) -> SendResult:
     return Sms(messaging).send(Outgoing(to=phone, body=body))
 
 
-def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
-    """Text `phone` through the tenant's Twilio account and say what Twilio answered."""
+def text_status(*, tenant: Tenant, sid: str) -> FoundMessage:
+    """Twilio's status of a text text_now sent (it asked for no status callback). SendError."""
+    messaging = MessagingSettings.objects.filter(tenant=tenant).first()
+    if messaging is None:
+        raise SendError("config", explain("config"), permanent=True)
+    return Sms(messaging).fetch(sid=sid)
+
+
+def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[SendResult | None, str]:
+    """Text `phone` through the tenant's Twilio account and say what Twilio answered: the
+    message Twilio accepted (None if it refused) and a sentence for the person."""
     choice = phone_choose(mobile_card(phone), default_country=tenant.default_country)
     if choice.e164 is None:
-        return False, f"“{phone}” is not a phone number we can text."
+        return None, f"“{phone}” is not a phone number we can text."
     if not MessagingSettings.objects.filter(tenant=tenant).exists():
-        return False, "Save your Twilio settings first."
+        return None, "Save your Twilio settings first."
     try:
         result = text_now(
             tenant=tenant,
@@ -80,8 +90,8 @@ def messaging_test_send(*, tenant: Tenant, phone: str) -> tuple[bool, str]:
             body=f"Dunwell test message for {tenant.name}: your Twilio settings work.",
         )
     except SendError as error:
-        return False, f"Twilio did not accept the message (error {error.code}): {error.text}"
-    return True, (
+        return None, f"Twilio did not accept the message (error {error.code}): {error.text}"
+    return result, (
         f"Twilio accepted the message (status “{result.provider_status}”, "
         f"SID {result.provider_id}). It should arrive on {choice.e164} shortly."
     )

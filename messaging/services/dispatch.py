@@ -25,6 +25,7 @@ from messaging.models import (
     Channel,
     Message,
 )
+from messaging.selectors import notification_tries
 from messaging.services.fallback import _email_fallback
 from messaging.services.moves import (
     _OPEN,
@@ -32,6 +33,7 @@ from messaging.services.moves import (
     DISPATCH_TASK,
     RECONCILE_TASK,
     Status,
+    _cancel,
     _kick,
     _move,
 )
@@ -88,7 +90,11 @@ def message_dispatch(*, message: Message) -> Message:
     )
     if until:
         Message.objects.filter(pk=message.pk, status__in=_OPEN).update(
-            status=Status.SCHEDULED, send_after=until, next_attempt_at=until, updated_at=now
+            status=Status.SCHEDULED,
+            send_after=until,
+            next_attempt_at=until,
+            quiet_hours_hold=True,
+            updated_at=now,
         )
         return message
     claimed = _move(
@@ -103,7 +109,18 @@ def message_dispatch(*, message: Message) -> Message:
     )
     if not claimed:
         return message  # someone else has it, or it is not due yet
+    # Checked once the row is ours, so a delivery recorded before this point is always seen.
+    delivered = _delivered_since(message) if message.resend_of_id else None
+    if delivered is not None:
+        reason = f"Not sent: message #{delivered.pk} of the same notification was delivered."
+        _cancel(message, leaving=(Status.SENDING,), reason=reason)
+        return message
     return _send(message)
+
+
+def _delivered_since(message: Message) -> Message | None:
+    """Another try of the notification that was delivered: this one must not go as well."""
+    return next(iter(notification_tries(message=message, statuses=(Status.DELIVERED,))), None)
 
 
 def _send(message: Message) -> Message:

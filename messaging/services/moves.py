@@ -78,3 +78,14 @@ def _move(
         message.refresh_from_db(fields=computed)
     _record(message, from_status=before or "", note=note)
     return True
+
+
+def _cancel(message: Message, *, leaving: Sequence[str], reason: str) -> bool:
+    return _move(
+        message,
+        leaving=leaving,
+        note=reason,
+        status=Status.CANCELLED,
+        status_reason=reason,
+        finished_at=timezone.now(),
+    )

@@ -23,7 +23,7 @@ from messaging.models import (
 from messaging.selectors import (
     templates_for_notification,
 )
-from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _kick, _move, _record
+from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _cancel, _kick, _record
 from snapshots.contacts import (
     ContactCard,
     contact_card_restored,
@@ -133,6 +133,7 @@ def _hold_for_quiet_hours(message: Message, *, at: datetime | None = None) -> No
     if until:
         message.status = Status.SCHEDULED
         message.send_after = message.next_attempt_at = until
+        message.quiet_hours_hold = True
 
 
 def _insert_once(message: Message, *, note: str) -> Message:
@@ -215,14 +216,4 @@ def messages_cancel(*, tenant: Tenant, dedup_prefix: str, reason: str) -> int:
     waiting = Message.objects.filter(
         tenant=tenant, dedup_key__startswith=dedup_prefix, status__in=_OPEN
     )
-    cancelled = 0
-    for message in waiting:
-        cancelled += _move(
-            message,
-            leaving=_OPEN,
-            note=reason,
-            status=Status.CANCELLED,
-            status_reason=reason,
-            finished_at=timezone.now(),
-        )
-    return cancelled
+    return sum(_cancel(message, leaving=_OPEN, reason=reason) for message in waiting)

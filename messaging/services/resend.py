@@ -1,18 +1,29 @@
-"""Another try: staff resending a failed message (one or many), sending a text that was
-skipped for want of a phone number once Xero has one, and an unreachable handset tried again
-later.
+"""Another try: staff resending a failed message (one or many) to the recipient Xero has now,
+sending a text that was skipped for want of a phone number once Xero has one, and an
+unreachable handset tried again later.
 """
 
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
+from connections.xero import XeroError
+from messaging.channels import explain
 from messaging.models import (
+    PHONE_CHANNELS,
+    UNREACHABLE_RETRY_SUFFIX,
     Message,
 )
-from messaging.selectors import PHONE_PROBLEMS, texts_missed_for_phone
-from messaging.services.moves import DISPATCH_TASK, Status, _kick, _move
+from messaging.selectors import (
+    PHONE_PROBLEMS,
+    message_resend_refusal,
+    notification_tries,
+    texts_missed_for_phone,
+)
+from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _cancel, _kick, _move
 from messaging.services.notify import (
     _draft,
     _hold_for_quiet_hours,
@@ -20,18 +31,101 @@ from messaging.services.notify import (
     _is_opted_out,
     _skip,
 )
-from snapshots.contacts import contact_card_stored
+from snapshots.contacts import contact_card_stored, phone_choose
+from snapshots.selectors import contact_card_find
+from snapshots.services import contact_refresh
 
 
 def message_resend(*, message: Message, by_user) -> Message:
-    """A new attempt linked to the original, with its own key (a double click makes one)."""
-    if not message.can_resend:
-        raise ValidationError("Only a failed or undelivered message can be resent.")
-    # The key counts only resends that themselves failed: a double click, or a second click
-    # while the first resend is on its way, lands on the same key and the constraint keeps one.
-    number = message.resends.filter(status__in=(Status.FAILED, Status.UNDELIVERED)).count() + 1
-    again = _another_try(message, dedup_key=f"{message.dedup_key}:resend:{number}")
-    return _insert_once(again, note=f"Resent by {by_user} (original #{message.pk}).")
+    """A new attempt linked to the original, with its own key (a double click makes one).
+
+    Raises ValidationError (its code as in ResendRefusal) when the resend could not go.
+    """
+    refusal = message_resend_refusal(message=message)
+    if refusal is not None:
+        raise ValidationError(refusal.reason, code=refusal.code)
+    # A message is resent once (a resend that fails is resent in its turn): two clicks that both
+    # pass the check above land on the same key, and the constraint keeps one.
+    again = _another_try(
+        message, dedup_key=f"{message.dedup_key}:resend:1", recipient=_recipient_now(message)
+    )
+    note = f"Resent by {by_user} (original #{message.pk})."
+    if again.recipient != message.recipient:
+        note += f" To {again.recipient}, as Xero has it now (was {message.recipient})."
+    with transaction.atomic():
+        saved = _insert_once(again, note=note)
+        if saved is again:
+            _waiting_tries_cancel(again)
+    return saved
+
+
+# Twilio errors that say the number itself cannot take texts (FACTS.md "Which failures may be
+# retried"): resending to it fails again, so a resend first asks Xero for the number it has now.
+WRONG_NUMBER_ERRORS = frozenset({"21211", "21614", "21635", "30005", "30006"})
+
+
+def _failed_for_recipient(message: Message) -> bool:
+    if message.channel in PHONE_CHANNELS:
+        return message.error_code in WRONG_NUMBER_ERRORS
+    # SendGrid says a refused address only in words (400, "Does not contain a valid address").
+    return message.error_code == "400" and "address" in message.error_message.lower()
+
+
+def _recipient_now(message: Message) -> str:
+    """Where a resend of `message` goes: the contact's number or email as Xero has it now —
+    asked of Xero when the failure was about the recipient, else as last seen — or the
+    original's. Raises ValidationError when that is still the one that cannot be reached."""
+    wrong_recipient = _failed_for_recipient(message)
+    what = "number" if message.channel in PHONE_CHANNELS else "email address"
+    contact = None
+    if wrong_recipient and message.contact_id:
+        try:
+            contact = contact_refresh(tenant=message.tenant, contact_id=message.contact_id)
+        except XeroError as error:
+            raise ValidationError(
+                f"Could not ask Xero for the contact's current {what} ({error.detail}), so "
+                "nothing was resent. Try again later.",
+                code="xero_unavailable",
+            ) from None
+    elif message.contact_id:
+        contact = contact_card_find(tenant=message.tenant, contact_id=message.contact_id)
+    current, problem = "", ""
+    if contact is not None and message.channel in PHONE_CHANNELS:
+        choice = phone_choose(contact, default_country=message.tenant.default_country)
+        current, problem = choice.e164 or "", choice.reason
+    elif contact is not None:
+        current, problem = contact.email, "" if contact.email else "No email address in Xero."
+    if wrong_recipient and problem:
+        raise ValidationError(f"{problem} Fix it in Xero, then resend.", code="no_recipient")
+    recipient = current or message.recipient
+    if not recipient:
+        raise ValidationError(
+            f"Dunwell cannot look {message.contact_name or 'this contact'} up in Xero for a "
+            f"{what}. Add one in Xero, then resend.",
+            code="no_recipient",
+        )
+    if wrong_recipient and recipient == message.recipient:
+        name = message.contact_name or "this contact"
+        found = (
+            f"Xero still has {recipient} for {name}"
+            if contact is not None
+            else f"Dunwell cannot look {name} up in Xero, so it only knows {recipient}"
+        )
+        why = message.error_message or explain(message.error_code)
+        raise ValidationError(
+            f"{found}, and it cannot be reached (error {message.error_code}: "
+            f"{why.rstrip('.')}). Fix the {what} in Xero, then resend.",
+            code="same_number",
+        )
+    return recipient
+
+
+def _waiting_tries_cancel(resend: Message) -> None:
+    """A resend replaces every try of its notification still waiting (the 30003 retry):
+    otherwise the customer gets the text twice, hours apart."""
+    reason = f"Replaced by the resend, message #{resend.pk}."
+    for waiting in notification_tries(message=resend, statuses=_OPEN):
+        _cancel(waiting, leaving=_OPEN, reason=reason)
 
 
 def message_send_missed(*, message: Message, by_user) -> Message:
@@ -90,15 +184,18 @@ def message_send_missed(*, message: Message, by_user) -> Message:
     return message
 
 
-def _another_try(message: Message, *, dedup_key: str, not_before: datetime | None = None):
-    """An unsaved copy of `message` linked to it, held for quiet hours or skipped if opted out."""
+def _another_try(
+    message: Message, *, dedup_key: str, not_before: datetime | None = None, recipient: str = ""
+):
+    """An unsaved copy of `message` linked to it (to `recipient` when given), held for quiet
+    hours or skipped if opted out."""
     again = Message(
         tenant=message.tenant,
         kind=message.kind,
         channel=message.channel,
         dedup_key=dedup_key,
         template=message.template,
-        recipient=message.recipient,
+        recipient=recipient or message.recipient,
         contact_id=message.contact_id,
         contact_name=message.contact_name,
         invoice_id=message.invoice_id,
@@ -126,15 +223,14 @@ def _another_try(message: Message, *, dedup_key: str, not_before: datetime | Non
 # a retry that is itself unreachable is not retried again.
 UNREACHABLE = "30003"
 UNREACHABLE_RETRY_AFTER = timedelta(hours=4)
-_UNREACHABLE_SUFFIX = ":unreachable-retry"
 
 
 def _retry_unreachable_later(message: Message) -> None:
-    if message.dedup_key.endswith(_UNREACHABLE_SUFFIX):
+    if message.is_unreachable_retry:
         return
     again = _another_try(
         message,
-        dedup_key=message.dedup_key + _UNREACHABLE_SUFFIX,
+        dedup_key=message.dedup_key + UNREACHABLE_RETRY_SUFFIX,
         not_before=timezone.now() + UNREACHABLE_RETRY_AFTER,
     )
     _insert_once(again, note="The handset was unreachable (30003): one more try later.")
@@ -142,19 +238,63 @@ def _retry_unreachable_later(message: Message) -> None:
 
 # One click resends at most this many; the rest stay listed for the next click.
 BULK_RESEND_LIMIT = 200
+# ... of which at most this many after a wrong number (each is a Xero call, 60 a minute).
+BULK_XERO_LOOKUP_LIMIT = 20
 
 
-def messages_resend_bulk(*, messages, by_user) -> int:
-    """Resend each of `messages` (failed or undelivered, not yet resent) once.
+@dataclass
+class ResendReport:
+    """What a resend of several messages did, message by message."""
+
+    queued: list[tuple[Message, Message]] = field(default_factory=list)  # (original, resend)
+    skipped: list[tuple[Message, str]] = field(default_factory=list)  # (message, why)
+
+    def queued_said(self, *, listed: int = 10) -> str:
+        pairs = [
+            f"message #{message.pk} as #{again.pk} to {again.recipient}"
+            for message, again in self.queued
+        ]
+        return f"Queued {_counted(len(pairs), 'resend')}: {_listed(pairs, listed)}."
+
+    def skipped_said(self, *, listed: int = 10) -> str:
+        reasons = [f"#{message.pk}: {why.rstrip('.')}" for message, why in self.skipped]
+        return f"Skipped {len(reasons)}: {_listed(reasons, listed, sep='; ')}."
+
+
+def _counted(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _listed(items: list[str], limit: int, *, sep: str = ", ") -> str:
+    more = f"{sep}and {len(items) - limit} more" if len(items) > limit else ""
+    return sep.join(items[:limit]) + more
+
+
+def messages_resend_bulk(*, messages, by_user) -> ResendReport:
+    """Resend each of `messages` that can go, once; say for every one what happened.
 
     Each resend is its own insert under the dedup constraint, so a repeated POST of the same
     confirmation lands on the same keys and sends nothing twice.
     """
-    resent = 0
-    for message in messages.select_related("tenant").order_by("pk")[:BULK_RESEND_LIMIT]:
+    report, lookups = ResendReport(), 0
+    for number, message in enumerate(messages.select_related("tenant").order_by("pk")):
+        if number >= BULK_RESEND_LIMIT:
+            report.skipped.append((message, f"Not this time: at most {BULK_RESEND_LIMIT} at once."))
+            continue
+        if _failed_for_recipient(message) and message.contact_id:
+            # Each asks Xero for the contact while a person waits, within the minute's budget.
+            lookups += 1
+            if lookups > BULK_XERO_LOOKUP_LIMIT:
+                why = f"Not this time: at most {BULK_XERO_LOOKUP_LIMIT} need Xero's number at once."
+                report.skipped.append((message, why))
+                continue
         try:
-            message_resend(message=message, by_user=by_user)
-        except ValidationError:
-            continue  # moved on (e.g. a callback said delivered) since the page was shown
-        resent += 1
-    return resent
+            again = message_resend(message=message, by_user=by_user)
+        except ValidationError as refusal:
+            report.skipped.append((message, " ".join(refusal.messages)))
+            continue
+        if again.status in _OPEN:
+            report.queued.append((message, again))
+        else:
+            report.skipped.append((message, again.status_reason))
+    return report

@@ -102,7 +102,8 @@ def phones(request):
 def phone(request, number):
     context = {
         "number": number,
-        "messages": twilio_fake.phone_messages(number=number),
+        # Not "messages": base.html shows that name as Django's flash messages.
+        "texts": twilio_fake.phone_messages(number=number),
         "form": ReplyForm(),
     }
     return render(request, "sandbox/phone.html", context)

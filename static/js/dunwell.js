@@ -9,11 +9,23 @@ document.addEventListener("click", (event) => {
   const source = document.getElementById(button.dataset.copy);
   if (!source) return;
   source.select();
-  const done = () => { button.textContent = "Copied"; };
+  // Without the Clipboard API (plain http, e.g. make run on a LAN address) or when the browser
+  // refuses it, copy the selection the older way; if that fails too, the text stays selected.
+  const copySelection = () => {
+    let copied = false;
+    try {
+      copied = document.execCommand("copy");
+    } catch (error) {
+      copied = false;
+    }
+    button.textContent = copied ? "Copied" : "Selected — press Ctrl+C";
+  };
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(source.value).then(done, () => {});
+    navigator.clipboard.writeText(source.value).then(
+      () => { button.textContent = "Copied"; },
+      () => { source.select(); copySelection(); },
+    );
   } else {
-    // Plain http (e.g. make run on a LAN address): the text is selected for Ctrl+C instead.
-    button.textContent = "Selected — press Ctrl+C";
+    copySelection();
   }
 });

@@ -26,7 +26,7 @@ def utc(moment: str) -> datetime:
 def message(tenant, kind, status, created, *, channel="sms", **fields):
     return Message.objects.create(
         tenant=tenant, kind=kind, channel=channel, status=status, created_at=utc(created),
-        dedup_key=f"k{Message.objects.count()}", **fields,
+        dedup_key=fields.pop("dedup_key", f"k{Message.objects.count()}"), **fields,
     )  # fmt: skip
 
 
@@ -98,8 +98,8 @@ def test_the_weeks_figures_from_a_known_week(week_of_work):
                               ("Skipped", 0)], 4),
     ]  # fmt: skip
     assert figures.total == 11
-    # 6 of the 7 texts Twilio accepted were delivered (the emails never report delivery).
-    assert (figures.outcomes.phone_sent, figures.outcomes.delivered) == (7, 6)
+    # 6 of the 7 texts with a delivery report were delivered (the emails never report delivery).
+    assert (figures.outcomes.reported, figures.outcomes.delivered) == (7, 6)
     assert figures.outcomes.delivery_rate == 86
     assert [(p.invoice_number, p.reminded_on, p.paid_on, p.days)
             for p in figures.paid_after_reminder] == [
@@ -126,7 +126,7 @@ def test_the_email_says_it_in_words_and_as_a_table(week_of_work, owner_a, staff_
         "- Payment received: 2 (2 sent)",
         "- Overdue reminder: 4 (3 delivered, 1 failed)",
         "In all: 11.",
-        "86% of the 7 texts Twilio accepted were delivered (2 failed or undelivered).",
+        "86% of the 7 texts with a delivery report were delivered (2 failed or undelivered).",
         "3 invoices paid after a reminder, 4.7 days after it on average (median 5).",
         "- INV-2: reminded 15 Jul, paid 17 Jul (2 days later)",
         "2 contacts have no usable mobile number in Xero: Hemi Walker, Wiremu Tane.",
@@ -138,11 +138,46 @@ def test_the_email_says_it_in_words_and_as_a_table(week_of_work, owner_a, staff_
     assert '<th scope="row"' in html and "<strong>86%</strong>" in html
 
 
+def test_a_resent_notification_counts_once_with_its_best_outcome(tenant_a):
+    tenant_a.timezone = "Pacific/Auckland"
+    tenant_a.save()
+    first = message(tenant_a, "invoice_issued", "undelivered", "2026-07-14T01:00:00",
+                    dedup_key="invoice:INV-1:issued", error_code="30003")  # fmt: skip
+    message(tenant_a, "invoice_issued", "failed", "2026-07-14T02:00:00", resend_of=first,
+            dedup_key="invoice:INV-1:issued:resend:1", error_code="30003")  # fmt: skip
+    message(tenant_a, "invoice_issued", "delivered", "2026-07-14T03:00:00", resend_of=first,
+            dedup_key="invoice:INV-1:issued:resend:1:resend:1")  # fmt: skip
+    message(tenant_a, "invoice_issued", "sent", "2026-07-14T01:05:00", channel="email",
+            dedup_key="invoice:INV-1:issued:fallback")  # fmt: skip
+    message(tenant_a, "invoice_issued", "failed", "2026-07-14T04:00:00",
+            dedup_key="invoice:INV-2:issued")  # fmt: skip
+
+    figures = weekly_figures(tenant=tenant_a, week_start=WEEK)
+
+    assert [(row.label, row.cells, row.total) for row in figures.by_kind] == [
+        ("Invoice issued", [("Delivered", 1), ("Failed", 1)], 2),
+    ]
+    assert figures.total == 2
+
+
+def test_automatic_replies_are_not_counted_as_texts_not_delivered(tenant_a):
+    tenant_a.timezone = "Pacific/Auckland"
+    tenant_a.save()
+    message(tenant_a, "reminder", "delivered", "2026-07-14T01:00:00", provider_id="SM1")
+    message(tenant_a, "reminder", "delivered", "2026-07-14T01:00:00", provider_id="SM2")
+    message(tenant_a, "reply_payment_link", "sent", "2026-07-14T02:00:00")  # TwiML: no report
+    message(tenant_a, "reminder", "sent", "2026-07-14T03:00:00", provider_id="SM3")
+
+    outcomes = weekly_figures(tenant=tenant_a, week_start=WEEK).outcomes
+
+    assert (outcomes.delivery_rate, outcomes.reported, outcomes.awaiting_report) == (100, 2, 1)
+
+
 def test_a_quiet_week_is_summarised_too(tenant_a):
     weekly_summary_send(tenant=tenant_a, week_start=WEEK)
     body = mail.outbox[0].body
     assert "No messages this week." in body
-    assert "No texts went out this week." in body
+    assert "No delivery report came this week." in body
     assert "No invoice was paid after a reminder this week." in body
     assert "None: every contact we tried to text had a usable number." in body
 

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import OperationalError, connection
 from rest_framework.test import APIClient
 
 from api_tokens.api import api_exception_handler
@@ -128,3 +129,21 @@ def test_a_models_error_about_no_field_in_particular_is_the_message():
     assert response.data == {
         "error": {"code": "invalid", "message": "Pick one template per rule.", "fields": {}}
     }
+
+
+def _database_down(execute, sql, params, many, context):
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["production", "runserver"])
+def test_while_the_database_is_down_the_api_answers_its_json_503_with_retry_after(
+    api, settings, debug
+):
+    settings.DEBUG = debug
+
+    with connection.execute_wrapper(_database_down):
+        response = api.get("/api/v1/messages/")
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "30"
+    assert _error(response)["code"] == "database_unavailable"

@@ -79,7 +79,7 @@ def test_cursor_pages_walk_the_whole_log_without_repeats(api, tenant_a):
 def test_a_message_shows_its_status_history_and_resends(api, failed_message):
     resend = message_create(failed_message.tenant, resend_of=failed_message, status="pending")
     body = api.get(f"/api/v1/messages/{failed_message.pk}/").json()
-    assert body["status"] == "failed" and body["can_resend"] is True
+    assert body["status"] == "failed" and body["can_resend"] is False  # resent already
     assert [(c["from_status"], c["to_status"]) for c in body["status_history"]] == [
         ("", "pending"),
         ("pending", "failed"),
@@ -94,9 +94,11 @@ def test_resending_a_failed_message_makes_one_new_linked_message(
     with django_capture_on_commit_callbacks():  # the dispatch kick is not run: no Twilio here
         first = api.post(f"/api/v1/messages/{failed_message.pk}/resend/")
         second = api.post(f"/api/v1/messages/{failed_message.pk}/resend/")  # a double click
-    assert first.status_code == second.status_code == 201
+    assert (first.status_code, second.status_code) == (201, 409)
     again = Message.objects.get(resend_of=failed_message)
-    assert first.json()["id"] == second.json()["id"] == again.pk
+    assert first.json()["id"] == again.pk
+    assert second.json()["error"]["code"] == "already_resent"
+    assert f"Already resent as message #{again.pk}" in second.json()["error"]["message"]
     assert first.json()["resend_of"] == failed_message.pk
     assert (again.status, again.body) == ("pending", "Pay please")
     assert "Resent by staff@alpha.test" in again.status_changes.first().note

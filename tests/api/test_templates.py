@@ -50,7 +50,7 @@ def test_an_invalid_body_is_refused_naming_the_line_and_the_variable(api, sms_te
     assert response.status_code == 400
     problems = response.json()["error"]["fields"]["body"]
     assert problems == [
-        "Line 2: unknown variable “amount_owed”.",
+        "Line 2: unknown variable “amount_owed”. Did you mean “amount_due”?",
         "Line 2: “{{ invoice.number }}” is not a plain variable. Only {{ name }} is allowed — "
         "no dots, filters or tags.",
     ]

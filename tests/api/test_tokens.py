@@ -86,3 +86,13 @@ def test_the_page_says_when_a_token_was_last_used(api, staff_token, time_machine
     api.get("/api/v1/templates/")
     api_token.refresh_from_db()
     assert api_token.last_used_at.isoformat() == "2026-07-07T01:02:00+00:00"
+
+
+def test_a_token_made_with_the_earlier_alphabet_still_works(tenant_a, staff_a):
+    raw = "dw_Il1O0-_" + "x" * 33  # token_urlsafe's alphabet, look-alikes and all
+    ApiToken.objects.create(
+        tenant=tenant_a, user=staff_a, name="Old script", prefix=raw[:10],
+        token_hash=hashlib.sha256(raw.encode()).hexdigest(),
+    )  # fmt: skip
+
+    assert client_with_token(raw).get("/api/v1/templates/").status_code == 200

@@ -64,3 +64,12 @@ def xero_api():
 
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
+
+
+@pytest.fixture
+def texted_organisation(new_connection, xero_api, tenant_a):
+    """See tests/billing_events/inbound.py `texted_organisation_at`."""
+    from tests.billing_events.inbound import texted_organisation_at
+
+    with texted_organisation_at(tenant=tenant_a, connection=new_connection, mock=xero_api) as xero:
+        yield xero

@@ -1,7 +1,6 @@
 """Operators see the inbox in the admin, filter it, and replay events."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from billing_events.models import XeroEvent
 from tests.billing_events.helpers import post_xero_webhook
@@ -9,13 +8,6 @@ from tests.billing_events.helpers import post_xero_webhook
 pytestmark = pytest.mark.django_db
 
 CHANGELIST = "/admin/billing_events/xeroevent/"
-
-
-@pytest.fixture
-def operator_client(client):
-    operator = get_user_model().objects.create_superuser("ops@dunwell.test", "ops@dunwell.test")
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture
@@ -71,3 +63,17 @@ def test_the_delivery_page_shows_the_body_as_received(operator_client, stored_ev
 )
 def test_every_billing_events_admin_page_lists(operator_client, model):
     assert operator_client.get(f"/admin/billing_events/{model}/").status_code == 200
+
+
+def test_events_cannot_be_edited_or_deleted_and_replay_stays(operator_client, stored_events):
+    event = stored_events.first()
+    url = f"{CHANGELIST}{event.pk}/"
+    assert operator_client.post(f"{url}change/", {"status": "processed"}).status_code == 403
+    assert operator_client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    delivery = f"/admin/billing_events/xerodelivery/{event.delivery_id}/delete/"
+    assert operator_client.post(delivery, {"post": "yes"}).status_code == 403
+    listing = operator_client.get(CHANGELIST)
+    assert b'value="replay"' in listing.content
+    assert b'value="delete_selected"' not in listing.content
+    event.refresh_from_db()
+    assert event.status == "ignored"

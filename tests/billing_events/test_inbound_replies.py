@@ -1,35 +1,15 @@
 """Customers texting back: POST /webhooks/twilio/inbound/ as Twilio sends it, signed here."""
 
-import json
 from datetime import date
-from pathlib import Path
 
 import pytest
-import time_machine
 from django.conf import settings
-from twilio.request_validator import RequestValidator
 
 from billing_events.models import ReminderPause
 from connections.models import MessagingSettings
 from messaging.models import InboundMessage, Message, OptOut
 from snapshots.models import InvoiceSnapshot
-from tests.billing_events.reminder_helpers import import_at, local, sweep_at
-from tests.billing_events.standin import StandInXero
-
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
-INBOUND_URL = "/webhooks/twilio/inbound/"
-AUTH_TOKEN = "twilio-auth-token-alpha"
-AROHA = "+64215550199"  # Ruapehu Motors' mobile
-STRANGER = "+64275550000"
-
-
-def _post(client, *, body: str, sender: str = AROHA, sid: str = "SM" + "1" * 32, token=AUTH_TOKEN):
-    params = json.loads((FIXTURES / "inbound__sms.json").read_text())
-    params.update(Body=body, From=sender, MessageSid=sid, SmsSid=sid, SmsMessageSid=sid)
-    signature = RequestValidator(token).compute_signature(
-        settings.PUBLIC_BASE_URL + INBOUND_URL, params
-    )
-    return client.post(INBOUND_URL, params, HTTP_X_TWILIO_SIGNATURE=signature)
+from tests.billing_events.inbound import AROHA, STRANGER, inbound_post
 
 
 def _said(response) -> str:
@@ -39,21 +19,8 @@ def _said(response) -> str:
 
 
 @pytest.fixture
-def organisation(new_connection, xero_api, tenant_a):
-    """Alpha's organisation with reminders sent on 17 Dec (contacts and links snapshotted)."""
-    MessagingSettings.objects.create(
-        tenant=tenant_a,
-        twilio_account_sid="AC00000000000000000000000000000001",
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_from_number="+6498880000",
-    )
-    tenant_a.timezone = "Pacific/Auckland"
-    tenant_a.save()
-    xero = StandInXero(xero_api)
-    import_at(new_connection, "2026-12-17 08:00")
-    sweep_at(new_connection, "2026-12-17 09:05")
-    with time_machine.travel(local("Pacific/Auckland", "2026-12-18 10:00"), tick=False):
-        yield xero
+def organisation(texted_organisation):
+    return texted_organisation
 
 
 @pytest.mark.parametrize(
@@ -61,7 +28,7 @@ def organisation(new_connection, xero_api, tenant_a):
     ["PAID INV-0142", "paid inv0142", "Paid #INV-0142 thanks", "I've paid invoice INV 0142 :)"],
 )
 def test_asking_about_an_unpaid_invoice_gets_its_payment_link(client, organisation, text):
-    said = _said(_post(client, body=text))
+    said = _said(inbound_post(client, body=text))
 
     invoice = InvoiceSnapshot.objects.get(number="INV-0142")
     link = f"{settings.PUBLIC_BASE_URL}/pay/{invoice.pay_token}/"
@@ -73,13 +40,13 @@ def test_asking_about_an_unpaid_invoice_gets_its_payment_link(client, organisati
 
 def test_the_reply_never_waits_for_xero_and_uses_its_link_once_known(client, organisation):
     # Twilio gives up on the webhook after 15 s; Xero may make us wait longer for call budget.
-    said = _said(_post(client, body="PAID INV-0142"))
+    said = _said(inbound_post(client, body="PAID INV-0142"))
     assert "/pay/" in said and organisation.online_invoice_calls() == 0
 
     InvoiceSnapshot.objects.filter(number="INV-0142").update(
         online_invoice_url="https://in.xero.com/Ak3dTr7Q"
     )
-    said = _said(_post(client, body="PAID INV-0142", sid="SM" + "9" * 32))
+    said = _said(inbound_post(client, body="PAID INV-0142", sid="SM" + "9" * 32))
 
     assert "Pay here: https://in.xero.com/Ak3dTr7Q" in said
     assert organisation.online_invoice_calls() == 0
@@ -88,13 +55,13 @@ def test_the_reply_never_waits_for_xero_and_uses_its_link_once_known(client, org
 def test_asking_about_a_paid_invoice_gets_thanks(client, organisation):
     InvoiceSnapshot.objects.filter(number="INV-0142").update(status="PAID", amount_due=0)
 
-    said = _said(_post(client, body="PAID INV-0142"))
+    said = _said(inbound_post(client, body="PAID INV-0142"))
 
     assert "Thank you Aroha, invoice INV-0142 is paid in full." in said
 
 
 def test_asking_about_another_customers_invoice_reveals_nothing(client, organisation):
-    said = _said(_post(client, body="PAID INV-0150"))  # Kauri Cafe's invoice
+    said = _said(inbound_post(client, body="PAID INV-0150"))  # Kauri Cafe's invoice
 
     assert "couldn't find invoice INV-0150 for this number" in said
     assert "220" not in said and "xero.com" not in said
@@ -102,23 +69,23 @@ def test_asking_about_another_customers_invoice_reveals_nothing(client, organisa
 
 
 def test_an_unknown_number_asking_about_an_invoice_is_told_it_was_not_found(client, organisation):
-    said = _said(_post(client, body="paid INV-0142", sender=STRANGER))
+    said = _said(inbound_post(client, body="paid INV-0142", sender=STRANGER))
 
     assert "couldn't find invoice INV-0142" in said and "485" not in said
 
 
 def test_stop_opts_out_and_start_opts_back_in(client, organisation, tenant_a):
-    assert "<Message>" not in _said(_post(client, body="STOP", sid="SM" + "2" * 32))
+    assert "<Message>" not in _said(inbound_post(client, body="STOP", sid="SM" + "2" * 32))
     assert OptOut.objects.filter(tenant=tenant_a, phone=AROHA).exists()
 
-    assert "<Message>" not in _said(_post(client, body="start", sid="SM" + "3" * 32))
+    assert "<Message>" not in _said(inbound_post(client, body="start", sid="SM" + "3" * 32))
     assert not OptOut.objects.filter(tenant=tenant_a, phone=AROHA).exists()
 
 
 def test_help_gets_the_tenants_help_text_in_the_name_of_the_senders_organisation(
     client, organisation
 ):
-    said = _said(_post(client, body="HELP"))
+    said = _said(inbound_post(client, body="HELP"))
 
     assert "Ruapehu Motors Ltd: reply PAID and your invoice number" in said
     assert "Alpha Plumbing" not in said  # the tenant's own name is for staff
@@ -128,7 +95,7 @@ def test_help_gets_the_tenants_help_text_in_the_name_of_the_senders_organisation
 def test_any_other_reply_pauses_reminders_and_waits_in_the_inbox(
     client, organisation, owner_a, tenant_a
 ):
-    said = _said(_post(client, body="Can I pay half now and half next week?"))
+    said = _said(inbound_post(client, body="Can I pay half now and half next week?"))
 
     assert "<Message>" not in said
     pause = ReminderPause.objects.get(tenant=tenant_a)
@@ -144,8 +111,8 @@ def test_any_other_reply_pauses_reminders_and_waits_in_the_inbox(
 
 
 def test_a_retried_webhook_gets_the_same_answer_and_nothing_twice(client, organisation):
-    first = _said(_post(client, body="PAID INV-0142"))
-    again = _said(_post(client, body="PAID INV-0142"))
+    first = _said(inbound_post(client, body="PAID INV-0142"))
+    again = _said(inbound_post(client, body="PAID INV-0142"))
 
     assert first == again
     assert InboundMessage.objects.count() == 1
@@ -153,7 +120,7 @@ def test_a_retried_webhook_gets_the_same_answer_and_nothing_twice(client, organi
 
 
 def test_a_wrongly_signed_text_is_refused(client, organisation):
-    response = _post(client, body="STOP", token="not-the-auth-token")
+    response = inbound_post(client, body="STOP", token="not-the-auth-token")
 
     assert response.status_code == 403
     assert not OptOut.objects.exists() and not InboundMessage.objects.exists()
@@ -162,11 +129,11 @@ def test_a_wrongly_signed_text_is_refused(client, organisation):
 def test_a_text_to_a_number_no_tenant_has_is_refused(client, organisation):
     MessagingSettings.objects.update(twilio_from_number="+6491112222", twilio_account_sid="AC9")
 
-    assert _post(client, body="HELP").status_code == 403
+    assert inbound_post(client, body="HELP").status_code == 403
 
 
 def test_another_tenant_never_sees_the_inbox(client, organisation, tenant_b):
-    _post(client, body="Call me please")
+    inbound_post(client, body="Call me please")
     owner_b = tenant_b.memberships.get().user
     client.force_login(owner_b)
 

@@ -14,7 +14,13 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from tests.connections.test_xero_connect import AUTH_EVENT, NZ_ORG, _consent
-from tests.dashboard.test_onboarding import ACCOUNT_URL, MESSAGES_URL, TWILIO_FORM, _twilio
+from tests.dashboard.test_onboarding import (
+    ACCOUNT_URL,
+    MESSAGE_URL,
+    MESSAGES_URL,
+    TWILIO_FORM,
+    _twilio,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 assert AUTH_EVENT and NZ_ORG  # the consent mocked by _consent is for these
@@ -29,6 +35,7 @@ def mocked(settings, live_server):
         _consent(mock)
         mock.get(ACCOUNT_URL, json=_twilio("account_fetch__active"))
         mock.post(MESSAGES_URL, json=_twilio("message_create__queued"), status=201)
+        mock.get(MESSAGE_URL, json=_twilio("message_create__queued"))
         yield mock
 
 
@@ -81,6 +88,11 @@ def test_an_owner_walks_the_whole_wizard_and_home_then_has_those_steps_done(
     page.get_by_role("button", name="Send test message").click()
 
     expect(page.get_by_text("Twilio accepted the message")).to_be_visible()
+    expect(page.get_by_text("Waiting for the delivery report")).to_be_visible()
+    screenshot("welcome-5-waiting")
+    mocked.replace(responses.GET, MESSAGE_URL, json=_twilio("message_fetch__delivered"))
+    expect(page.get_by_text("The test message reached your phone")).to_be_visible()  # polled
+    page.get_by_role("link", name="Continue", exact=True).click()
     screenshot("welcome-done-home")
     sent = json.dumps([call.request.url for call in mocked.calls])
     assert "Messages.json" in sent and f"{TWILIO_FORM['twilio_account_sid']}.json" in sent
@@ -92,3 +104,34 @@ def test_an_owner_walks_the_whole_wizard_and_home_then_has_those_steps_done(
     ):
         expect(page.locator(".step.done", has_text=done)).to_be_visible()
     assert console_errors == []
+
+
+def test_a_test_message_that_fails_says_why_and_is_tried_again(
+    logged_in_page, mocked, tenant_a, screenshot
+):
+    from connections.models import MessagingSettings
+
+    MessagingSettings.objects.create(tenant=tenant_a, **TWILIO_FORM)
+    mocked.replace(responses.GET, MESSAGE_URL, json=_twilio("message_fetch__undelivered__30003"))
+    page = logged_in_page
+    page.goto("/welcome/test/")
+    page.get_by_label("Your mobile number").fill("021 123 4567")
+    page.get_by_role("button", name="Send test message").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("The handset was unreachable")
+    screenshot("welcome-5-undelivered")
+    mocked.replace(responses.GET, MESSAGE_URL, json=_twilio("message_fetch__delivered"))
+    page.get_by_label("Your mobile number").fill("021 123 4567")
+    page.get_by_role("button", name="Try again").click()
+    expect(page.get_by_text("The test message reached your phone")).to_be_visible()
+
+
+def test_staff_see_no_owner_only_step_on_home(page, staff_a):
+    from tests.browser.conftest import log_in
+    from tests.conftest import PASSWORD
+
+    log_in(page, staff_a.username, PASSWORD)
+
+    expect(page.get_by_test_id("owner-steps")).to_contain_text("Your owner does this")
+    expect(page.get_by_text("Send yourself a test message")).to_have_count(0)
+    expect(page.get_by_role("link", name="Continue set-up")).to_have_count(0)

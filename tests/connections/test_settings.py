@@ -112,3 +112,10 @@ def test_deploy_checks_are_clean_with_production_settings():
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_malformed_sms_prices_setting_stops_the_start_naming_it():
+    result = _load_settings({"SMS_PRICES": "NZ:0.11,Australia:0.05"})
+    assert result.returncode != 0
+    assert "SMS_PRICES must be COUNTRY:PRICE pairs" in result.stderr
+    assert "'Australia:0.05'" in result.stderr

@@ -74,16 +74,18 @@ def test_inviting_someone_ticks_off_the_members_step(owner_client, owner_a, tena
     assert "1 of 6 done." in owner_client.get("/").text
 
 
-def test_staff_see_owner_steps_without_a_link(staff_client):
+def test_staff_see_no_owner_only_step_only_that_their_owner_is_setting_up(staff_client):
     page = staff_client.get("/").text
-    assert "Ask an owner of your team to do this." in page
+    assert "An owner of your team is still setting Dunwell up (5 steps left)." in page
+    assert "Connect your Xero organisation" not in page
+    assert "Send yourself a test message" not in page
     assert '<a href="/settings/">' not in page
     assert "/welcome/" not in page  # the wizard is the owners'
 
 
 def test_when_every_step_is_done_home_says_all_set(owner_client, staff_a, tenant_a):
     Tenant.objects.filter(pk=tenant_a.pk).update(
-        settings_reviewed_at=now(), templates_reviewed_at=now(), test_message_sent_at=now()
+        settings_reviewed_at=now(), templates_reviewed_at=now(), test_message_delivered_at=now()
     )
     xero_connection_create(tenant=tenant_a)
     MessagingSettings.objects.create(

@@ -41,7 +41,13 @@ def history(tenant_a, tenant_b):
     message_create(tenant_a, "sent", days_ago=20, channel="email")
     message_create(tenant_a, "failed", days_ago=40)  # older than 30 days: not counted
     message_create(tenant_a, "pending", days_ago=0)
-    message_create(tenant_a, "scheduled", days_ago=1, send_after=NOW + timedelta(hours=7))
+    message_create(
+        tenant_a,
+        "scheduled",
+        days_ago=1,
+        send_after=NOW + timedelta(hours=7),
+        quiet_hours_hold=True,
+    )
     message_create(tenant_b, "failed", days_ago=1, contact_name="Bravo Customer")
 
 
@@ -57,19 +63,49 @@ def test_the_dashboard_counts_messages_over_7_and_30_days(staff_client, history)
             "Skipped")] == ["4", "3", "2", "1"]  # fmt: skip
     assert [figure(html, "Last 30 days", label) for label in ("Sent", "Delivered", "Failed",
             "Skipped")] == ["6", "4", "2", "1"]  # fmt: skip
-    # 3 of the 4 texts Twilio accepted were delivered; the email never reports delivery.
-    assert "<strong>75%</strong> of texts Twilio accepted" in html
-    assert "<strong>80%</strong> of texts Twilio accepted" in html
+    # 3 of the 4 texts with a delivery report were delivered; the email never reports delivery.
+    assert "<strong>75%</strong> of the 4 texts with a delivery report." in html
+    assert "<strong>80%</strong> of the 5 texts with a delivery report." in html
     assert "Bravo" not in html
     assert_accessible(html)
+
+
+def test_automatic_replies_never_lower_the_delivery_rate(staff_client, tenant_a):
+    message_create(tenant_a, "delivered", provider_id="SM1")
+    message_create(tenant_a, "delivered", provider_id="SM2")
+    # Answered in TwiML: Twilio never reports on it.
+    Message.objects.create(
+        tenant=tenant_a,
+        kind="reply_payment_link",
+        channel="sms",
+        status="sent",
+        dedup_key="inbound:SM9:reply",
+        created_at=NOW - timedelta(minutes=1),
+    )  # fmt: skip
+    message_create(tenant_a, "sent", provider_id="SM3")
+
+    html = staff_client.get("/dashboard/").text
+
+    assert "<strong>100%</strong> of the 2 texts with a delivery report; 1 still awaiting one." in (
+        html
+    )
+    assert "Automatic replies to customers' texts and emails get no delivery report" in html
 
 
 def test_the_queue_shows_waiting_messages_and_the_oldest(staff_client, history):
     html = staff_client.get("/dashboard/").text
     assert figure(html, "Queue", "Waiting") == "1"
     assert figure(html, "Queue", "Quiet hours") == "1"
+    assert figure(html, "Queue", "Retries") == "0"
     assert "Oldest waiting since 19 Jul 12:59" in html  # Auckland time
-    assert "next after quiet hours at 20 Jul 20:00" in html
+    assert "next scheduled to go at 20 Jul 20:00" in html
+
+
+def test_a_waiting_retry_is_counted_as_a_retry_not_as_quiet_hours(staff_client, history, tenant_a):
+    message_create(tenant_a, "scheduled", days_ago=0, send_after=NOW + timedelta(hours=2))
+    html = staff_client.get("/dashboard/").text
+    assert figure(html, "Queue", "Quiet hours") == "1"
+    assert figure(html, "Queue", "Retries") == "1"
 
 
 def test_the_chart_has_a_bar_per_day_with_a_text_summary(staff_client, history):
@@ -101,7 +137,7 @@ def test_a_new_tenant_sees_how_to_get_a_first_message(staff_client, tenant_a):
     html = staff_client.get("/dashboard/").text
     assert "No messages yet — create an invoice in Xero to see one here." in html
     assert "No Xero organisation connected." in html
-    assert "no texts yet" in html
+    assert "no delivery reports yet" in html
     assert_accessible(html)
 
 

@@ -14,6 +14,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "twilio"
 ACCOUNT_SID = "AC00000000000000000000000000000001"
 ACCOUNT_URL = f"{settings.TWILIO_API_URL}/2010-04-01/Accounts/{ACCOUNT_SID}.json"
 MESSAGES_URL = f"{settings.TWILIO_API_URL}/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
+MESSAGE_URL = MESSAGES_URL.replace(".json", "/SM00000000000000000000000000000142.json")
 TWILIO_FORM = {
     "twilio_account_sid": ACCOUNT_SID,
     "twilio_auth_token": "twilio-auth-token-alpha",
@@ -121,15 +122,39 @@ def test_the_review_shows_templates_and_reminder_stages_and_looks_good_is_record
     assert "Review messages" not in owner_client.get("/").text
 
 
-def test_a_test_message_twilio_accepts_ticks_off_the_last_step(
+def test_a_test_message_ticks_off_the_last_step_only_once_delivered(
     owner_client, tenant_a, twilio, twilio_saved
 ):
     twilio.post(MESSAGES_URL, json=_twilio("message_create__queued"), status=201)
+    twilio.get(MESSAGE_URL, json=_twilio("message_create__queued"))
     response = owner_client.post("/welcome/test/", {"phone": "021 123 4567"}, follow=True)
     assert "Twilio accepted the message" in response.text
+    assert "Waiting for the delivery report" in response.text
+    assert "Send a test message" in owner_client.get("/").text  # queued is not delivered
+
+    twilio.replace(responses.GET, MESSAGE_URL, json=_twilio("message_fetch__delivered"))
+    page = owner_client.get("/welcome/test/", headers={"HX-Request": "true"}).text
+    assert "The test message reached your phone" in page
     tenant_a.refresh_from_db()
-    assert tenant_a.test_message_sent_at is not None
+    assert tenant_a.test_message_delivered_at is not None
     assert "Send a test message" not in owner_client.get("/").text
+    owner_client.get("/welcome/test/")
+    assert len(twilio.calls) == 3  # delivered is final: Twilio is not asked again
+
+
+def test_an_undelivered_test_message_says_why_and_can_be_sent_again(
+    owner_client, tenant_a, twilio, twilio_saved
+):
+    twilio.post(MESSAGES_URL, json=_twilio("message_create__queued"), status=201)
+    twilio.get(MESSAGE_URL, json=_twilio("message_fetch__undelivered__30003"))
+    page = owner_client.post("/welcome/test/", {"phone": "021 123 4567"}, follow=True).text
+    assert (
+        "The test message was not delivered. The handset was unreachable (switched off or out "
+        "of coverage). (Twilio status “undelivered”, error 30003)." in page
+    )
+    assert "Try again" in page
+    assert Tenant.objects.get(pk=tenant_a.pk).test_message_delivered_at is None
+    assert "Send a test message" in owner_client.get("/").text
 
 
 def test_a_test_message_twilio_refuses_is_explained_and_not_recorded(
@@ -140,13 +165,14 @@ def test_a_test_message_twilio_refuses_is_explained_and_not_recorded(
     assert "Step 5 of 5" in page
     assert "The phone number is not a valid phone number." in page
     assert Tenant.objects.get(pk=tenant_a.pk).test_message_sent_at is None
+    assert "Waiting for the delivery report" not in page
 
 
 @pytest.mark.parametrize(
     "url", ["/welcome/", "/welcome/xero/", "/welcome/twilio/", "/welcome/email/",
             "/welcome/review/", "/welcome/test/"],
 )  # fmt: skip
-def test_staff_cannot_use_the_wizard_and_are_told_to_ask_an_owner(staff_client, url):
+def test_staff_cannot_use_the_wizard_and_see_that_their_owner_does_it(staff_client, url):
     assert staff_client.get(url).status_code == 403
     assert staff_client.post(url).status_code == 403
-    assert "Ask an owner of your team to do this." in staff_client.get("/").text
+    assert "Your owner does this; nothing is needed from you." in staff_client.get("/").text

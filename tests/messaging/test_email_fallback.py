@@ -189,12 +189,13 @@ def test_a_resend_that_fails_again_sends_no_second_email(
     text, callback, providers, staff_a, django_capture_on_commit_callbacks
 ):
     sms = text()
-    callback(sms, "status__undelivered__30005")
+    # Not a wrong number (30005 and the like): that resend would wait for a new one in Xero.
+    callback(sms, "status__failed__30008")
     twilio_reply(providers, "message_create__queued", 201)
     with django_capture_on_commit_callbacks(execute=True):
         again = message_resend(message=sms, by_user=staff_a)
-    callback(again, "status__undelivered__30005")
-    assert again.status == "undelivered"
+    callback(again, "status__failed__30008")
+    assert again.status == "failed"
     assert len(sent_emails(providers)) == 1
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from messaging.models import MessageTemplate
 from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from tests.a11y import assert_accessible
+from tests.xero_api import xero_connection_create
 
 XERO_TENANT_ID = "b7a6e1d2-3c4f-4a5b-8c9d-0e1f2a3b4c5d"
 
@@ -74,12 +75,45 @@ def test_values_the_invoice_lacks_come_from_the_example(staff_client, tenant_a):
 
 
 def test_the_counter_shows_gsm7_segments_and_the_estimated_cost(staff_client, settings):
-    settings.SMS_PRICE_PER_SEGMENT = "0.0100"
+    settings.SMS_PRICES = {"NZ": Decimal("0.0100")}
     html = preview(staff_client, "x" * 200)
     assert 'data-testid="sms-encoding">GSM-7<' in html
     assert 'data-testid="sms-segments">2<' in html
     assert 'data-testid="sms-cost">USD 0.0200<' in html
     assert "ucs2" not in html
+
+
+def test_the_cost_is_priced_by_the_recipients_country_and_the_tenants_others(
+    staff_client, tenant_a, settings
+):
+    settings.SMS_PRICES = {"NZ": Decimal("0.1100"), "AU": Decimal("0.0515")}
+    settings.SMS_PRICE_PER_SEGMENT = "0.0079"
+    xero_connection_create(tenant=tenant_a)  # a New Zealand organisation
+    australian = xero_connection_create(tenant=tenant_a, name="Alpha Plumbing (AU)")
+    australian.country_code = "AU"
+    australian.save(update_fields=["country_code"])
+    invoice = invoice_create(tenant_a)
+    ContactSnapshot.objects.filter(contact_id=invoice.contact_id).update(country="GB")
+
+    html = preview(staff_client, "x" * 200)
+
+    assert 'data-testid="sms-cost">USD 0.0158<' in html  # two segments to the UK contact
+    assert (
+        "GB USD 0.0158 (this recipient) — no price set for it, estimated at the default "
+        "USD 0.0079 a segment; AU USD 0.1030; NZ USD 0.2200." in " ".join(html.split())
+    )
+    # Twilio prices by the number texted: a New Zealand address with an Australian mobile.
+    ContactSnapshot.objects.filter(contact_id=invoice.contact_id).update(
+        country="NZ", phones=[{"PhoneType": "MOBILE", "PhoneNumber": "+61 412 555 201"}]
+    )
+    assert 'data-testid="sms-cost">USD 0.1030<' in preview(staff_client, "x" * 200)
+
+
+def test_the_preview_refuses_a_variable_the_kind_cannot_fill(staff_client):
+    html = preview(staff_client, "{{ overdue_invoices }}", kind="invoice_issued")
+    assert "Line 1: “overdue_invoices” has no value in this kind of message." in html
+    digest = preview(staff_client, "{{ overdue_invoices }}", kind="team_overdue_alert")
+    assert "- INV-0142 Aroha Ngata $485.00, 7 days overdue" in digest
 
 
 def test_curly_quotes_and_emoji_force_ucs2_and_are_highlighted(staff_client):
@@ -104,7 +138,7 @@ def test_saving_a_template_with_an_unknown_variable_is_refused_inline(staff_clie
          "is_active": "on"},
     )  # fmt: skip
     assert response.status_code == 200
-    assert "Line 1: unknown variable “frist_name”." in response.text
+    assert "Line 1: unknown variable “frist_name”. Did you mean “first_name”?" in response.text
     assert 'aria-invalid="true"' in response.text
     template.refresh_from_db()
     assert "frist_name" not in template.body

@@ -26,7 +26,19 @@ def _errors(template) -> list[str]:
 
 def test_an_unknown_variable_is_refused_with_its_line_and_name(tenant_a):
     errors = _errors(_template(tenant_a, body="Hello {{ first_name }}\nPay {{ amount_owing }}"))
-    assert errors == ["Line 2: unknown variable “amount_owing”."]
+    assert errors == ["Line 2: unknown variable “amount_owing”. Did you mean “amount_paid”?"]
+
+
+def test_a_variable_the_kind_cannot_fill_is_refused_naming_what_it_can(tenant_a):
+    errors = _errors(_template(tenant_a, body="{{ overdue_invoices }}\n{{ days_overdu }}"))
+    assert errors == [
+        "Line 1: “overdue_invoices” has no value in this kind of message.",
+        "Line 2: unknown variable “days_overdu”.",
+    ]
+    reminder = _template(tenant_a, kind="reminder", body="{{ days_overdu }} days")
+    assert _errors(reminder) == [
+        "Line 1: unknown variable “days_overdu”. Did you mean “days_overdue”?"
+    ]
 
 
 @pytest.mark.parametrize(

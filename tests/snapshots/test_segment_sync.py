@@ -8,7 +8,7 @@ import pytest
 import time_machine
 
 from billing_events.models import OrganisationSync
-from billing_events.services import connection_poll
+from billing_events.services import connection_initial_import, connection_poll
 from billing_events.tasks import events_process_task
 from messaging.models import Message, MessageTemplate
 from snapshots.locations import country_code
@@ -136,7 +136,7 @@ def test_an_option_gone_from_xero_falls_back_and_the_template_list_says_so(
     assert message.status != "skipped"
     page = staff_client.get("/messaging/templates/").text
     assert (
-        "The tracking option Region: North was deleted in Xero; the default is used instead."
+        f"The tracking option Region: North was {gone} in Xero; the default is used instead."
         in page
     )
     assert_accessible(page)
@@ -165,6 +165,23 @@ def test_a_group_deleted_in_xero_falls_back_to_the_default(
         "The contact group Trade customers was deleted in Xero; the default is used instead."
         in page
     )
+
+
+def test_the_first_import_fetches_the_lists_so_the_editor_offers_them_at_once(
+    new_connection, xero_api, owner_client
+):
+    mock_xero(xero_api, Invoices="invoices__empty", Contacts="contacts__empty")
+    with time_machine.travel(_moment("2026-11-20T10:00:00"), tick=False):
+        connection_initial_import(connection=new_connection)
+
+    assert len(calls_to(xero_api, "TrackingCategories")) == 1
+    assert len(calls_to(xero_api, "ContactGroups")) == 1
+    editor = owner_client.get("/messaging/templates/new/").text
+    assert "Region: North" in editor and "Trade customers" in editor
+    assert "Region: Central" not in editor  # archived in Xero: nothing new may target it
+    with time_machine.travel(_moment("2026-11-20T10:15:00"), tick=False):
+        connection_poll(connection=new_connection)  # the first poll: the lists are fresh
+    assert len(calls_to(xero_api, "TrackingCategories")) == 1
 
 
 def test_the_poll_fetches_the_lists_every_six_hours_not_every_poll(connection, xero_api):

@@ -22,9 +22,12 @@ class Command(BaseCommand):
                 timezone="Pacific/Auckland",
                 default_country="NZ",
             )
-        user = get_user_model().objects.get(username=DEMO_EMAIL)
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
+            # Only a new demo user gets the published password: setting it again on every
+            # `make run` would change its hash and so sign out every session, and would undo a
+            # password someone chose.
+            user = get_user_model().objects.get(username=DEMO_EMAIL)
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
         self.stdout.write(
             f"\nDemo ready. Open {settings.PUBLIC_BASE_URL}{reverse('login')}\n"
             f"  email:    {DEMO_EMAIL}\n  password: {DEMO_PASSWORD}\n"
