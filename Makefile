@@ -68,8 +68,8 @@ clean:
 # AGAINST=<rev> runs calls, e2e, latency and scale-out side by side with that commit as well
 # (bench/against.py: a temporary git worktree, runs interleaved ROUNDS times, ratios in the
 # report); on main after a merge, HEAD~1 is main before it. AGAINST= runs this commit alone.
-.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep bench-latency bench-scaleout bench-report
-bench: bench-ingest bench-calls bench-e2e bench-sweep bench-latency bench-scaleout bench-report
+.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep bench-latency bench-scaleout bench-workspace bench-report
+bench: bench-ingest bench-calls bench-e2e bench-sweep bench-latency bench-scaleout bench-workspace bench-report
 
 AGAINST ?= HEAD~1
 ROUNDS ?= 1
@@ -96,6 +96,9 @@ bench-latency: $(VENV)/.installed-bench
 
 bench-scaleout: $(VENV)/.installed-bench
 	$(SIDE_BY_SIDE) scaleout --events 1500 --organisations 4 --rate 5
+
+bench-workspace: $(VENV)/.installed-bench
+	$(PY) -m bench.workspace --invoices 100000 --requests 20
 
 bench-report:
 	$(PY) -m bench.report

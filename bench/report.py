@@ -495,6 +495,40 @@ def against(name: str) -> str:
     )
 
 
+def workspace() -> str:
+    figures = _load("workspace")
+    if figures is None or "pages" not in figures:
+        return "_Not run yet: `make bench-workspace`._"
+    rows = [
+        [
+            name,
+            f"**{_ms(page['p50_ms'])}**",
+            _ms(page["p95_ms"]),
+            page["sql_statements"],
+            f"{_ms(page['without_indexes_p50_ms'])} / {_ms(page['without_indexes_p95_ms'])}",
+            f"{page['ratio_p50']:.1f}×",
+        ]
+        for name, page in figures["pages"].items()
+    ]
+    header = ["page", "p50", "p95", "SQL statements", "without the indexes: p50 / p95",
+              "p50 ratio"]  # fmt: skip
+    deep = figures["deep_page_query"]
+    paging = _table(
+        ["the page's query at row " + f"{deep['row']:,}", "p50", "p95"],
+        [
+            ["keyset (`(due_date, id) > cursor`)", _ms(deep["keyset_p50_ms"]),
+             _ms(deep["keyset_p95_ms"])],
+            ["OFFSET (naive)", _ms(deep["offset_p50_ms"]), _ms(deep["offset_p95_ms"])],
+        ],
+    )  # fmt: skip
+    sizes = (
+        f"{figures['invoices']:,} invoices in {figures['organisations']} organisations, "
+        f"{figures['contacts']:,} contacts, {figures['messages']:,} messages; "
+        f"{figures['requests_per_page']} requests per page (CSV: fewer)."
+    )
+    return "\n".join([_command(figures), "", sizes, "", _table(header, rows), "", paging])
+
+
 def memory() -> str:
     ingest, e2e_figures = _load("ingest-threads4"), _load("e2e")
     rows = []
@@ -518,7 +552,7 @@ def memory() -> str:
 
 
 SECTIONS = {"machine": machine, "ingest": ingest, "calls": calls, "e2e": e2e, "sweep": sweep,
-            "latency": latency, "scaleout": scaleout, "memory": memory,
+            "latency": latency, "scaleout": scaleout, "workspace": workspace, "memory": memory,
             **{f"against-{name}": (lambda n=name: against(n)) for name in AGAINST}}  # fmt: skip
 
 

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "billing_events",
     "alerts",
     "dashboard",
+    "workspace",
     "config",
 ]
 if DUNWELL_SANDBOX:
@@ -181,7 +182,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# The Invoices page; it sends a tenant without a Xero organisation on to set-up (home).
+LOGIN_REDIRECT_URL = "workspace:invoice-list"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-gb"

@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("connections.urls")),
     path("", include("connections.urls_team")),
     path("", include("billing_events.urls")),
+    path("", include("workspace.urls")),  # before messaging: it answers an old messaging URL
     path("", include("messaging.urls")),
     path("", include("dashboard.urls")),
     path("", include("alerts.urls")),

@@ -24,6 +24,7 @@ class NavEntry:
 
 MAIN_NAV: list[NavEntry] = [
     NavEntry("Home", "home"),
+    NavEntry("Invoices", "workspace:invoice-list"),
     NavEntry("Dashboard", "dashboard"),
     NavEntry("Send log", "messaging:message-list"),
     NavEntry("Templates", "messaging:template-list"),

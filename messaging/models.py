@@ -258,6 +258,8 @@ class Message(models.Model):
                 name="message_due",
             ),
             models.Index(fields=["tenant", "contact_id"], name="message_contact"),
+            # An invoice's messages, newest first: its last one on the Invoices page, its timeline.
+            models.Index(fields=["tenant", "invoice_id", "created_at"], name="message_invoice"),
         ]
 
     def __str__(self):

@@ -32,7 +32,6 @@ app_urls = (
         path("settings/test/", views.messaging_test, name="settings-test"),
         path("settings/channels/", views.channel_defaults, name="settings-channels"),
         path("contacts/", views.contact_list, name="contact-list"),
-        path("contacts/<str:contact_id>/", views.contact_detail, name="contact-detail"),
         path("inbox/", views.inbox, name="inbox"),
     ],
     "messaging",

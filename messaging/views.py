@@ -6,7 +6,7 @@ from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -22,14 +22,13 @@ from messaging.channels import EXPLANATIONS
 from messaging.forms import (
     BulkResendForm,
     ChannelDefaultsForm,
-    ContactPreferenceForm,
     MessageFilterForm,
     MessageTemplateForm,
     MessagingSettingsForm,
     TemplateWhyForm,
     TestMessageForm,
 )
-from messaging.models import Channel, ContactPreference, Kind, Message, MessageTemplate
+from messaging.models import Channel, Kind, Message, MessageTemplate
 from messaging.rendering import variables_offered
 from messaging.webhooks import twilio_body_too_large, twilio_signed
 from snapshots.segments import PRECEDENCE
@@ -366,30 +365,3 @@ def contact_list(request):
         "preferences": selectors.contact_preferences(tenant=request.tenant),
     }
     return render(request, "messaging/contact_list.html", context)
-
-
-@tenant_required
-def contact_detail(request, contact_id):
-    profile = selectors.contact_profile(tenant=request.tenant, contact_id=contact_id)
-    if profile is None:
-        raise Http404("No such contact.")
-    preference = profile.preference or ContactPreference()
-    form = ContactPreferenceForm(
-        request.POST or None,
-        initial={"channels": preference.channels, "language": preference.language},
-        languages=selectors.template_languages(tenant=request.tenant),
-        defaults=selectors.messaging_settings_of(tenant=request.tenant),
-    )
-    if request.method == "POST" and form.is_valid():
-        services.contact_preference_save(
-            tenant=request.tenant,
-            contact_id=profile.contact_id,
-            contact_name=profile.name,
-            channels=form.cleaned_data["channels"],
-            # Not offered while the tenant has one language: what was set stays.
-            language=form.cleaned_data.get("language", preference.language),
-            by_user=request.user,
-        )
-        flash.success(request, f"Saved how {profile.name} is reached.")
-        return redirect("messaging:contact-detail", contact_id=profile.contact_id)
-    return render(request, "messaging/contact_detail.html", {"profile": profile, "form": form})

@@ -3,11 +3,12 @@ contact groups and tracking options segments name, and which of those Xero has s
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from connections.models import Tenant, XeroConnection
@@ -15,6 +16,33 @@ from connections.selectors import names_for_customers, organisation_of
 from snapshots.contacts import ContactCard
 from snapshots.models import ContactSnapshot, InvoiceSnapshot, XeroContactGroup, XeroTrackingOption
 from snapshots.segments import GROUP, TRACKING, TrackingTag
+
+# An open sales invoice: what reminders are about. Overdue has no status of its own in Xero
+# (FACTS.md "Xero: accounting API"): it is an open one due before today in the organisation's zone.
+OPEN_SALES_INVOICE = Q(type="ACCREC", status="AUTHORISED", amount_due__gt=0)
+
+
+def organisations_today(*, tenant: Tenant, as_of: datetime) -> dict[str, date]:
+    """Xero tenantId → today's date in that organisation's time zone (every organisation the
+    tenant ever connected; "" stands for any other, in the tenant's own zone)."""
+    zones = dict(
+        XeroConnection.objects.filter(tenant=tenant).values_list("xero_tenant_id", "timezone")
+    )
+    today = {
+        xero_tenant_id: as_of.astimezone(ZoneInfo(zone)).date()
+        for xero_tenant_id, zone in zones.items()
+    }
+    today[""] = as_of.astimezone(ZoneInfo(tenant.timezone)).date()
+    return today
+
+
+def invoices_overdue_q(*, today: dict[str, date]) -> Q:
+    """The overdue invoices, given organisations_today()."""
+    known = [xero_tenant_id for xero_tenant_id in today if xero_tenant_id]
+    due_before_today = Q(~Q(xero_tenant_id__in=known), due_date__lt=today[""])
+    for xero_tenant_id in known:
+        due_before_today |= Q(xero_tenant_id=xero_tenant_id, due_date__lt=today[xero_tenant_id])
+    return OPEN_SALES_INVOICE & due_before_today
 
 
 def contact_card(

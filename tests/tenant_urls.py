@@ -88,6 +88,16 @@ def _contact_of(tenant_b):
     return preference.contact_id
 
 
+def _invoice_of(tenant_b):
+    from snapshots.models import InvoiceSnapshot
+
+    invoice = InvoiceSnapshot.objects.create(
+        tenant=tenant_b, xero_tenant_id="b-xt-inv", invoice_id="b-invoice-1", type="ACCREC",
+        status="AUTHORISED", number="INV-B-1", contact_id="b-contact-pref",
+    )  # fmt: skip
+    return invoice.invoice_id
+
+
 def _inbound_of(tenant_b):
     from messaging.models import InboundMessage
 
@@ -109,6 +119,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "pause_id": _reminder_pause_of,
     "api_token_id": _api_token_of,
     "contact_id": _contact_of,
+    "invoice_id": _invoice_of,
     "inbound_id": _inbound_of,
 }
 

@@ -16,6 +16,7 @@ LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 APPS = [
     "config",
     "dashboard",
+    "workspace",
     "alerts",
     "billing_events",
     "messaging",

@@ -19,11 +19,12 @@ will the next 30 days send?" is answered by the very code that sends. The rules,
 day) and ReminderSent (one row per invoice and stage occurrence, inserted in the same
 transaction as the notification, whose own dedup key is `invoice:<id>:reminder:<occurrence>`).
 
-One module per job (schedule, plan, sweep, digest, preview); the public names are importable
-from here.
+One module per job (schedule, plan, sweep, digest, preview, next_step, send_now); the public
+names are importable from here.
 """
 
 from billing_events.reminders.digest import team_digest_send
+from billing_events.reminders.next_step import END_OF_SCHEDULE, NextStep, reminder_next_steps
 from billing_events.reminders.plan import (
     BELOW_MINIMUM,
     EXCLUDED,
@@ -49,9 +50,11 @@ from billing_events.reminders.schedule import (
     reminder_defaults_create,
     reminder_pause_add,
     reminder_pause_create,
+    reminder_pauses_end,
     reminder_schedule_replace,
     reminder_schedule_save,
 )
+from billing_events.reminders.send_now import SendNowRefused, reminder_send_now
 from billing_events.reminders.sweep import (
     NEXT_PASS_AFTER,
     PASS_SIZE,
@@ -67,8 +70,10 @@ from billing_events.reminders.sweep import (
 __all__ = [
     "BELOW_MINIMUM",
     "DEFAULT_STAGES",
+    "END_OF_SCHEDULE",
     "EXCLUDED",
     "NEXT_PASS_AFTER",
+    "NextStep",
     "Occurrence",
     "PASS_SIZE",
     "PAUSED",
@@ -83,6 +88,7 @@ __all__ = [
     "SKIP",
     "SNAPSHOTS_STALE_AFTER",
     "ScheduleConflict",
+    "SendNowRefused",
     "Sent",
     "SweepNow",
     "local_date",
@@ -90,10 +96,13 @@ __all__ = [
     "occurrences_for",
     "reminder_defaults_create",
     "reminder_pause_add",
+    "reminder_next_steps",
     "reminder_pause_create",
+    "reminder_pauses_end",
     "reminder_plan",
     "reminder_schedule_replace",
     "reminder_schedule_save",
+    "reminder_send_now",
     "reminders_preview",
     "schedule_for",
     "sweep_run",

@@ -20,7 +20,7 @@ from billing_events.selectors import reminder_schedules
 from connections.models import Tenant, XeroConnection
 from snapshots.contacts import ContactCard
 from snapshots.models import ContactSnapshot, InvoiceSnapshot
-from snapshots.selectors import contact_card, invoice_tracking
+from snapshots.selectors import OPEN_SALES_INVOICE, contact_card, invoice_tracking
 
 # How far ahead the preview looks by default, and the sweep fetches missing contacts.
 PREVIEW_HORIZON = timedelta(days=30)
@@ -121,69 +121,77 @@ class _Book:
     connection: XeroConnection | None = None
 
 
-def _open_invoices(*, tenant: Tenant, xero_tenant_id: str, stages, until: date):
+def _open_invoices(*, tenant: Tenant, xero_tenant_ids, stages, until: date):
     earliest_offset = min((s.offset_days for s in stages), default=0)
-    # Overdue has no status of its own (FACTS.md): ACCREC, AUTHORISED, AmountDue > 0.
     return InvoiceSnapshot.objects.filter(
+        OPEN_SALES_INVOICE,
         tenant=tenant,
-        xero_tenant_id=xero_tenant_id,
-        type="ACCREC",
-        status="AUTHORISED",
-        amount_due__gt=0,
+        xero_tenant_id__in=xero_tenant_ids,
         due_date__lte=until - timedelta(days=earliest_offset),
     ).order_by("due_date", "number", "invoice_id")
 
 
 def _book(*, connection, until: date, invoice_ids=None) -> _Book:
-    tenant, xero_tenant_id = connection.tenant, connection.xero_tenant_id
+    return _books(
+        tenant=connection.tenant, connections=[connection], until=until, invoice_ids=invoice_ids
+    )[connection.xero_tenant_id]
+
+
+def _books(*, tenant: Tenant, connections, until: date, invoice_ids=None) -> dict[str, _Book]:
+    """The book of each of these organisations of one tenant, read in one query per kind of
+    row whatever their number (the tenant's settings and schedules are shared)."""
+    by_id = {connection.xero_tenant_id: connection for connection in connections}
     settings = reminder_defaults_create(tenant=tenant)
     schedules, gone = reminder_schedules(tenant=tenant)
     invoices = _open_invoices(
         tenant=tenant,
-        xero_tenant_id=xero_tenant_id,
+        xero_tenant_ids=list(by_id),
         stages=[stage for schedule in schedules for stage in schedule.stages],
         until=until,
     )
     if invoice_ids is not None:
         invoices = invoices.filter(invoice_id__in=invoice_ids)
     invoices = list(invoices)
+    ids = [invoice.invoice_id for invoice in invoices]
     contact_ids = {invoice.contact_id for invoice in invoices}
-    sent = defaultdict(list)
-    for row in ReminderSent.objects.filter(
-        xero_tenant_id=xero_tenant_id, invoice_id__in=[i.invoice_id for i in invoices]
+    sent = defaultdict(lambda: defaultdict(list))
+    for row in ReminderSent.objects.filter(xero_tenant_id__in=by_id, invoice_id__in=ids):
+        sent[row.xero_tenant_id][row.invoice_id].append(
+            Sent(row.occurrence, row.scheduled_on, row.sent_on)
+        )
+    contacts = defaultdict(dict)
+    for contact in ContactSnapshot.objects.filter(
+        xero_tenant_id__in=by_id, contact_id__in=contact_ids
     ):
-        sent[row.invoice_id].append(Sent(row.occurrence, row.scheduled_on, row.sent_on))
-    return _Book(
-        tenant=tenant,
-        connection=connection,
-        xero_tenant_id=xero_tenant_id,
-        settings=settings,
-        invoices=invoices,
-        contacts={
-            c.contact_id: c
-            for c in ContactSnapshot.objects.filter(
-                xero_tenant_id=xero_tenant_id, contact_id__in=contact_ids
-            )
-        },
-        pauses=list(
-            ReminderPause.objects.filter(tenant=tenant).filter(
-                Q(contact_id__in=contact_ids) | Q(invoice_id__in=[i.invoice_id for i in invoices])
-            )
-        ),
-        sent=sent,
-        starts_on=_import_day(connection),
-        schedules=schedules,
-        gone=gone,
+        contacts[contact.xero_tenant_id][contact.contact_id] = contact
+    pauses = list(
+        ReminderPause.objects.filter(tenant=tenant).filter(
+            Q(contact_id__in=contact_ids) | Q(invoice_id__in=ids)
+        )
     )
-
-
-def _import_day(connection) -> date | None:
-    imported_at = (
-        OrganisationSync.objects.filter(xero_tenant_id=connection.xero_tenant_id)
-        .values_list("imported_at", flat=True)
-        .first()
+    imported = dict(
+        OrganisationSync.objects.filter(xero_tenant_id__in=by_id).values_list(
+            "xero_tenant_id", "imported_at"
+        )
     )
-    return local_date(connection=connection, at=imported_at) if imported_at else None
+    return {
+        xero_tenant_id: _Book(
+            tenant=tenant,
+            connection=connection,
+            xero_tenant_id=xero_tenant_id,
+            settings=settings,
+            invoices=[i for i in invoices if i.xero_tenant_id == xero_tenant_id],
+            contacts=contacts[xero_tenant_id],
+            pauses=pauses,
+            sent=sent[xero_tenant_id],
+            starts_on=local_date(connection=connection, at=imported[xero_tenant_id])
+            if imported.get(xero_tenant_id)
+            else None,
+            schedules=schedules,
+            gone=gone,
+        )
+        for xero_tenant_id, connection in by_id.items()
+    }
 
 
 def _is_paused(book: _Book, invoice: InvoiceSnapshot, day: date) -> bool:

@@ -47,6 +47,7 @@ def reminder_defaults_create(*, tenant: Tenant) -> ReminderSettings:
             ],
             ignore_conflicts=True,
         )
+        settings.refresh_from_db()  # the field defaults as typed ("09:00"), read back as values
     return settings
 
 
@@ -144,3 +145,9 @@ def reminder_schedule_replace(
     except IntegrityError:
         raise ScheduleConflict(SCHEDULE_CONFLICT) from None
     return settings
+
+
+def reminder_pauses_end(*, tenant: Tenant, invoice_id: str) -> int:
+    """Resume one invoice's reminders: its own pauses end (a pause of its contact stays)."""
+    deleted, _ = ReminderPause.objects.filter(tenant=tenant, invoice_id=invoice_id).delete()
+    return deleted

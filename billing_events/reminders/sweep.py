@@ -92,7 +92,7 @@ def _contacts_fetch_missing(*, connection, until: date) -> None:
     wanted = set(
         _open_invoices(
             tenant=connection.tenant,
-            xero_tenant_id=connection.xero_tenant_id,
+            xero_tenant_ids=[connection.xero_tenant_id],
             stages=ReminderStage.objects.filter(tenant=connection.tenant, is_active=True),
             until=until,
         ).values_list("contact_id", flat=True)
@@ -107,10 +107,10 @@ def _contacts_fetch_missing(*, connection, until: date) -> None:
         invoices_apply(connection=connection, client=client, invoices=[], contact_ids=wanted)
 
 
-def _recheck(*, connection, client: XeroClient, items: list[PlanItem]) -> set[str]:
+def _recheck(*, connection, client: XeroClient, invoice_ids: list[str]) -> set[str]:
     """Ask Xero about these invoices now and apply what it says (a payment since the last
     webhook is announced and its reminders cancelled); return the ids Xero returned."""
-    fresh = client.get_invoices(ids=[item.invoice.invoice_id for item in items])
+    fresh = client.get_invoices(ids=invoice_ids)
     invoices_apply(connection=connection, client=client, invoices=fresh)
     return {invoice["InvoiceID"] for invoice in fresh}
 
@@ -214,7 +214,11 @@ def _batch_send(*, connection, run: SweepRun, batch: list[PlanItem], day: date) 
     if not batch:
         return 0
     client = XeroClient(connection)
-    returned = _recheck(connection=connection, client=client, items=batch)
+    returned = _recheck(
+        connection=connection,
+        client=client,
+        invoice_ids=[item.invoice.invoice_id for item in batch],
+    )
     missing = [item.invoice.invoice_id for item in batch if item.invoice.invoice_id not in returned]
     if missing:
         run.unconfirmed_invoice_ids = [*run.unconfirmed_invoice_ids, *missing]

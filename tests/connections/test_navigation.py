@@ -14,6 +14,7 @@ def test_owners_see_every_section_with_the_current_one_marked(owner_client):
     links = _nav(owner_client.get("/members/").text)
     assert [(href, label) for href, _, label in links] == [
         ("/", "Home"),
+        ("/invoices/", "Invoices"),
         ("/dashboard/", "Dashboard"),
         ("/messaging/", "Send log"),
         ("/messaging/templates/", "Templates"),
@@ -36,6 +37,7 @@ def test_staff_do_not_see_owner_only_sections(staff_client):
     labels = [label for _, _, label in _nav(staff_client.get("/").text)]
     assert labels == [
         "Home",
+        "Invoices",
         "Dashboard",
         "Send log",
         "Templates",

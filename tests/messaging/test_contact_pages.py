@@ -10,7 +10,7 @@ from snapshots.models import ContactSnapshot
 from tests.a11y import assert_accessible
 
 AROHA_ID = "c0a1e4b2-0000-4000-8000-000000000001"
-PAGE = f"/messaging/contacts/{AROHA_ID}/"
+PAGE = f"/customers/{AROHA_ID}/"  # the customer page took over the contact page
 
 
 @pytest.fixture
@@ -82,9 +82,14 @@ def test_a_contact_known_only_from_the_send_log_has_a_page_linked_from_it(staff_
     assert "Not imported from Xero yet" in page and "Invoice issued" in page
 
 
+def test_the_old_contact_address_leads_to_the_customer_page(staff_client, aroha_in_xero):
+    response = staff_client.get(f"/messaging/contacts/{AROHA_ID}/")
+    assert (response.status_code, response["Location"]) == (301, PAGE)
+
+
 def test_a_contact_the_tenant_never_saw_is_404(staff_client, tenant_a):
-    assert staff_client.get("/messaging/contacts/no-such-contact/").status_code == 404
-    assert staff_client.post("/messaging/contacts/no-such-contact/").status_code == 404
+    assert staff_client.get("/customers/no-such-contact/").status_code == 404
+    assert staff_client.post("/customers/no-such-contact/").status_code == 404
     assert not ContactPreference.objects.exists()
 
 

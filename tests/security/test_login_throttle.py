@@ -48,7 +48,7 @@ def test_the_lockout_ends_after_the_window(client, locked_out):
     with time_machine.travel(timezone.now() + timedelta(minutes=16)):
         response = _try(client, locked_out.username, PASSWORD)
     assert response.status_code == 302
-    assert response["Location"] == "/"
+    assert response["Location"] == "/invoices/"  # where login lands
 
 
 def test_a_successful_login_clears_the_usernames_count(client, owner_a):

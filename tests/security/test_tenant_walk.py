@@ -49,7 +49,8 @@ def test_no_page_of_tenant_a_shows_anything_of_tenant_b(
     seen_own = False
     for path, response in _pages(client, tenant_a):
         assert response.status_code < 500, f"{path}: {response.status_code}"
-        text = response.content.decode(errors="replace")
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode(errors="replace")
         leaked = [marker for marker in tenant_b_data if marker in text]
         assert not leaked, f"{path} as {who} shows tenant B's {leaked}"
         seen_own = seen_own or "Alpha Own Contact" in text
