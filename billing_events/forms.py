@@ -3,7 +3,10 @@ from collections.abc import Sequence
 from django import forms
 
 from billing_events.models import ReminderSettings, ReminderStage
+from connections.forms_organisations import organisation_field_add
+from connections.selectors import Organisations
 from snapshots.forms import SegmentFormMixin
+from snapshots.selectors import SegmentChoices
 
 
 class ReminderSettingsForm(forms.ModelForm):
@@ -36,9 +39,9 @@ class ReminderSettingsForm(forms.ModelForm):
 class StageForm(SegmentFormMixin, forms.ModelForm):
     """A stage of the default schedule, or (with "Applies to") of one segment's schedule."""
 
-    def __init__(self, *args, groups=(), options=(), **kwargs):
+    def __init__(self, *args, segments: SegmentChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.segment_fields_add(groups=groups, options=options)
+        self.segment_fields_add(segments=segments)
         self.order_fields(["applies_to", "region"])
 
     def clean(self):
@@ -78,6 +81,12 @@ class PauseForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Blank: until someone removes the pause.",
     )
+
+    def __init__(self, *args, organisations: Organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisation_field_add(
+            self, organisations=organisations, empty_label="Ask if several have it"
+        )
 
     def clean(self):
         data = super().clean()

@@ -247,6 +247,8 @@ class ReminderPause(models.Model):
     )
     contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
     invoice_id = models.CharField("Xero InvoiceID", max_length=64, blank=True)
+    # The organisation (Xero tenantId) of that contact or invoice, for the pauses list.
+    xero_tenant_id = models.CharField("Xero tenantId", max_length=64, blank=True)
     label = models.CharField(max_length=255, blank=True, help_text="Contact name or invoice no.")
     resume_on = models.DateField(
         null=True, blank=True, help_text="Reminders start again on this day. Blank: indefinitely."

@@ -142,6 +142,7 @@ def contact_reply_pause(
         reminder_pause_create(
             tenant=tenant,
             contact_id=contact.contact_id,
+            xero_tenant_id=contact.xero_tenant_id,
             resume_on=resume_on,
             label=contact.name,
             reason=ReminderPause.Reason.REPLY,
@@ -210,6 +211,7 @@ def inbound_receive(
         invoice_number=intent.invoice_number,
         contact_id=answer.contact.contact_id if answer.contact else "",
         invoice_id=answer.invoice_id,
+        xero_tenant_ids=_organisations_of([answer.contact]),
     )
     try:
         with transaction.atomic():
@@ -245,10 +247,20 @@ def _act(*, tenant: Tenant, inbound: InboundMessage, phone: str) -> None:
         today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
         contacts, resume_on = contact_reply_pause(tenant=tenant, phone=phone, on=today)
         inbound.contact_names = ", ".join(c.name for c in contacts)[:500]
+        inbound.xero_tenant_ids = _organisations_of(contacts)
         inbound.reminders_paused_until = resume_on
+        inbound.xero_tenant_ids = _organisations_of(contacts)
         if contacts:
             inbound.contact_id = contacts[0].contact_id
             inbound.invoice_id = invoice_last_texted(tenant=tenant, contact_id=inbound.contact_id)
         inbound.save(
-            update_fields=["contact_names", "reminders_paused_until", "contact_id", "invoice_id"]
-        )
+            update_fields=[
+                "contact_names", "xero_tenant_ids", "reminders_paused_until", "contact_id",
+                "invoice_id",
+            ]
+        )  # fmt: skip
+
+
+def _organisations_of(contacts) -> list[str]:
+    """The Xero organisations (tenantIds) of these contacts, once each, for the inbox."""
+    return sorted({c.xero_tenant_id for c in contacts if c is not None and c.xero_tenant_id})

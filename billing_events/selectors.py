@@ -1,7 +1,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
 from billing_events.models import ReminderPause, ReminderSent, ReminderStage, XeroEvent
@@ -10,7 +10,12 @@ from connections.models import Tenant
 from messaging.selectors import user_label
 from snapshots.models import InvoiceSnapshot
 from snapshots.segments import segment_gone_note
-from snapshots.selectors import InvoiceSample, invoice_preview_sample, segments_gone
+from snapshots.selectors import (
+    InvoiceSample,
+    invoice_number_choose,
+    invoice_preview_sample,
+    segments_gone,
+)
 
 
 def events_oldest_pending_age() -> timedelta | None:
@@ -32,23 +37,27 @@ class InvoiceSegments:
     schedule_reason: str
 
 
-def invoice_segments(*, tenant: Tenant, number: str, today: date) -> InvoiceSegments | None:
-    """The tenant's sales invoice with this number (any case): its contact and tracking options,
-    and the reminder schedule it follows and why; None if there is no such invoice."""
-    invoice_id = (
-        InvoiceSnapshot.objects.filter(tenant=tenant, type="ACCREC", number__iexact=number.strip())
-        .order_by("-pk")
-        .values_list("invoice_id", flat=True)
-        .first()
-    )
-    if invoice_id is None:
+def invoice_segments(
+    *, tenant: Tenant, number: str, today: date, organisation: str = ""
+) -> InvoiceSegments | None:
+    """The tenant's sales invoice with this number (any case; in `organisation` when given): its
+    contact and tracking options, and the reminder schedule it follows and why; None if there is
+    no such invoice. Raises InvoiceNumberAmbiguous when several organisations have one."""
+    found = invoice_number_choose(tenant=tenant, number=number, organisation=organisation)
+    if found is None:
         return None
-    sample = invoice_preview_sample(tenant=tenant, today=today, invoice_id=invoice_id)
+    sample = invoice_preview_sample(tenant=tenant, today=today, invoice_id=found.invoice_id)
     schedules, gone = reminder_schedules(tenant=tenant)
     schedule, reason = schedule_choose(
         schedules=schedules, contact=sample.contact, tracking=sample.tracking, gone=gone
     )
     return InvoiceSegments(sample=sample, schedule=schedule, schedule_reason=reason)
+
+
+def reminder_pauses(*, tenant: Tenant, organisation: str = "") -> QuerySet[ReminderPause]:
+    """The tenant's pauses, newest first; those of `organisation` (a Xero tenantId) when given."""
+    pauses = ReminderPause.objects.filter(tenant=tenant)
+    return pauses.filter(xero_tenant_id=organisation) if organisation else pauses
 
 
 def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], dict]:

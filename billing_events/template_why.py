@@ -61,12 +61,15 @@ def _choice(ranked: dict, channel: str, stage: str) -> TemplateChoice:
     return TemplateChoice(label, stage, matches[0].item, reason)
 
 
-def templates_why(*, tenant: Tenant, invoice: str, kind: str) -> TemplatesWhy | None:
-    """For the invoice with this number: per channel (and, for reminders, per stage of the
-    schedule the invoice follows) the template notify() would use and why; None if the tenant
-    has no such invoice."""
+def templates_why(
+    *, tenant: Tenant, invoice: str, kind: str, organisation: str = ""
+) -> TemplatesWhy | None:
+    """For the invoice with this number (of `organisation`, a Xero tenantId, when given): per
+    channel (and, for reminders, per stage of the schedule the invoice follows) the template
+    notify() would use and why; None if the tenant has no such invoice. Raises
+    InvoiceNumberAmbiguous when several organisations have one and none was given."""
     today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
-    found = invoice_segments(tenant=tenant, number=invoice, today=today)
+    found = invoice_segments(tenant=tenant, number=invoice, today=today, organisation=organisation)
     if found is None:
         return None
     sample = found.sample

@@ -27,19 +27,20 @@ from billing_events.reminders import (
     reminders_preview,
 )
 from billing_events.replies import inbound_receive
-from billing_events.selectors import reminder_schedules_listed
+from billing_events.selectors import reminder_pauses, reminder_schedules_listed
 from billing_events.services import MalformedDelivery, events_store
 from billing_events.template_why import templates_why
 from billing_events.webhooks import verify_xero_signature
+from connections.forms_organisations import OrganisationFilterForm
 from connections.htmx import is_htmx
-from connections.selectors import names_for_customers, organisation_of
+from connections.selectors import names_for_customers, organisation_of, organisations_of
 from connections.tenancy import get_for_tenant, tenant_required
 from messaging.forms import TemplateWhyForm
 from messaging.selectors import messaging_settings_for_inbound
 from messaging.webhooks import twilio_body_too_large, twilio_signed
 from snapshots.models import InvoiceSnapshot
 from snapshots.segments import PRECEDENCE
-from snapshots.selectors import contact_groups_known, tracking_options_known
+from snapshots.selectors import InvoiceNumberAmbiguous, segment_choices
 
 
 def _empty(status: int) -> HttpResponse:
@@ -92,19 +93,10 @@ def invoice_pay(request, token):
 @tenant_required
 def reminders(request):
     """The schedule (owners edit it), staff pauses, and what the next 30 days will send."""
-    settings_row = reminder_defaults_create(tenant=request.tenant)
     posted = request.POST if request.method == "POST" else None
     if posted is not None and not request.membership.is_owner:
         raise PermissionDenied("Only an owner can change the reminder schedule.")
-    settings_form = ReminderSettingsForm(posted, instance=settings_row)
-    stages = StageFormSet(
-        posted,
-        queryset=ReminderStage.objects.filter(tenant=request.tenant),
-        form_kwargs={
-            "groups": contact_groups_known(tenant=request.tenant),
-            "options": tracking_options_known(tenant=request.tenant),
-        },
-    )
+    settings_form, stages = _schedule_forms(request, posted)
     if posted is not None and settings_form.is_valid() and stages.is_valid():
         try:
             reminder_schedule_save(
@@ -115,30 +107,59 @@ def reminders(request):
         else:
             flash.success(request, "Reminder schedule saved.")
             return redirect("reminders")
-    return render(
-        request,
-        "billing_events/reminders.html",
-        {
-            "settings_form": settings_form,
-            "stages": stages,
-            "pause_form": PauseForm(),
-            "pauses": ReminderPause.objects.filter(tenant=request.tenant),
-            "preview": reminders_preview(tenant=request.tenant, as_of=timezone.now()),
-            "schedules": reminder_schedules_listed(tenant=request.tenant),
-            "precedence": PRECEDENCE,
-        },
+    return _reminders_page(request, settings_form=settings_form, stages=stages)
+
+
+def _schedule_forms(request, posted=None):
+    settings_form = ReminderSettingsForm(
+        posted, instance=reminder_defaults_create(tenant=request.tenant)
     )
+    stages = StageFormSet(
+        posted,
+        queryset=ReminderStage.objects.filter(tenant=request.tenant),
+        form_kwargs={"segments": segment_choices(tenant=request.tenant)},
+    )
+    return settings_form, stages
+
+
+def _reminders_page(request, *, settings_form, stages, pause_form=None, ambiguous=None):
+    """The page; the preview and the pauses of one organisation when the filter says so."""
+    organisations = organisations_of(tenant=request.tenant)
+    shown = OrganisationFilterForm(request.GET, organisations=organisations)
+    context = {
+        "settings_form": settings_form,
+        "stages": stages,
+        "pause_form": pause_form or PauseForm(organisations=organisations),
+        "ambiguous": ambiguous,
+        "organisations": organisations,
+        "organisation_form": shown,
+        "pauses": reminder_pauses(tenant=request.tenant, organisation=shown.chosen),
+        "preview": reminders_preview(
+            tenant=request.tenant, as_of=timezone.now(), organisation=shown.chosen
+        ),
+        "schedules": reminder_schedules_listed(tenant=request.tenant),
+        "precedence": PRECEDENCE,
+    }
+    return render(request, "billing_events/reminders.html", context)
 
 
 @require_POST
 @tenant_required
 def reminder_pause_new(request):
-    form = PauseForm(request.POST)
+    """Pause an invoice or a contact; an invoice number several organisations have is asked
+    about on the page (each answer posts the pause again with its organisation)."""
+    form = PauseForm(request.POST, organisations=organisations_of(tenant=request.tenant))
     if not form.is_valid():
         flash.error(request, " ".join(form.non_field_errors()) or "Check the pause.")
         return redirect("reminders")
     try:
         reminder_pause_add(tenant=request.tenant, **form.cleaned_data)
+    except InvoiceNumberAmbiguous as ambiguous:
+        settings_form, stages = _schedule_forms(request)
+        return _reminders_page(
+            request, settings_form=settings_form, stages=stages, pause_form=form,
+            ambiguous=ambiguous,
+        )  # fmt: skip
     except ValidationError as error:
         flash.error(request, " ".join(error.messages))
     else:
@@ -161,13 +182,18 @@ def reminder_pause_delete(request, pause_id):
 def template_why(request):
     """For one invoice: which template each channel uses and which reminder schedule applies,
     and why (htmx swaps the answer into the editor; without it, a page of its own)."""
-    form = TemplateWhyForm(request.GET or None)
-    why = None
+    organisations = organisations_of(tenant=request.tenant)
+    form = TemplateWhyForm(request.GET or None, organisations=organisations)
+    why = ambiguous = None
     if form.is_valid():
-        why = templates_why(tenant=request.tenant, **form.cleaned_data)
-        if why is None:
-            form.add_error("invoice", "No invoice with this number has come from Xero.")
-    context = {"form": form, "why": why}
+        try:
+            why = templates_why(tenant=request.tenant, **form.cleaned_data)
+        except InvoiceNumberAmbiguous as exc:
+            ambiguous = exc
+        else:
+            if why is None:
+                form.add_error("invoice", "No invoice with this number has come from Xero.")
+    context = {"form": form, "why": why, "ambiguous": ambiguous, "organisations": organisations}
     if is_htmx(request):
         return render(request, "messaging/_template_why.html", context)
     return render(request, "messaging/template_why.html", context)

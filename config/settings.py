@@ -121,6 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.csp",
                 "connections.tenancy.current_tenant",
                 "connections.context_processors.xero_reconnect_banner",
+                "connections.context_processors.tenant_organisations",
                 "messaging.context_processors.inbox_waiting",
             ],
         },

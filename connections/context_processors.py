@@ -1,4 +1,6 @@
-from connections.selectors import connections_needing_reconnect
+from django.utils.functional import SimpleLazyObject
+
+from connections.selectors import connections_needing_reconnect, organisations_of
 
 
 def xero_reconnect_banner(request):
@@ -7,3 +9,12 @@ def xero_reconnect_banner(request):
     if membership is None or not membership.is_owner:
         return {}
     return {"xero_needing_reconnect": connections_needing_reconnect(tenant=membership.tenant)}
+
+
+def tenant_organisations(request):
+    """`organisations` on every page (connections.selectors.Organisations), asked of the
+    database only by a page that shows or chooses an organisation."""
+    tenant = getattr(request, "tenant", None)
+    if tenant is None:
+        return {}
+    return {"organisations": SimpleLazyObject(lambda: organisations_of(tenant=tenant))}

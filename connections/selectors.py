@@ -1,5 +1,6 @@
 """Reads on Xero grants and connections."""
 
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.db import connection as db_connection
@@ -130,6 +131,53 @@ def names_for_customers(connection: XeroConnection | None) -> dict[str, str]:
     }
 
 
-def organisations_count(*, tenant: Tenant) -> int:
-    """How many organisations the tenant has connected (not disconnected)."""
-    return connections_for_tenant(tenant=tenant).count()
+# --- organisations: shown and chosen wherever it matters ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Organisation:
+    id: str  # Xero's tenantId: stable across reconnects, and what every snapshot is keyed by
+    name: str
+
+
+@dataclass(frozen=True)
+class Organisations:
+    """A tenant's Xero organisations, as every list and look-up shows and asks for them.
+
+    With one connected organisation nothing extra is shown; with several, lists get an
+    organisation column and filter, and a look-up that matches several organisations asks which.
+    """
+
+    connected: tuple[Organisation, ...]
+    # Every organisation the tenant has had, disconnected ones too: old rows keep their name.
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def several(self) -> bool:
+        return len(self.connected) > 1
+
+    @property
+    def choices(self) -> list[tuple[str, str]]:
+        return [(organisation.id, organisation.name) for organisation in self.connected]
+
+    def name(self, xero_tenant_id: str) -> str:
+        return self.names.get(xero_tenant_id, "")
+
+    def get(self, xero_tenant_id: str) -> Organisation | None:
+        """The tenant's own organisation with this id; None for anyone else's."""
+        if xero_tenant_id not in self.names:
+            return None
+        return Organisation(xero_tenant_id, self.names[xero_tenant_id])
+
+
+def organisations_of(*, tenant: Tenant) -> Organisations:
+    rows = XeroConnection.objects.filter(tenant=tenant).order_by("connected_at", "pk")
+    names, connected = {}, {}
+    for xero_tenant_id, name, status in rows.values_list("xero_tenant_id", "name", "status"):
+        names[xero_tenant_id] = name  # the latest connection's name wins
+        if status != XeroConnection.Status.DISCONNECTED:
+            connected[xero_tenant_id] = name
+    ordered = sorted(connected.items(), key=lambda item: (item[1].casefold(), item[0]))
+    return Organisations(
+        connected=tuple(Organisation(id_, name) for id_, name in ordered), names=names
+    )

@@ -2,7 +2,9 @@ from collections.abc import Sequence
 
 from django import forms
 
+from connections.forms_organisations import organisation_field_add
 from connections.models import MessagingSettings
+from connections.selectors import Organisations
 from messaging.languages import DEFAULT_LABEL, language_choices, language_name
 from messaging.models import (
     SENDING_CHANNELS,
@@ -14,6 +16,7 @@ from messaging.models import (
 )
 from messaging.services import SECRET_FIELDS
 from snapshots.forms import SegmentFormMixin
+from snapshots.selectors import SegmentChoices
 
 CHANNEL_CHOICES = [(channel.value, channel.label) for channel in SENDING_CHANNELS]
 
@@ -74,6 +77,11 @@ class MessageFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
+    def __init__(self, *args, organisations: Organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        organisation_field_add(self, organisations=organisations)
+        self.order_fields(["organisation"])  # first: it narrows every other filter
+
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
@@ -117,9 +125,9 @@ class MessageTemplateForm(SegmentFormMixin, forms.ModelForm):
             "content_variables": forms.Textarea(attrs={"rows": 3}),
         }
 
-    def __init__(self, *args, groups: Sequence[tuple[str, str]], options=(), **kwargs):
+    def __init__(self, *args, segments: SegmentChoices, **kwargs):
         super().__init__(*args, **kwargs)
-        self.segment_fields_add(groups=groups, options=options)
+        self.segment_fields_add(segments=segments)
 
     def clean(self):
         cleaned = super().clean()
@@ -135,10 +143,11 @@ class TemplateWhyForm(forms.Form):
         label="Message kind", choices=Kind.choices, initial=Kind.INVOICE_ISSUED
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, organisations: Organisations, **kwargs):
         # Shown beside the template form in the editor: its ids must not clash ("id_kind").
         kwargs.setdefault("auto_id", "why_%s")
         super().__init__(*args, **kwargs)
+        organisation_field_add(self, organisations=organisations, empty_label="Ask if several")
 
 
 class TwilioCredentialsForm(MessagingSettingsForm):

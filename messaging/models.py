@@ -197,6 +197,8 @@ class Message(models.Model):
     contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
     contact_name = models.CharField(max_length=255, blank=True)
     invoice_id = models.CharField("Xero InvoiceID", max_length=64, blank=True)
+    # The Xero organisation (tenantId) of the contact and invoice; blank for texts to the team.
+    xero_tenant_id = models.CharField("Xero tenantId", max_length=64, blank=True)
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     content_sid = models.CharField(max_length=34, blank=True)
@@ -260,6 +262,9 @@ class Message(models.Model):
             models.Index(fields=["tenant", "contact_id"], name="message_contact"),
             # An invoice's messages, newest first: its last one on the Invoices page, its timeline.
             models.Index(fields=["tenant", "invoice_id", "created_at"], name="message_invoice"),
+            models.Index(
+                fields=["tenant", "xero_tenant_id", "-created_at"], name="message_organisation"
+            ),
         ]
 
     def __str__(self):
@@ -333,6 +338,8 @@ class InboundMessage(models.Model):
     # texted that number about, or the one staff recorded a promise for).
     contact_id = models.CharField("Xero ContactID", max_length=64, blank=True)
     invoice_id = models.CharField("Xero InvoiceID", max_length=64, blank=True)
+    # The Xero organisations (tenantIds) of those contacts, or of the invoice asked about.
+    xero_tenant_ids = models.JSONField(default=list, blank=True)
     reminders_paused_until = models.DateField(null=True, blank=True)
     # "I'll pay by …", as staff recorded it from this text (billing_events pauses the invoice).
     promised_by = models.DateField(null=True, blank=True)

@@ -1,11 +1,12 @@
 import csv
 import json
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages as flash
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -14,8 +15,9 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from connections.forms_organisations import OrganisationFilterForm
 from connections.models import MessagingSettings
-from connections.selectors import organisations_count
+from connections.selectors import Organisations, organisations_of
 from connections.tenancy import get_for_tenant, tenant_required
 from messaging import selectors, services, template_editor
 from messaging.channels import EXPLANATIONS
@@ -33,36 +35,53 @@ from messaging.rendering import variables_offered
 from messaging.webhooks import twilio_body_too_large, twilio_signed
 from snapshots.segments import PRECEDENCE
 from snapshots.selectors import (
+    InvoiceNumberAmbiguous,
     contact_cards_named,
-    contact_groups_known,
     invoice_numbers,
-    tracking_options_known,
+    segment_choices,
 )
 
 
-def _filtered(request, form_class=MessageFilterForm, data=None):
-    form = form_class(data if data is not None else request.GET or None)
+@dataclass
+class _Filtered:
+    form: MessageFilterForm
+    messages: QuerySet[Message]
+    organisations: Organisations
+    ambiguous: InvoiceNumberAmbiguous | None = None  # the invoice number needs its organisation
+
+
+def _filtered(request, form_class=MessageFilterForm, data=None) -> _Filtered:
+    organisations = organisations_of(tenant=request.tenant)
+    form = form_class(
+        data if data is not None else request.GET or None, organisations=organisations
+    )
     if not form.is_bound:
-        return form, selectors.messages_for_log(tenant=request.tenant)
+        return _Filtered(form, selectors.messages_for_log(tenant=request.tenant), organisations)
     if not form.is_valid():  # a mistyped filter shows its error, never "everything"
-        return form, Message.objects.none()
+        return _Filtered(form, Message.objects.none(), organisations)
     filters = {name: value for name, value in form.cleaned_data.items() if name != "up_to"}
-    return form, selectors.messages_for_log(tenant=request.tenant, **filters)
+    try:
+        messages = selectors.messages_for_log(tenant=request.tenant, **filters)
+    except InvoiceNumberAmbiguous as ambiguous:
+        return _Filtered(form, Message.objects.none(), organisations, ambiguous)
+    return _Filtered(form, messages, organisations)
 
 
 @tenant_required
 def message_list(request):
-    form, messages = _filtered(request)
-    page = Paginator(messages, 50).get_page(request.GET.get("page"))
+    filtered = _filtered(request)
+    page = Paginator(filtered.messages, 50).get_page(request.GET.get("page"))
     numbers = invoice_numbers(tenant=request.tenant, invoice_ids=[m.invoice_id for m in page])
     for message in page:
         message.invoice_number = numbers.get(message.invoice_id, "")
     context = {
-        "form": form,
+        "form": filtered.form,
         "page": page,
-        "resendable": selectors.messages_resendable(messages).count(),
+        "resendable": selectors.messages_resendable(filtered.messages).count(),
         "query": _query_without_page(request),
         "any_messages": selectors.messages_exist(tenant=request.tenant),
+        "organisations": filtered.organisations,
+        "ambiguous": filtered.ambiguous,
     }
     return render(request, "messaging/message_list.html", context)
 
@@ -94,8 +113,9 @@ def message_detail(request, message_id):
 def messages_resend_bulk(request):
     """GET: how many of the filtered messages would be resent; POST: resend exactly those."""
     if request.method == "POST":
-        form, messages = _filtered(request, BulkResendForm, request.POST)
-        if not form.is_valid():
+        filtered = _filtered(request, BulkResendForm, request.POST)
+        form, messages = filtered.form, filtered.messages
+        if not form.is_valid() or filtered.ambiguous:
             flash.error(request, "The list changed shape; filter it again and retry.")
             return redirect("messaging:message-list")
         resendable = selectors.messages_resendable(messages).filter(
@@ -108,7 +128,8 @@ def messages_resend_bulk(request):
         if report.skipped:
             flash.warning(request, report.skipped_said())
         return redirect(f"{reverse('messaging:message-list')}?status=pending")
-    form, messages = _filtered(request)
+    filtered = _filtered(request)
+    form, messages = filtered.form, filtered.messages
     resendable = selectors.messages_resendable(messages).order_by("-created_at", "-pk")
     context = {
         "form": form,
@@ -151,7 +172,6 @@ def contacts_needing_phone(request):
     context = {
         "contacts": selectors.contacts_needing_phone(tenant=request.tenant),
         "missed": selectors.texts_missed_for_phone(tenant=request.tenant, now=timezone.now()),
-        "several_organisations": organisations_count(tenant=request.tenant) > 1,
         "offer_days": selectors.MISSED_OFFER_DAYS,
     }
     return render(request, "messaging/contacts_needing_phone.html", context)
@@ -244,9 +264,20 @@ def messaging_test(request):
 @tenant_required
 def inbox(request):
     everything = request.GET.get("show") == "all"
-    inbound = selectors.inbox_messages(tenant=request.tenant, everything=everything)
+    organisations = organisations_of(tenant=request.tenant)
+    form = OrganisationFilterForm(request.GET, organisations=organisations)
+    inbound = selectors.inbox_messages(
+        tenant=request.tenant, everything=everything, organisation=form.chosen
+    )
     page = Paginator(inbound, 50).get_page(request.GET.get("page"))
-    return render(request, "messaging/inbox.html", {"page": page, "everything": everything})
+    context = {
+        "page": page,
+        "everything": everything,
+        "organisations": organisations,
+        "organisation_form": form,
+        "query": _query_without_page(request),
+    }
+    return render(request, "messaging/inbox.html", context)
 
 
 @csrf_exempt
@@ -301,8 +332,7 @@ def _template_edit(request, template: MessageTemplate):
     form = MessageTemplateForm(
         request.POST or None,
         instance=template,
-        groups=contact_groups_known(tenant=request.tenant),
-        options=tracking_options_known(tenant=request.tenant),
+        segments=segment_choices(tenant=request.tenant),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -325,7 +355,9 @@ def _template_edit(request, template: MessageTemplate):
         "template": template,
         "preview": preview,
         "variables": variables_offered(),
-        "why_form": TemplateWhyForm(initial={"kind": template.kind}),
+        "why_form": TemplateWhyForm(
+            initial={"kind": template.kind}, organisations=organisations_of(tenant=request.tenant)
+        ),
     }
     return render(request, "messaging/template_edit.html", context)
 

@@ -1,12 +1,11 @@
 """The segment part of a form: "Applies to" and "Region", for message templates and reminder
 stages alike."""
 
-from collections.abc import Sequence
-
 import pycountry
 from django import forms
 
-from snapshots.segments import PRECEDENCE, TrackingTag
+from snapshots.segments import GROUP, PRECEDENCE, TRACKING, TrackingTag
+from snapshots.selectors import SegmentChoices
 
 
 def _countries() -> list[tuple[str, str]]:
@@ -19,12 +18,12 @@ class SegmentFormMixin:
     "Region" to a ModelForm of a model with snapshots.segments.SegmentFields, and writes them to
     its segment columns; the model's segment_errors() keeps the last word."""
 
-    def segment_fields_add(
-        self, *, groups: Sequence[tuple[str, str]], options: Sequence[TrackingTag]
-    ) -> None:
+    def segment_fields_add(self, *, segments: SegmentChoices) -> None:
+        """Groups and options are chosen by id; with several organisations each is labelled with
+        its own ("Corporate — Kauri Bakery"), while the name kept on the row stays Xero's."""
         segment = self.instance.segment
-        group_names = dict(groups)
-        options_by_id = {tag.option_id: tag for tag in options}
+        group_names = dict(segments.groups)
+        options_by_id = {tag.option_id: tag for tag in segments.options}
         # A group or option no longer in Xero stays choosable, so saving keeps the template's.
         if segment.contact_group_id and segment.contact_group_id not in group_names:
             group_names[segment.contact_group_id] = f"{segment.label} (not in Xero now)"
@@ -42,10 +41,19 @@ class SegmentFormMixin:
             help_text=f"When several apply, the most specific wins: {PRECEDENCE}.",
             choices=[
                 ("", "Everyone (the default)"),
-                ("Contact groups", [(f"group:{k}", v) for k, v in group_names.items()]),
+                (
+                    "Contact groups",
+                    [
+                        (f"group:{k}", segments.label((GROUP, k), name))
+                        for k, name in group_names.items()
+                    ],
+                ),
                 (
                     "Tracking options on the invoice",
-                    [(f"tracking:{k}", tag.label) for k, tag in options_by_id.items()],
+                    [
+                        (f"tracking:{k}", segments.label((TRACKING, k), tag.label))
+                        for k, tag in options_by_id.items()
+                    ],
                 ),
                 ("Countries", [(f"country:{code}", name) for code, name in _countries()]),
             ],

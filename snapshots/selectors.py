@@ -8,11 +8,17 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from connections.models import Tenant, XeroConnection
-from connections.selectors import names_for_customers, organisation_of
+from connections.selectors import (
+    Organisation,
+    names_for_customers,
+    organisation_of,
+    organisations_of,
+)
 from snapshots.contacts import ContactCard
 from snapshots.models import ContactSnapshot, InvoiceSnapshot, XeroContactGroup, XeroTrackingOption
 from snapshots.segments import GROUP, TRACKING, TrackingTag
@@ -192,7 +198,11 @@ def invoice_preview_sample(
         return None
     snapshot = ContactSnapshot.objects.filter(
         xero_tenant_id=invoice.xero_tenant_id, contact_id=invoice.contact_id
-    ).first() or ContactSnapshot(contact_id=invoice.contact_id, name="(contact not imported)")
+    ).first() or ContactSnapshot(
+        xero_tenant_id=invoice.xero_tenant_id,
+        contact_id=invoice.contact_id,
+        name="(contact not imported)",
+    )
     organisation = organisation_of(tenant=tenant, xero_tenant_id=invoice.xero_tenant_id)
     pay_path = reverse("invoice-pay", args=[invoice.pay_token or _SAMPLE_PAY_TOKEN])
     context = {
@@ -246,11 +256,134 @@ def tracking_options_known(*, tenant: Tenant) -> list[TrackingTag]:
     return sorted(options.values(), key=lambda tag: tag.label.lower())
 
 
+def segment_organisations(*, tenant: Tenant) -> dict[tuple[str, str], Organisation]:
+    """(kind, id) — a Segment.xero_ref — of every contact group and tracking option the tenant
+    has, deleted ones too, → the organisation it belongs to."""
+    organisations = organisations_of(tenant=tenant)
+    found: dict[tuple[str, str], str] = {}
+    for ids, xero_tenant_id in ContactSnapshot.objects.filter(tenant=tenant).values_list(
+        "group_ids", "xero_tenant_id"
+    ):
+        found.update({(GROUP, group_id): xero_tenant_id for group_id in ids})
+    for kind, model, id_field in (
+        (GROUP, XeroContactGroup, "group_id"),
+        (TRACKING, XeroTrackingOption, "option_id"),
+    ):
+        rows = model.objects.filter(tenant=tenant).values_list(id_field, "xero_tenant_id")
+        found.update({(kind, ref_id): xero_tenant_id for ref_id, xero_tenant_id in rows})
+    return {
+        ref: organisations.get(xero_tenant_id) or Organisation(xero_tenant_id, "")
+        for ref, xero_tenant_id in found.items()
+    }
+
+
+@dataclass(frozen=True)
+class SegmentChoices:
+    """What "Applies to" offers: the tenant's contact groups and tracking options, and — once
+    it has several organisations — whose each one is (groups of one name exist in each)."""
+
+    groups: list[tuple[str, str]]  # (ContactGroupID, name)
+    options: list[TrackingTag]
+    organisations: dict[tuple[str, str], Organisation]  # by Segment.xero_ref; empty with one
+
+    def label(self, ref: tuple[str, str], name: str) -> str:
+        """ "Corporate — Kauri Bakery" with several organisations, else "Corporate"."""
+        organisation = self.organisations.get(ref)
+        return f"{name} — {organisation.name}" if organisation and organisation.name else name
+
+
+def segment_choices(*, tenant: Tenant) -> SegmentChoices:
+    several = organisations_of(tenant=tenant).several
+    return SegmentChoices(
+        groups=contact_groups_known(tenant=tenant),
+        options=tracking_options_known(tenant=tenant),
+        organisations=segment_organisations(tenant=tenant) if several else {},
+    )
+
+
 def invoice_ids_numbered(*, tenant: Tenant, number: str) -> QuerySet:
     """Xero InvoiceIDs of the tenant's invoices whose number contains `number` (a subquery)."""
     return InvoiceSnapshot.objects.filter(tenant=tenant, number__icontains=number).values(
         "invoice_id"
     )
+
+
+# --- invoice numbers across organisations: ask which, never pick silently -----------------------
+
+
+@dataclass(frozen=True)
+class InvoiceCandidate:
+    """One organisation's sales invoice of the number asked about."""
+
+    organisation: Organisation
+    invoice_id: str
+    number: str
+    contact_name: str
+    amount_due: Decimal
+    currency: str
+
+    @property
+    def label(self) -> str:
+        """ "Kauri Bakery — INV-0001, Aroha Ngata, 410.00 NZD" """
+        amount = f"{self.amount_due:.2f} {self.currency}".strip()
+        return f"{self.organisation.name} — {self.number}, {self.contact_name}, {amount}"
+
+
+class InvoiceNumberAmbiguous(Exception):
+    """Several of the tenant's organisations have a sales invoice of this number, and no
+    organisation was given: the caller asks which (each candidate names its organisation, contact
+    and amount)."""
+
+    def __init__(self, number: str, candidates: list[InvoiceCandidate]):
+        self.number, self.candidates = number, candidates
+        super().__init__(f"{number} is an invoice of {len(candidates)} organisations.")
+
+
+def invoice_candidates(*, tenant: Tenant, number: str) -> list[InvoiceCandidate]:
+    """The tenant's sales invoices with exactly this number (any case): the newest per
+    organisation, by organisation name."""
+    organisations = organisations_of(tenant=tenant)
+    newest: dict[str, InvoiceSnapshot] = {}
+    rows = InvoiceSnapshot.objects.filter(tenant=tenant, type="ACCREC", number__iexact=number)
+    for invoice in rows.order_by("-pk"):
+        newest.setdefault(invoice.xero_tenant_id, invoice)
+    names = _contact_names(invoices=newest.values())
+    candidates = [
+        InvoiceCandidate(
+            organisation=organisations.get(xero_tenant_id) or Organisation(xero_tenant_id, ""),
+            invoice_id=invoice.invoice_id,
+            number=invoice.number,
+            contact_name=names.get((xero_tenant_id, invoice.contact_id), ""),
+            amount_due=invoice.amount_due,
+            currency=invoice.currency,
+        )
+        for xero_tenant_id, invoice in newest.items()
+    ]
+    return sorted(candidates, key=lambda c: (c.organisation.name.casefold(), c.organisation.id))
+
+
+def _contact_names(*, invoices) -> dict[tuple[str, str], str]:
+    keys = Q()
+    for invoice in invoices:
+        keys |= Q(xero_tenant_id=invoice.xero_tenant_id, contact_id=invoice.contact_id)
+    if not keys:
+        return {}
+    rows = ContactSnapshot.objects.filter(keys).values_list("xero_tenant_id", "contact_id", "name")
+    return {(xero_tenant_id, contact_id): name for xero_tenant_id, contact_id, name in rows}
+
+
+def invoice_number_choose(
+    *, tenant: Tenant, number: str, organisation: str = ""
+) -> InvoiceCandidate | None:
+    """The tenant's sales invoice with this number, in `organisation` (a Xero tenantId) when
+    given; None when there is none. Raises InvoiceNumberAmbiguous when several organisations
+    have one and none was given."""
+    candidates = invoice_candidates(tenant=tenant, number=number.strip())
+    if organisation:
+        candidates = [c for c in candidates if c.organisation.id == organisation]
+    if len(candidates) > 1:
+        raise InvoiceNumberAmbiguous(number.strip(), candidates)
+    return candidates[0] if candidates else None
 
 
 def invoice_numbers(*, tenant: Tenant, invoice_ids) -> dict[str, str]:
@@ -264,7 +397,21 @@ def invoice_numbers(*, tenant: Tenant, invoice_ids) -> dict[str, str]:
 
 def segment_names_fill(row, *, tenant: Tenant) -> None:
     """Give an unsaved template or stage the names Xero gave its contact group and tracking
-    option (and the option's category) where the REST API gave ids only; given names stay."""
+    option (and the option's category) where the REST API gave ids only; given names stay.
+
+    Raises ValidationError for a group or option none of the tenant's organisations has: a
+    segment is chosen by id, and only among the tenant's own."""
+    own = segment_organisations(tenant=tenant)
+    errors = {
+        field: f"“{ref_id}” is not {what} of your Xero organisations."
+        for field, kind, ref_id, what in (
+            ("contact_group_id", GROUP, row.contact_group_id, "a contact group"),
+            ("tracking_option_id", TRACKING, row.tracking_option_id, "a tracking option"),
+        )
+        if ref_id and (kind, ref_id) not in own
+    }
+    if errors:
+        raise ValidationError(errors)
     names = {}
     if row.contact_group_id:
         listed = XeroContactGroup.objects.filter(tenant=tenant, group_id=row.contact_group_id)

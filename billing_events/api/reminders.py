@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from api_tokens.access import IsOwnerToWrite
 from api_tokens.api import Conflict, TenantAPIView
+from api_tokens.organisations import OrganisationChoiceField, OrganisationOutput
 from billing_events.models import ReminderStage
 from billing_events.reminders import (
     ScheduleConflict,
@@ -15,7 +16,8 @@ from billing_events.reminders import (
     reminder_schedule_replace,
     reminders_preview,
 )
-from snapshots.serializers import SegmentInput, SegmentOutput
+from connections.selectors import organisations_of
+from snapshots.serializers import SegmentInput, SegmentOutput, segment_context
 
 
 @extend_schema_field(
@@ -106,6 +108,10 @@ def _schedule(tenant) -> dict:
     }
 
 
+def _schedule_output(tenant) -> dict:
+    return ScheduleOutput(_schedule(tenant), context=segment_context(tenant)).data
+
+
 class ReminderScheduleApi(TenantAPIView):
     permission_classes = [IsOwnerToWrite]
 
@@ -117,7 +123,7 @@ class ReminderScheduleApi(TenantAPIView):
         "invoices, and every reminder stage: the default schedule's and each segment's.",
     )
     def get(self, request):
-        return Response(ScheduleOutput(_schedule(request.tenant)).data)
+        return Response(_schedule_output(request.tenant))
 
     @extend_schema(
         operation_id="reminder_schedule_update",
@@ -140,16 +146,17 @@ class ReminderScheduleApi(TenantAPIView):
             reminder_schedule_replace(tenant=request.tenant, values=values, stages=stages)
         except ScheduleConflict as exc:
             raise Conflict(str(exc), code="duplicate_stage") from None
-        return Response(ScheduleOutput(_schedule(request.tenant)).data)
+        return Response(_schedule_output(request.tenant))
 
 
 class RemindersPreviewApi(TenantAPIView):
     class PreviewQuery(serializers.Serializer):
         days = serializers.IntegerField(min_value=1, max_value=60, default=30)
+        organisation = OrganisationChoiceField(default="")
 
     class PreviewDay(serializers.Serializer):
         class PreviewReminder(serializers.Serializer):
-            organisation = serializers.CharField()
+            organisation = OrganisationOutput()
             invoice_id = serializers.CharField(help_text="Xero InvoiceID")
             invoice_number = serializers.CharField()
             contact_name = serializers.CharField()
@@ -174,10 +181,11 @@ class RemindersPreviewApi(TenantAPIView):
         description="What the schedule would send each day, assuming open invoices stay unpaid.",
     )
     def get(self, request):
-        query = self.PreviewQuery(data=request.query_params)
+        context = {"organisations": organisations_of(tenant=request.tenant)}
+        query = self.PreviewQuery(data=request.query_params, context=context)
         query.is_valid(raise_exception=True)
         by_day = reminders_preview(
-            tenant=request.tenant, days=query.validated_data["days"], as_of=timezone.now()
+            tenant=request.tenant, as_of=timezone.now(), **query.validated_data
         )
         days = [{"day": day, "reminders": items} for day, items in by_day.items()]
         return Response(self.PreviewDay(days, many=True).data)

@@ -216,7 +216,11 @@ def _skip_reason(book: _Book, invoice: InvoiceSnapshot, stage: ReminderStage, da
 def _card(book: _Book, invoice: InvoiceSnapshot) -> ContactCard:
     snapshot = book.contacts.get(invoice.contact_id)
     if snapshot is None:
-        return ContactCard(contact_id=invoice.contact_id, name=invoice.contact_id)
+        return ContactCard(
+            contact_id=invoice.contact_id,
+            name=invoice.contact_id,
+            xero_tenant_id=invoice.xero_tenant_id,
+        )
     return contact_card(snapshot=snapshot, organisation=book.connection)
 
 

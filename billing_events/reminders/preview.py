@@ -10,7 +10,7 @@ from billing_events.models import (
 )
 from billing_events.reminders.plan import SEND, Sent, _book, local_date, reminder_plan
 from connections.models import Tenant
-from connections.selectors import connections_active
+from connections.selectors import Organisation, connections_active
 from messaging.selectors import contact_unreachable_reason
 from snapshots.selectors import invoice_tracking
 
@@ -18,7 +18,7 @@ from snapshots.selectors import invoice_tracking
 @dataclass(frozen=True)
 class PreviewItem:
     day: date
-    organisation: str
+    organisation: Organisation
     invoice_id: str
     invoice_number: str
     contact_name: str
@@ -32,15 +32,19 @@ class PreviewItem:
 
 
 def reminders_preview(
-    *, tenant: Tenant, days: int = 30, as_of: datetime
+    *, tenant: Tenant, days: int = 30, as_of: datetime, organisation: str = ""
 ) -> dict[date, list[PreviewItem]]:
-    """Per local day, the reminders the schedule would send, and those it would skip and why.
+    """Per local day, the reminders the schedule would send, and those it would skip and why;
+    only those of `organisation` (a Xero tenantId) when given.
 
     Assumes every open invoice stays unpaid and the sweep runs each day; a day whose run is
     done already shows only what is still to come.
     """
     by_day: dict[date, list[PreviewItem]] = defaultdict(list)
-    for connection in connections_active().filter(tenant=tenant):
+    connections = connections_active().filter(tenant=tenant)
+    if organisation:
+        connections = connections.filter(xero_tenant_id=organisation)
+    for connection in connections:
         today = local_date(connection=connection, at=as_of)
         last = today + timedelta(days=days - 1)
         book = _book(connection=connection, until=last)
@@ -68,7 +72,7 @@ def reminders_preview(
                 by_day[day].append(
                     PreviewItem(
                         day=day,
-                        organisation=connection.name,
+                        organisation=Organisation(connection.xero_tenant_id, connection.name),
                         invoice_id=item.invoice.invoice_id,
                         invoice_number=item.invoice.number,
                         contact_name=item.contact.name,

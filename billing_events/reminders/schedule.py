@@ -13,8 +13,8 @@ from billing_events.models import (
     ReminderStage,
 )
 from connections.models import Tenant
-from snapshots.models import ContactSnapshot, InvoiceSnapshot
-from snapshots.selectors import segment_names_fill
+from snapshots.models import ContactSnapshot
+from snapshots.selectors import invoice_number_choose, segment_names_fill
 
 # (key, label, offset days, alert the team, repeat every, repeat times)
 DEFAULT_STAGES = (
@@ -56,6 +56,7 @@ def reminder_pause_create(
     tenant: Tenant,
     contact_id: str = "",
     invoice_id: str = "",
+    xero_tenant_id: str = "",
     resume_on: date | None = None,
     label: str = "",
     reason: str = ReminderPause.Reason.STAFF,
@@ -66,6 +67,7 @@ def reminder_pause_create(
         tenant=tenant,
         contact_id=contact_id,
         invoice_id=invoice_id,
+        xero_tenant_id=xero_tenant_id,
         resume_on=resume_on,
         label=label,
         reason=reason,
@@ -86,27 +88,46 @@ def reminder_schedule_save(*, tenant: Tenant, settings_form, stage_formset) -> N
 
 
 def reminder_pause_add(
-    *, tenant: Tenant, invoice_number: str = "", contact_name: str = "", resume_on=None
+    *,
+    tenant: Tenant,
+    invoice_number: str = "",
+    contact_name: str = "",
+    resume_on=None,
+    organisation: str = "",
 ) -> ReminderPause:
-    """Pause one invoice (by number) or one contact (by name) of this tenant."""
+    """Pause one invoice (by number) or one contact (by name) of this tenant, in `organisation`
+    (a Xero tenantId) when given. Raises InvoiceNumberAmbiguous when several organisations have
+    an invoice of that number and none was given; never pauses one of them silently."""
     if invoice_number:
-        invoice = (
-            InvoiceSnapshot.objects.filter(
-                tenant=tenant, type="ACCREC", number__iexact=invoice_number
-            )
-            .order_by("-pk")
-            .first()
+        invoice = invoice_number_choose(
+            tenant=tenant, number=invoice_number, organisation=organisation
         )
         if invoice is None:
             raise ValidationError(f"No sales invoice {invoice_number} in Xero.")
         return reminder_pause_create(
-            tenant=tenant, invoice_id=invoice.invoice_id, resume_on=resume_on, label=invoice.number
+            tenant=tenant,
+            invoice_id=invoice.invoice_id,
+            xero_tenant_id=invoice.organisation.id,
+            resume_on=resume_on,
+            label=invoice.number,
         )
-    contact = ContactSnapshot.objects.filter(tenant=tenant, name__iexact=contact_name).first()
+    contacts = ContactSnapshot.objects.filter(tenant=tenant, name__iexact=contact_name)
+    if organisation:
+        contacts = contacts.filter(xero_tenant_id=organisation)
+    if len({row.xero_tenant_id for row in contacts}) > 1:
+        raise ValidationError(
+            f"Several of your organisations have a contact named {contact_name}: "
+            "choose the organisation."
+        )
+    contact = contacts.first()
     if contact is None:
         raise ValidationError(f"No contact named {contact_name} in Xero.")
     return reminder_pause_create(
-        tenant=tenant, contact_id=contact.contact_id, resume_on=resume_on, label=contact.name
+        tenant=tenant,
+        contact_id=contact.contact_id,
+        xero_tenant_id=contact.xero_tenant_id,
+        resume_on=resume_on,
+        label=contact.name,
     )
 
 

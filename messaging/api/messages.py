@@ -12,9 +12,16 @@ from api_tokens.api import (
     TenantAPIView,
     page_serializer,
 )
+from api_tokens.organisations import (
+    OrganisationChoiceField,
+    OrganisationField,
+    ambiguous_invoice_error,
+)
+from connections.selectors import organisations_of
 from connections.tenancy import get_for_tenant
 from messaging import selectors, services
 from messaging.models import Channel, Kind, Message
+from snapshots.selectors import InvoiceNumberAmbiguous
 
 
 class MessageOutput(serializers.Serializer):
@@ -28,6 +35,7 @@ class MessageOutput(serializers.Serializer):
     contact_id = serializers.CharField(help_text="Xero ContactID")
     contact_name = serializers.CharField()
     invoice_id = serializers.CharField(help_text="Xero InvoiceID")
+    organisation = OrganisationField(help_text="The Xero organisation of its contact and invoice")
     subject = serializers.CharField()
     body = serializers.CharField()
     provider_id = serializers.CharField(help_text="Twilio MessageSid or SendGrid message id")
@@ -62,8 +70,13 @@ class MessageListApi(TenantAPIView):
             required=False, max_length=64, help_text="Xero ContactID"
         )
         invoice_number = serializers.CharField(
-            required=False, max_length=255, help_text="Contains, ignoring case (as in the send log)"
+            required=False,
+            max_length=255,
+            help_text="Contains, ignoring case (as in the send log). A number several of your "
+            "organisations have is refused (400, its candidates in `fields.organisation`) "
+            "unless `organisation` says which.",
         )
+        organisation = OrganisationChoiceField()
         created_after = serializers.DateTimeField(required=False, help_text="Inclusive")
         created_before = serializers.DateTimeField(required=False, help_text="Exclusive")
 
@@ -78,12 +91,23 @@ class MessageListApi(TenantAPIView):
         responses=page_serializer("MessagePage", MessageOutput),
     )
     def get(self, request):
-        filters = self.MessageFilter(data=request.query_params)
+        context = {"organisations": organisations_of(tenant=request.tenant)}
+        filters = self.MessageFilter(data=request.query_params, context=context)
         filters.is_valid(raise_exception=True)
-        messages = selectors.messages_filter(tenant=request.tenant, **filters.validated_data)
+        try:
+            messages = selectors.messages_filter(tenant=request.tenant, **filters.validated_data)
+        except InvoiceNumberAmbiguous as ambiguous:
+            raise ambiguous_invoice_error(ambiguous) from None
         paginator = self.pagination()
         page = paginator.paginate_queryset(messages, request, view=self)
-        return paginator.get_paginated_response(MessageOutput(page, many=True).data)
+        return paginator.get_paginated_response(
+            MessageOutput(page, many=True, context=context).data
+        )
+
+
+def _detail(message: Message) -> dict:
+    context = {"organisations": organisations_of(tenant=message.tenant)}
+    return MessageDetailOutput(message, context=context).data
 
 
 class StatusChangeOutput(serializers.Serializer):
@@ -113,7 +137,7 @@ class MessageDetailApi(TenantAPIView):
     )
     def get(self, request, message_id):
         message = get_for_tenant(Message, request.tenant, pk=message_id)
-        return Response(MessageDetailOutput(message).data)
+        return Response(_detail(message))
 
 
 class MessageResendApi(TenantAPIView):
@@ -146,4 +170,4 @@ class MessageResendApi(TenantAPIView):
             again = services.message_resend(message=message, by_user=request.user)
         except ValidationError as exc:
             raise Conflict(" ".join(exc.messages), code=exc.code or "not_resendable") from None
-        return Response(MessageDetailOutput(again).data, status=status.HTTP_201_CREATED)
+        return Response(_detail(again), status=status.HTTP_201_CREATED)

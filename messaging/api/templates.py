@@ -14,7 +14,7 @@ from messaging import rendering, template_editor
 from messaging.languages import language_choices
 from messaging.models import SENDING_CHANNELS, Kind, MessageTemplate
 from messaging.selectors import templates_noted
-from snapshots.serializers import SegmentInput, SegmentOutput
+from snapshots.serializers import SegmentInput, SegmentOutput, segment_context
 
 # The channels a template can be for (not the send log's "none" pseudo-channel).
 TEMPLATE_CHANNELS = [(channel.value, channel.label) for channel in SENDING_CHANNELS]
@@ -93,7 +93,8 @@ class TemplatePatch(TemplateInput):
 
 
 def _output(template: MessageTemplate) -> dict:
-    return TemplateOutput(templates_noted(tenant=template.tenant, templates=[template])[0]).data
+    noted = templates_noted(tenant=template.tenant, templates=[template])[0]
+    return TemplateOutput(noted, context=segment_context(template.tenant)).data
 
 
 def _save(template: MessageTemplate, values: dict) -> MessageTemplate:
@@ -125,7 +126,8 @@ class TemplateListApi(TenantAPIView):
             **filters.validated_data
         )
         noted = templates_noted(tenant=request.tenant, templates=templates)
-        return Response(TemplateOutput(noted, many=True).data)
+        context = segment_context(request.tenant)
+        return Response(TemplateOutput(noted, many=True, context=context).data)
 
     @extend_schema(
         operation_id="templates_create",

@@ -37,6 +37,7 @@ class ContactProfile:
     name: str
     email: str
     phone: PhoneChoice | None  # None: not imported from Xero, so unknown
+    xero_tenant_id: str  # its Xero organisation; "" when not imported
     preference: ContactPreference | None
     delivery: Delivery
     messages: list[Message]
@@ -57,6 +58,7 @@ def contact_profile(
         contact_id=contact_id,
         name=next(filter(None, names), contact_id),
         email=card.email if card else "",
+        xero_tenant_id=card.xero_tenant_id if card else "",
         phone=phone_choose(card, default_country=tenant.default_country) if card else None,
         preference=preference,
         delivery=delivery_for(tenant=tenant, contact_id=contact_id),

@@ -12,7 +12,7 @@ from messaging.models import (
     Message,
     OptOut,
 )
-from snapshots.selectors import invoice_ids_numbered
+from snapshots.selectors import invoice_ids_numbered, invoice_number_choose
 
 # A text waiting for a person: not a keyword Dunwell answered itself, and nobody handled it yet.
 WAITING = {"intent": InboundMessage.Intent.OTHER, "handled_at__isnull": True}
@@ -26,11 +26,16 @@ def messages_for_log(
     kind: str = "",
     contact: str = "",
     invoice: str = "",
+    organisation: str = "",
     date_from: date | None = None,
     date_to: date | None = None,
 ) -> QuerySet[Message]:
-    """The send log, filtered; dates are days in the tenant's time zone, both ends included."""
-    messages = Message.objects.filter(tenant=tenant)
+    """The send log, filtered; dates are days in the tenant's time zone, both ends included.
+
+    `organisation` is a Xero tenantId. An invoice number that several organisations have raises
+    InvoiceNumberAmbiguous unless the organisation is given: the page asks which.
+    """
+    messages = _of_organisation(tenant=tenant, organisation=organisation, invoice=invoice)
     if status:
         messages = messages.filter(status=status)
     if channel:
@@ -53,6 +58,13 @@ def messages_for_log(
         next_day = date_to + timedelta(days=1)
         messages = messages.filter(created_at__lt=datetime.combine(next_day, time(), zone))
     return messages
+
+
+def _of_organisation(*, tenant: Tenant, organisation: str, invoice: str) -> QuerySet[Message]:
+    if invoice:
+        invoice_number_choose(tenant=tenant, number=invoice, organisation=organisation)
+    messages = Message.objects.filter(tenant=tenant)
+    return messages.filter(xero_tenant_id=organisation) if organisation else messages
 
 
 def messages_exist(*, tenant: Tenant) -> bool:
@@ -78,9 +90,16 @@ def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
     return messages_resendable(Message.objects.filter(tenant=tenant))
 
 
-def inbox_messages(*, tenant: Tenant, everything: bool = False) -> QuerySet[InboundMessage]:
-    """Texts customers sent: by default only those still waiting for a person."""
+def inbox_messages(
+    *, tenant: Tenant, everything: bool = False, organisation: str = ""
+) -> QuerySet[InboundMessage]:
+    """Texts customers sent: by default only those still waiting for a person; only those from
+    contacts of `organisation` (a Xero tenantId) when given."""
     inbound = InboundMessage.objects.filter(tenant=tenant).select_related("reply", "assigned_to")
+    if organisation:
+        # A JSON list of ids, matched as its text: one quoted id is one element (SQLite has no
+        # JSON containment lookup).
+        inbound = inbound.filter(xero_tenant_ids__icontains=f'"{organisation}"')
     return inbound if everything else inbound.filter(**WAITING)
 
 
@@ -92,12 +111,14 @@ def messages_filter(
     channel: str = "",
     contact_id: str = "",
     invoice_number: str = "",
+    organisation: str = "",
     created_after: datetime | None = None,
     created_before: datetime | None = None,
 ) -> QuerySet[Message]:
     """The send log for the REST API: exact ids and instants, where the page's messages_for_log
-    takes what a person types (names, parts of numbers, local days)."""
-    messages = Message.objects.filter(tenant=tenant)
+    takes what a person types (names, parts of numbers, local days). Raises
+    InvoiceNumberAmbiguous as messages_for_log does."""
+    messages = _of_organisation(tenant=tenant, organisation=organisation, invoice=invoice_number)
     exact = {"status": status, "kind": kind, "channel": channel, "contact_id": contact_id}
     messages = messages.filter(**{name: value for name, value in exact.items() if value})
     if invoice_number:

@@ -52,6 +52,7 @@ def _email_fallback(message: Message) -> Message | None:
         contact_id=message.contact_id,
         contact_name=message.contact_name,
         invoice_id=message.invoice_id,
+        xero_tenant_id=message.xero_tenant_id,
         template_values=message.template_values,
         contact_card=message.contact_card,
         fallback_of=message,

@@ -189,6 +189,7 @@ def notify(
             contact_id=contact.contact_id,
             contact_name=contact.name,
             invoice_id=invoice_id,
+            xero_tenant_id=contact.xero_tenant_id,
             template_values=values,
             # The invoice's tracking rides with the card, so a fallback email picks its template
             # by the same segments as the text it replaces.

@@ -54,6 +54,7 @@ def reply_log(
         contact_id=contact.contact_id if contact else "",
         contact_name=contact.name if contact else "",
         invoice_id=invoice_id,
+        xero_tenant_id=contact.xero_tenant_id if contact else "",
         body=body,
         status=Status.SENT,
         sent_at=now,

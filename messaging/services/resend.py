@@ -199,6 +199,7 @@ def _another_try(
         contact_id=message.contact_id,
         contact_name=message.contact_name,
         invoice_id=message.invoice_id,
+        xero_tenant_id=message.xero_tenant_id,
         subject=message.subject,
         body=message.body,
         content_sid=message.content_sid,

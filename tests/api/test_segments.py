@@ -25,7 +25,10 @@ def test_a_template_for_a_tracking_option_is_named_from_xero(api, tenant_a):
     assert (template["segment"], template["segment_note"]) == ("Region: North", "")
 
 
-def test_a_template_for_a_country_and_region_keeps_working_with_contact_group_id(api):
+def test_a_template_for_a_country_and_region_keeps_working_with_contact_group_id(api, tenant_a):
+    XeroContactGroup.objects.create(
+        tenant=tenant_a, xero_tenant_id="org-a", group_id="g-vip", name="VIP"
+    )
     by_region = api.post("/api/v1/templates/", {**BODY, "country": "au", "region": "NSW"})
     assert by_region.json()["segment"] == "Australia, NSW"
     by_group = api.post("/api/v1/templates/", {**BODY, "contact_group_id": "g-vip",
@@ -33,7 +36,8 @@ def test_a_template_for_a_country_and_region_keeps_working_with_contact_group_id
     assert by_group.status_code == 201 and by_group.json()["segment"] == "VIP"
 
 
-def test_two_segments_or_an_unknown_country_are_refused(api):
+def test_two_segments_or_an_unknown_country_are_refused(api, tenant_a):
+    XeroContactGroup.objects.create(tenant=tenant_a, xero_tenant_id="org-a", group_id="g", name="G")
     both = api.post("/api/v1/templates/", {**BODY, "country": "AU", "contact_group_id": "g"})
     assert both.status_code == 400
     assert "Choose one segment at most" in both.json()["error"]["message"]
