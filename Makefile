@@ -65,8 +65,15 @@ clean:
 
 # --- Benchmarks (bench/RESULTS.md; not part of `make test`; needs PostgreSQL, Redis and wrk) ---
 # Each writes bench/out/<name>.json; bench-report renders the tables of bench/RESULTS.md from them.
-.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep bench-workspace bench-report
-bench: bench-ingest bench-calls bench-e2e bench-sweep bench-workspace bench-report
+# AGAINST=<rev> runs calls, e2e, latency and scale-out side by side with that commit as well
+# (bench/against.py: a temporary git worktree, runs interleaved ROUNDS times, ratios in the
+# report); on main after a merge, HEAD~1 is main before it. AGAINST= runs this commit alone.
+.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep bench-latency bench-scaleout bench-workspace bench-report
+bench: bench-ingest bench-calls bench-e2e bench-sweep bench-latency bench-scaleout bench-workspace bench-report
+
+AGAINST ?= HEAD~1
+ROUNDS ?= 1
+SIDE_BY_SIDE = $(PY) -m bench.against --rev '$(AGAINST)' --rounds $(ROUNDS)
 
 $(VENV)/.installed-bench: bench/requirements.txt | $(VENV)/.installed
 	$(PIP) install --quiet -r bench/requirements.txt
@@ -76,13 +83,19 @@ bench-ingest: $(VENV)/.installed-bench
 	$(PY) -m bench.ingest --threads 4 --rates 50,100,200 --seconds 10 --repeat 3 --max-steal 10 --profile
 
 bench-calls: $(VENV)/.installed-bench
-	$(PY) -m bench.calls --profile
+	$(SIDE_BY_SIDE) calls --profile
 
 bench-e2e: $(VENV)/.installed-bench
-	$(PY) -m bench.e2e --events 300 --organisations 50 --rate 20
+	$(SIDE_BY_SIDE) e2e --events 300 --organisations 50 --rate 20 --count-sql
 
 bench-sweep: $(VENV)/.installed-bench
 	$(PY) -m bench.sweep --sizes 20x50,200x50,200x500
+
+bench-latency: $(VENV)/.installed-bench
+	$(SIDE_BY_SIDE) latency --invoices 30
+
+bench-scaleout: $(VENV)/.installed-bench
+	$(SIDE_BY_SIDE) scaleout --events 1500 --organisations 4 --rate 5
 
 bench-workspace: $(VENV)/.installed-bench
 	$(PY) -m bench.workspace --invoices 100000 --requests 20

@@ -17,20 +17,28 @@ measured three ways:
 - arrival (fresh database): every delivery processed as soon as it is stored, as by an idle
   worker with nothing else queued — the least batching there can be.
 
+SQL statements are counted per text on PostgreSQL, by phase: store (the webhook), process/fetch
+(claim, Xero budget and fetch, snapshots), notify (messaging: template, recipient, the Message
+and its dispatch kick), dispatch (claim, Twilio, acceptance).
+
     python -m bench.calls [--events 1000] [--organisations 200] [--profile]
+    python -m bench.against calls …   (side by side with another commit: bench/against.py)
 """
 
 import argparse
 import cProfile
 import io
+import os
 import pstats
+import sys
 import time
+from collections import Counter
 
 from bench import common
 from bench.naive import naive_run
 from bench.workload import body, deliveries, summary
 
-DB = "bench_calls"
+DB = common.db_name("bench_calls")
 
 
 def _fresh(organisations: int) -> dict:
@@ -43,10 +51,43 @@ def _fresh(organisations: int) -> dict:
     return common.import_organisations()
 
 
-def _dispatch_pending() -> int:
+class Statements:
+    """SQL statements counted by phase of a text's way from the webhook to Twilio's accept.
+
+    The harness says which phase it is in (store, process, dispatch); while processing, a
+    statement run from messaging's code (templates, recipient, the Message, its dispatch kick)
+    counts as notify, the rest (claim, Xero budget and fetch, snapshots) as process/fetch. Found
+    from the call stack, so the application needs no hook for it.
+    """
+
+    PHASES = ("store", "process", "notify", "dispatch")
+    MESSAGING = str(common.ROOT / "messaging") + os.sep
+
+    def __init__(self):
+        self.phase = "store"
+        self.counts = Counter()
+
+    def __call__(self, execute, sql, params, many, context):
+        phase = self.phase
+        if phase == "process" and self._from_messaging():
+            phase = "notify"
+        self.counts[phase] += 1
+        return execute(sql, params, many, context)
+
+    def _from_messaging(self) -> bool:
+        frame = sys._getframe(2)
+        while frame is not None:
+            if frame.f_code.co_filename.startswith(self.MESSAGING):
+                return True
+            frame = frame.f_back
+        return False
+
+
+def _dispatch_pending(sql: Statements) -> int:
     from messaging.models import Message
     from messaging.services import message_dispatch
 
+    sql.phase = "dispatch"
     sent = 0
     for message in Message.objects.select_related("tenant").filter(status="pending"):
         message_dispatch(message=message)
@@ -54,17 +95,19 @@ def _dispatch_pending() -> int:
     return sent
 
 
-def _store(batches) -> None:
+def _store(batches, sql: Statements) -> None:
     from billing_events.services import events_store
 
+    sql.phase = "store"
     for delivery in batches:
         events_store(raw_body=body(delivery))
 
 
-def _process_due() -> None:
+def _process_due(sql: Statements) -> None:
     from billing_events.services import events_due_xero_tenant_ids
     from billing_events.tasks import events_process_task
 
+    sql.phase = "process"
     for xero_tenant_id in events_due_xero_tenant_ids():
         events_process_task(xero_tenant_id)
 
@@ -76,15 +119,16 @@ def _measure(label: str, batches, run) -> dict:
 
     common.standin_reset()
     before = Message.objects.count()
-    statements = []
+    sql = Statements()
     started = time.monotonic()
-    with connection.execute_wrapper(lambda execute, *args: statements.append(1) or execute(*args)):
-        run(batches)
-        sent = _dispatch_pending()
+    with connection.execute_wrapper(sql):
+        run(batches, sql)
+        sent = _dispatch_pending(sql)
     seconds = time.monotonic() - started
     stats = common.standin_get("/_stats")
     workload = summary(batches)
     notifications = Message.objects.count() - before
+    statements = sum(sql.counts.values())
     return {
         "scenario": label,
         "workload": workload,
@@ -98,21 +142,25 @@ def _measure(label: str, batches, run) -> dict:
         "twilio_messages": stats["twilio_messages"],
         "xero_calls_per_notification": round(stats["xero_calls"] / max(notifications, 1), 3),
         "xero_calls_per_event": round(stats["xero_calls"] / workload["events"], 3),
-        "sql_statements": len(statements),
-        "sql_statements_per_text": round(len(statements) / max(sent, 1), 1),
+        "sql_statements": statements,
+        "sql_statements_per_text": round(statements / max(sent, 1), 1),
+        "sql_statements_per_text_by_phase": {
+            phase: round(sql.counts[phase] / max(sent, 1), 2) for phase in Statements.PHASES
+        },
     }
 
 
-def backlog(batches) -> None:
-    _store(batches)
-    _process_due()
+def backlog(batches, sql: Statements) -> None:
+    _store(batches, sql)
+    _process_due(sql)
 
 
-def arrival(batches) -> None:
+def arrival(batches, sql: Statements) -> None:
     from billing_events.tasks import events_process_task
 
     for delivery in batches:
-        _store([delivery])
+        _store([delivery], sql)
+        sql.phase = "process"
         for xero_tenant_id in sorted({e["tenantId"] for e in delivery["events"]}):
             events_process_task(xero_tenant_id)
 

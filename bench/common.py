@@ -72,6 +72,12 @@ def apply_env(**kwargs) -> None:
     django.setup()
 
 
+def db_name(name: str) -> str:
+    """`name`, or `name` plus BENCH_DB_SUFFIX: bench/against.py gives the other commit's runs
+    databases of their own, as its migrations may differ."""
+    return name + os.getenv("BENCH_DB_SUFFIX", "")
+
+
 def database_fresh(name: str, *, sqlite: bool = False) -> str:
     """An empty database called `name` (PostgreSQL, or a SQLite file under bench/out)."""
     if sqlite:
@@ -184,12 +190,14 @@ def wait_http(url: str, timeout: float = 30) -> None:
 
 
 @contextmanager
-def process(args: list[str], *, environment: dict | None = None, ready_url: str = "", log=""):
+def process(
+    args: list[str], *, environment: dict | None = None, ready_url: str = "", log="", cwd=ROOT
+):
     """Start a process in its own group; stop that group (and only it) on the way out."""
     OUT.mkdir(exist_ok=True)
     out = open(OUT / log, "w") if log else subprocess.DEVNULL  # noqa: SIM115
     proc = subprocess.Popen(
-        args, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+        args, cwd=cwd, env=environment, stdout=out, stderr=subprocess.STDOUT,
         start_new_session=True,
     )  # fmt: skip
     try:
@@ -353,3 +361,94 @@ def machine() -> dict:
 
 def have(tool: str) -> bool:
     return shutil.which(tool) is not None
+
+
+# --- Dunwell running as in production: gunicorn and qcluster pools ----------------------------
+
+# Re-kick due events and due sends every minute: part of the pipeline (config/schedules.py).
+MEASURED_JOBS = ("billing_events.requeue", "messaging.due")
+WEBHOOK_URL = f"http://127.0.0.1:{WEB_PORT}/webhooks/xero/"
+
+
+def _unmeasured_jobs_postpone() -> None:
+    """The jobs a run does not measure — the hourly check of Xero's own reminder settings, the
+    polls, the daily sweep — move past its end, so every Xero call counted is one events caused."""
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    from billing_events.models import OrganisationSync
+
+    Schedule.objects.exclude(name__in=MEASURED_JOBS).update(
+        next_run=timezone.now() + timedelta(days=1)
+    )
+    OrganisationSync.objects.update(next_poll_at=timezone.now() + timedelta(days=1))
+
+
+@contextmanager
+def running(config: str, *, db: str, organisations: int, pools: int = 1, log: str, **pool_env):
+    """A fresh database for `config` ("sqlite-orm", "pg-orm" or "redis": the broker and the
+    database), seeded and imported, then gunicorn (2 workers × 4 threads, as the Dockerfile) and
+    `pools` × `manage.py qcluster`. Each pool runs from a working directory and an environment
+    of its own, as on a host of its own: pools share nothing but the database and Redis.
+    Yields (gunicorn process, [qcluster processes]). Call it in a process of its own: Django's
+    database settings are fixed at setup."""
+    import tempfile
+    from contextlib import ExitStack
+
+    redis_url = REDIS_URL if config == "redis" else ""
+    url = database_fresh(db_name(db), sqlite=config == "sqlite-orm")
+    environment = env(database_url=url, redis_url=redis_url, **pool_env)
+    migrate(environment)
+    apply_env(database_url=url, redis_url=redis_url)
+    seed(organisations=organisations)
+    import_organisations()
+    _unmeasured_jobs_postpone()
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    standin_reset()
+    gunicorn = [
+        str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "2",
+        "--threads", "4", "--bind", f"127.0.0.1:{WEB_PORT}",
+    ]  # fmt: skip
+    with ExitStack() as stack:
+        web = stack.enter_context(
+            process(gunicorn, environment=environment,
+                    ready_url=f"http://127.0.0.1:{WEB_PORT}/healthz", log=f"{log}-web.log")
+        )  # fmt: skip
+        clusters = []
+        for pool in range(pools):
+            home = stack.enter_context(tempfile.TemporaryDirectory(prefix=f"bench-pool{pool}-"))
+            clusters.append(
+                stack.enter_context(
+                    process(
+                        [PYTHON, str(ROOT / "manage.py"), "qcluster"],
+                        environment={**environment, "HOME": home, "TMPDIR": home},
+                        log=f"{log}-qcluster{pool}.log",
+                        cwd=home,
+                    )
+                )
+            )
+        time.sleep(3)  # each cluster forks its workers
+        yield web, clusters
+
+
+def webhook_post(raw: bytes) -> None:
+    """POST one delivery, signed as Xero signs it, to the running gunicorn."""
+    from billing_events.webhooks import xero_signature
+
+    signature = xero_signature(body=raw, key=WEBHOOK_KEY)
+    request = urllib.request.Request(WEBHOOK_URL, data=raw, headers={"x-xero-signature": signature})
+    urllib.request.urlopen(request, timeout=30).read()
+
+
+def subprocess_result(module: str, args: list[str]) -> dict:
+    """Run `python -m bench.<module> args` (a configuration in a process of its own) and return
+    the JSON it printed on its `RESULT ` line, or the error it ended with."""
+    out = subprocess.run(
+        [sys.executable, "-m", f"bench.{module}", *args],
+        cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
+    return json.loads(line[0][7:]) if line else {"error": out.stderr[-2000:]}

@@ -13,63 +13,31 @@ every Xero call counted is one the events caused.
 
     python -m bench.e2e [--events 300] [--organisations 50] [--rate 20]
     python -m bench.e2e --only pg-orm --workers 2      (one configuration)
+    python -m bench.e2e --count-sql    (SQL statements per text in every process, by phase)
 """
 
 import argparse
 import json
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 
 from bench import common
+from bench.sqlcount import sql_reset, sql_totals
 from bench.workload import body, deliveries, summary
-from billing_events.webhooks import xero_signature
 
 CONFIGS = ("sqlite-orm", "pg-orm", "redis")
-# Re-kick due events and due sends every minute: part of the pipeline (config/schedules.py).
-MEASURED_JOBS = ("billing_events.requeue", "messaging.due")
-
-
-def _database(config: str) -> str:
-    return common.database_fresh("bench_e2e", sqlite=config == "sqlite-orm")
-
-
-def _unmeasured_jobs_postpone() -> None:
-    from datetime import timedelta
-
-    from django.utils import timezone
-    from django_q.models import Schedule
-
-    from billing_events.models import OrganisationSync
-
-    Schedule.objects.exclude(name__in=MEASURED_JOBS).update(
-        next_run=timezone.now() + timedelta(days=1)
-    )
-    OrganisationSync.objects.update(next_poll_at=timezone.now() + timedelta(days=1))
 
 
 def _post_all(batches, rate: float) -> dict[str, float]:
     """POST each delivery at `rate` per second; return each invoice's first POST time."""
     first_seen: dict[str, float] = {}
-    url = f"http://127.0.0.1:{common.WEB_PORT}/webhooks/xero/"
     start = time.time()
     threads = []
-
-    def post(raw: bytes):
-        request = urllib.request.Request(
-            url,
-            data=raw,
-            headers={"x-xero-signature": xero_signature(body=raw, key=common.WEBHOOK_KEY)},
-        )
-        urllib.request.urlopen(request, timeout=30).read()
-
     for i, delivery in enumerate(batches):
         time.sleep(max(0.0, start + i / rate - time.time()))
         for event in delivery["events"]:
             first_seen.setdefault(event["resourceId"], time.time())
-        thread = threading.Thread(target=post, args=(body(delivery),))
+        thread = threading.Thread(target=common.webhook_post, args=(body(delivery),))
         thread.start()
         threads.append(thread)
     for thread in threads:
@@ -77,40 +45,22 @@ def _post_all(batches, rate: float) -> dict[str, float]:
     return first_seen
 
 
-def run_one(config: str, workers: int, *, events: int, organisations: int, rate: float) -> dict:
-    redis_url = common.REDIS_URL if config == "redis" else ""
-    url = _database(config)
-    environment = common.env(database_url=url, redis_url=redis_url, Q_WORKERS=str(workers))
-    common.migrate(environment)
-    common.apply_env(database_url=url, redis_url=redis_url)
-    common.seed(organisations=organisations)
-    common.import_organisations()
-    _unmeasured_jobs_postpone()
-    if redis_url:
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()
+def run_one(
+    config: str, workers: int, *, events: int, organisations: int, rate: float, count_sql: bool
+) -> dict:
     batches = deliveries(events=events, organisations=organisations, wave=3)
     expected = summary(batches)["unique_invoices"]
-    common.standin_reset()
-    gunicorn = [
-        str(common.ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "2",
-        "--threads", "4", "--bind", f"127.0.0.1:{common.WEB_PORT}",
-    ]  # fmt: skip
-    with (
-        common.process(
-            gunicorn,
-            environment=environment,
-            ready_url=f"http://127.0.0.1:{common.WEB_PORT}/healthz",
-            log=f"e2e-{config}-{workers}-web.log",
-        ) as web,
-        common.process(
-            [common.PYTHON, "manage.py", "qcluster"],
-            environment=environment,
-            log=f"e2e-{config}-{workers}-qcluster.log",
-        ) as cluster,
-    ):
-        time.sleep(3)  # the cluster forks its workers
+    counting = {"DJANGO_SETTINGS_MODULE": "bench.sqlcount_settings"} if count_sql else {}
+    sql_reset()
+    with common.running(
+        config,
+        db="bench_e2e",
+        organisations=organisations,
+        log=f"e2e-{config}-{workers}",
+        Q_WORKERS=str(workers),
+        **counting,
+    ) as (web, (cluster,)):
+        before = sql_totals() if count_sql else {}  # starting up, not the texts
         first_seen = _post_all(batches, rate)
         deadline = time.time() + 180
         while common.standin_get("/_stats")["twilio_messages"] < expected:
@@ -119,6 +69,7 @@ def run_one(config: str, workers: int, *, events: int, organisations: int, rate:
             time.sleep(0.5)
         peaks = common.peak_rss_mb(common.children(cluster.pid) + [cluster.pid])
         web_peaks = common.peak_rss_mb(common.children(web.pid))
+        statements = {p: n - before[p] for p, n in sql_totals().items()} if count_sql else {}
     accepted = {sid: at for sid, at, _to in common.standin_get("/_messages")}
     stats = common.standin_get("/_stats")
 
@@ -133,6 +84,14 @@ def run_one(config: str, workers: int, *, events: int, organisations: int, rate:
     ]
     start = min(first_seen.values())
     end = max(accepted.values(), default=start)
+    sql = {}
+    if count_sql:
+        sql = {
+            "sql_statements_per_text_by_phase": {
+                phase: round(n / max(len(accepted), 1), 2) for phase, n in statements.items()
+            },
+            "sql_statements_per_text": round(sum(statements.values()) / max(len(accepted), 1), 1),
+        }
     return {
         "config": config,
         "q_workers": workers,
@@ -148,6 +107,7 @@ def run_one(config: str, workers: int, *, events: int, organisations: int, rate:
         "qcluster_peak_rss_mb": {str(k): round(v, 1) for k, v in sorted(peaks.items())},
         "gunicorn_worker_peak_rss_mb": round(max(web_peaks.values(), default=0), 1),
         "load_average_after": common.load_average(),
+        **sql,
     }
 
 
@@ -158,6 +118,12 @@ def main():
     parser.add_argument("--rate", type=float, default=20, help="deliveries per second")
     parser.add_argument("--only", choices=CONFIGS)
     parser.add_argument("--workers", type=int)
+    parser.add_argument(
+        "--count-sql",
+        action="store_true",
+        help="count SQL statements per text in every process, by phase (bench/sqlcount.py; "
+        "the stack walk costs CPU, so texts/s read lower)",
+    )
     args = parser.parse_args()
     if args.only:
         result = run_one(
@@ -166,6 +132,7 @@ def main():
             events=args.events,
             organisations=args.organisations,
             rate=args.rate,
+            count_sql=args.count_sql,
         )
         print("RESULT " + json.dumps(result))
         return
@@ -174,18 +141,12 @@ def main():
         for config in CONFIGS:
             for workers in (1, 2):
                 # A process per configuration: Django's database settings are fixed at setup.
-                out = subprocess.run(
-                    [sys.executable, "-m", "bench.e2e", "--only", config, "--workers",
-                     str(workers), "--events", str(args.events), "--organisations",
-                     str(args.organisations), "--rate", str(args.rate)],
-                    cwd=common.ROOT, capture_output=True, text=True, check=False,
-                )  # fmt: skip
-                line = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
-                results.append(
-                    json.loads(line[0][7:])
-                    if line
-                    else {"config": config, "q_workers": workers, "error": out.stderr[-2000:]}
-                )
+                args_one = ["--only", config, "--workers", str(workers), "--events",
+                            str(args.events), "--organisations", str(args.organisations),
+                            "--rate", str(args.rate)]  # fmt: skip
+                args_one += ["--count-sql"] * args.count_sql
+                result = common.subprocess_result("e2e", args_one)
+                results.append({"config": config, "q_workers": workers, **result})
                 print(json.dumps(results[-1]), flush=True)
     common.record("e2e", {"results": results})
 

@@ -32,7 +32,7 @@ from bench import common
 from bench.workload import body, deliveries
 from billing_events.webhooks import xero_signature
 
-DB = "bench_ingest"
+DB = common.db_name("bench_ingest")
 WARM_UP_SECONDS = 2
 PATH = "/webhooks/xero/"
 

@@ -13,6 +13,7 @@ import re
 import sys
 
 from bench.common import BENCH, OUT
+from bench.common import median as median_of
 
 RESULTS = BENCH / "RESULTS.md"
 
@@ -216,22 +217,37 @@ def calls() -> str:
     per_text = ", ".join(
         f"{r['scenario']} {r['sql_statements_per_text']}" for r in figures["dunwell"]
     )
-    return "\n".join(
-        [
-            _command(figures),
-            f"Workload: {workload['deliveries']} deliveries, {workload['events']} INVOICE events "
-            f"for {workload['organisations_with_events']} organisations (the busiest got "
-            f"{workload['max_events_one_organisation']}), {workload['unique_invoices']} distinct "
-            "invoices.",
-            "",
-            _table(header, rows),
-            "",
-            f"Once per organisation, when it is connected, the import: {imported['xero_calls']} "
-            f"calls for {figures['organisations']} organisations ({import_kinds}), "
-            f"{imported['xero_429']} 429s. SQL statements per text (store, process, dispatch): "
-            f"{per_text}.",
-        ]
-    )
+    text = [
+        _command(figures),
+        f"Workload: {workload['deliveries']} deliveries, {workload['events']} INVOICE events "
+        f"for {workload['organisations_with_events']} organisations (the busiest got "
+        f"{workload['max_events_one_organisation']}), {workload['unique_invoices']} distinct "
+        "invoices.",
+        "",
+        _table(header, rows),
+        "",
+        f"Once per organisation, when it is connected, the import: {imported['xero_calls']} "
+        f"calls for {figures['organisations']} organisations ({import_kinds}), "
+        f"{imported['xero_429']} 429s. SQL statements per text (store, process, dispatch): "
+        f"{per_text}.",
+    ]
+    if "sql_statements_per_text_by_phase" in figures["dunwell"][0]:
+        text += ["", "SQL statements per text on PostgreSQL, from the webhook's store to "
+                 "Twilio's accept, by phase:", "", _sql_phases(figures["dunwell"])]  # fmt: skip
+    return "\n".join(text)
+
+
+SQL_PHASES = {"store": "webhook store", "process": "process / fetch", "notify": "notify",
+              "dispatch": "dispatch"}  # fmt: skip
+
+
+def _sql_phases(results: list[dict]) -> str:
+    rows = [
+        [r["scenario"], *(f"{r['sql_statements_per_text_by_phase'][p]:.1f}" for p in SQL_PHASES),
+         f"**{r['sql_statements_per_text']:.1f}**"]
+        for r in results
+    ]  # fmt: skip
+    return _table(["scenario", *SQL_PHASES.values(), "total"], rows)
 
 
 def e2e() -> str:
@@ -261,14 +277,26 @@ def e2e() -> str:
     first = next(r for r in figures["results"] if "error" not in r)
     header = ["broker / database", "q workers", "texts accepted", "texts/s",
               "webhook→Twilio p50", "p95", "Xero calls", "429s", "peak RSS, qcluster"]  # fmt: skip
-    return "\n".join(
-        [
-            _command(figures),
-            f"Offered: {first['offered_events_per_second']} events/s.",
-            "",
-            _table(header, rows),
-        ]
-    )
+    text = [
+        _command(figures),
+        f"Offered: {first['offered_events_per_second']} events/s.",
+        "",
+        _table(header, rows),
+    ]
+    counted = [r for r in figures["results"] if "sql_statements_per_text_by_phase" in r]
+    if counted:
+        phases = {**SQL_PHASES, "broker": "broker (django-q2's own)"}
+        sql_rows = [
+            [names[r["config"]], r["q_workers"],
+             *(f"{r['sql_statements_per_text_by_phase'][p]:.1f}" for p in phases),
+             f"**{r['sql_statements_per_text']:.1f}**"]
+            for r in counted
+        ]  # fmt: skip
+        header = ["broker / database", "q workers", *phases.values(), "total"]
+        text += ["", "SQL statements per text accepted, counted in every gunicorn and qcluster "
+                 "process (`--count-sql`, bench/sqlcount.py), by phase:", "",
+                 _table(header, sql_rows)]  # fmt: skip
+    return "\n".join(text)
 
 
 def sweep() -> str:
@@ -296,6 +324,175 @@ def sweep() -> str:
               "reminders due today", "sweep: Xero calls", "429s", "passes", "sweep time",
               "per reminder"]  # fmt: skip
     return "\n".join([_command(figures), "", _table(header, rows)])
+
+
+def latency() -> str:
+    figures = _load("latency")
+    if figures is None:
+        return "_Not run yet: `make bench-latency`._"
+    names = {"sqlite-orm": "SQLite, ORM broker (the embedded default)",
+             "redis": "PostgreSQL, Redis broker"}  # fmt: skip
+    rows = []
+    for r in figures["results"]:
+        if "error" in r:
+            rows.append([names[r["config"]], "failed", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                names[r["config"]],
+                f"{r['texts_accepted']}/{r['invoices']}",
+                _ms(1000 * r["latency_p50_s"]),
+                f"**{_ms(1000 * r['latency_p95_s'])}**",
+                _ms(1000 * r["latency_max_s"]),
+                r["xero_429"],
+            ]
+        )
+    header = ["configuration", "texts accepted", "webhook→Twilio p50", "p95", "max", "429s"]
+    return "\n".join([_command(figures), "", _table(header, rows)])
+
+
+def scaleout() -> str:
+    figures = _load("scaleout")
+    if figures is None:
+        return "_Not run yet: `make bench-scaleout`._"
+    rows = []
+    for r in figures["results"]:
+        if "error" in r:
+            rows.append([r["pools"], "failed", "", "", "", "", ""])
+            continue
+        rows.append(
+            [
+                f"{r['pools']} × {r['q_workers_per_pool']} workers",
+                f"{r['messages_accepted']}/{r['expected_messages']}",
+                f"**{r['messages_per_second']:.1f}**",
+                f"{r['seconds_to_last_text']:.0f} s",
+                r["xero_calls"],
+                f"**{r['xero_429']}**",
+                f"**{r['max_xero_requests_any_60s_one_organisation']}**",
+            ]
+        )
+    first = next((r for r in figures["results"] if "error" not in r), None)
+    header = ["pools", "texts accepted", "texts/s", "first POST → last text", "Xero calls",
+              "429s", "most Xero requests, one organisation, any 60 s"]  # fmt: skip
+    text = [_command(figures)]
+    if first:
+        w = first["workload"]
+        text.append(
+            f"Workload: {w['deliveries']} deliveries ({w['events']} events, {w['unique_invoices']} "
+            f"invoices) for {w['organisations_with_events']} organisations (the busiest got "
+            f"{w['max_events_one_organisation']} events), POSTed over "
+            f"{first['posting_seconds']:.0f} s."
+        )
+    held = "yes" if figures.get("budget_held") else "**NO**"
+    ratio = figures.get("two_pools_over_one")
+    text += [
+        "",
+        _table(header, rows),
+        "",
+        f"Two pools ÷ one: **{ratio}×** texts/s. Budget of 60 Xero calls a minute per "
+        f"organisation held across the pools (zero 429s, at most 60 in any 60 s): {held}.",
+    ]
+    return "\n".join(text)
+
+
+# Which figures of a benchmark's JSON are compared side by side (bench/against.py), as
+# (label, value) pairs; a run that failed gives none.
+def _against_calls(f: dict):
+    for r in f["dunwell"]:
+        yield f"{r['scenario']}: SQL statements per text", r["sql_statements_per_text"]
+        for phase, label in SQL_PHASES.items():
+            by_phase = r.get("sql_statements_per_text_by_phase", {})
+            if phase in by_phase:
+                yield f"{r['scenario']}: … {label}", by_phase[phase]
+        yield f"{r['scenario']}: Xero calls per text", r["xero_calls_per_notification"]
+        yield f"{r['scenario']}: 429s", r["xero_429"]
+        yield f"{r['scenario']}: seconds (in-process)", r["seconds"]
+
+
+def _against_e2e(f: dict):
+    for r in f["results"]:
+        if "error" not in r:
+            name = f"{r['config']}, {r['q_workers']} worker(s)"
+            yield f"{name}: texts/s", r["messages_per_second"]
+            if "sql_statements_per_text" in r:
+                yield f"{name}: SQL statements per text", r["sql_statements_per_text"]
+                yield f"{name}: … of which broker", r["sql_statements_per_text_by_phase"]["broker"]
+            yield f"{name}: p95 latency (s)", r["latency_p95_s"]
+            yield f"{name}: Xero calls", r["xero_calls"]
+            yield f"{name}: 429s", r["xero_429"]
+
+
+def _against_latency(f: dict):
+    for r in f["results"]:
+        if "error" not in r:
+            yield f"{r['config']}: p50 (s)", r["latency_p50_s"]
+            yield f"{r['config']}: p95 (s)", r["latency_p95_s"]
+
+
+def _against_scaleout(f: dict):
+    for r in f["results"]:
+        if "error" not in r:
+            yield f"{r['pools']} pool(s): texts/s", r["messages_per_second"]
+            yield f"{r['pools']} pool(s): 429s", r["xero_429"]
+            yield (f"{r['pools']} pool(s): most requests, one organisation, 60 s",
+                   r["max_xero_requests_any_60s_one_organisation"])  # fmt: skip
+
+
+def _against_sweep(f: dict):
+    for r in f["results"]:
+        size = f"{r['organisations']} × {r['open_invoices_each']}"
+        yield f"{size}: sweep seconds", r["sweep_seconds"]
+        yield f"{size}: Xero calls", r["sweep_xero_calls"]
+        yield f"{size}: ms per reminder", r["ms_per_reminder"]
+
+
+AGAINST = {"calls": _against_calls, "e2e": _against_e2e, "latency": _against_latency,
+           "scaleout": _against_scaleout, "sweep": _against_sweep}  # fmt: skip
+
+
+def _median_by_label(runs: list[dict], figures) -> dict:
+    values: dict[str, list] = {}
+    for run in runs:
+        if "error" not in run:
+            for label, value in figures(run):
+                values.setdefault(label, []).append(value)
+    return {label: median_of(v) for label, v in values.items()}
+
+
+def _number(value) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def against(name: str) -> str:
+    figures = _load(f"{name}-against")
+    if figures is None:
+        return f"_Not run side by side yet: `python -m bench.against --rev <rev> {name} …`._"
+    this = _median_by_label([r["this"] for r in figures["rounds"]], AGAINST[name])
+    other = _median_by_label([r["other"] for r in figures["rounds"]], AGAINST[name])
+    rows = []
+    for label in dict.fromkeys([*this, *other]):
+        a, b = this.get(label), other.get(label)
+        ratio = f"{a / b:.2f}×" if a is not None and b else "—"
+        rows.append([label, _number(a), _number(b), ratio])
+    mine, theirs = figures["this"], figures["other"]
+    failed = sum("error" in side for r in figures["rounds"] for side in r.values())
+    header = ["figure (median of the rounds)", f"this ({mine['sha'][:8]})",
+              f"{theirs['rev']} ({theirs['sha'][:8]})", "this ÷ that"]  # fmt: skip
+    return "\n".join(
+        [
+            _command(figures),
+            f"{len(figures['rounds'])} round(s), each one run of this commit and one of "
+            f"`{theirs['rev']}`, interleaved, with the same settings "
+            f"(`{' '.join(figures['args'])}`)"
+            + (f"; {failed} run(s) failed (their errors are in the JSON)" if failed else "")
+            + (", this side with uncommitted changes" if mine.get("uncommitted_changes") else "")
+            + ".",
+            "",
+            _table(header, rows),
+        ]
+    )
 
 
 def workspace() -> str:
@@ -355,7 +552,8 @@ def memory() -> str:
 
 
 SECTIONS = {"machine": machine, "ingest": ingest, "calls": calls, "e2e": e2e, "sweep": sweep,
-            "workspace": workspace, "memory": memory}  # fmt: skip
+            "latency": latency, "scaleout": scaleout, "workspace": workspace, "memory": memory,
+            **{f"against-{name}": (lambda n=name: against(n)) for name in AGAINST}}  # fmt: skip
 
 
 def render(text: str) -> str:

@@ -119,6 +119,16 @@ def contact(contact_id: str) -> dict:
     }
 
 
+def _busiest_minute(moments: list[float]) -> int:
+    """The most of these (sorted) moments that fall in any 60 s window."""
+    most, first = 0, 0
+    for last, moment in enumerate(moments):
+        while moment - moments[first] >= 60:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
 class State:
     def __init__(self):
         self.lock = threading.Lock()
@@ -130,6 +140,7 @@ class State:
             self.by_org = Counter()
             self.refused = Counter()  # "minute" / "concurrent" → n
             self.window = defaultdict(deque)
+            self.requested = defaultdict(list)  # org → monotonic time of every request, 429s too
             self.in_flight = Counter()
             self.messages = []  # (sid, accepted_at epoch s, To)
             self.started = time.time()
@@ -138,6 +149,7 @@ class State:
         """Take a place in the organisation's Xero budget, or say why not (and for how long)."""
         now = time.monotonic()
         with self.lock:
+            self.requested[org].append(now)
             window = self.window[org]
             while window and window[0] <= now - 60:
                 window.popleft()
@@ -166,6 +178,9 @@ class State:
                 "xero_429_total": sum(self.refused.values()),
                 "organisations_called": len(self.by_org),
                 "max_calls_one_organisation": max(self.by_org.values(), default=0),
+                "max_requests_any_60s_one_organisation": max(
+                    map(_busiest_minute, self.requested.values()), default=0
+                ),
                 "twilio_messages": len(self.messages),
             }
 

@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from bench import common
 
-DB = "bench_sweep"
+DB = common.db_name("bench_sweep")
 
 
 def _sweep(xero_tenant_ids: list[str]) -> tuple[int, int]:

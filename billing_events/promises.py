@@ -52,6 +52,7 @@ def payment_promise_record(
         pause = reminder_pause_create(
             tenant=tenant,
             invoice_id=invoice_id,
+            xero_tenant_id=invoice.xero_tenant_id,
             resume_on=promised_by + timedelta(days=1),
             label=invoice.number,
             reason=ReminderPause.Reason.PROMISE,

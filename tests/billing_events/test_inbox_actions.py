@@ -142,7 +142,9 @@ def test_the_promise_shows_on_the_inbox_and_a_new_one_replaces_it(client, asked,
     _promise(client, asked, by=FRIDAY_NEXT, invoice_id=_inv("INV-0142"))
     _promise(client, asked, by=date(2026, 12, 23), invoice_id=_inv("INV-0142"))
 
-    assert ReminderPause.objects.filter(reason="promise").count() == 1
+    [promise] = ReminderPause.objects.filter(reason="promise")
+    # The pause names the invoice's organisation, so the Reminders page's filter finds it.
+    assert promise.xero_tenant_id == InvoiceSnapshot.objects.get(number="INV-0142").xero_tenant_id
     assert "promised to pay by Wed 23 Dec" in client.get("/messaging/inbox/").content.decode()
     page = client.get(f"/messaging/inbox/{asked.pk}/").content.decode()
     assert "Promised to pay <strong>INV-0142</strong> by <strong>Wed 23 Dec</strong>" in page

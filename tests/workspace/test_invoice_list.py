@@ -202,7 +202,7 @@ def test_paging_walks_every_invoice_once_without_counting(tenant_a, ledger):
 
 
 def test_the_next_page_link_carries_the_filters(staff_client, monkeypatch):
-    monkeypatch.setattr("workspace.selectors.PAGE_SIZE", 2)
+    monkeypatch.setattr("workspace.selectors.invoices.PAGE_SIZE", 2)
     first = staff_client.get("/invoices/?sort=number&state=overdue").text
     assert ">INV-0142</a>" in first and ">INV-0160</a>" not in first
     assert 'rel="next"' in first and "sort=number&amp;state=overdue&amp;after=" in first
