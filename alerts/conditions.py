@@ -161,7 +161,10 @@ def webhooks_silent_findings(*, now: datetime, thresholds: dict) -> list[Finding
 
 
 def _recent_messages(now: datetime):
-    return Message.objects.filter(tenant__is_active=True, created_at__gte=now - LOOKBACK)
+    # A staff member's test send is no evidence of how customers' texts fare.
+    return Message.objects.filter(
+        tenant__is_active=True, is_test=False, created_at__gte=now - LOOKBACK
+    )
 
 
 def failure_rate_findings(*, now: datetime, thresholds: dict) -> list[Finding]:

@@ -122,7 +122,10 @@ def _notification_outcomes(messages) -> dict[tuple[str, str], str]:
 
 def weekly_figures(*, tenant: Tenant, week_start: date) -> WeeklyFigures:
     start, end = _bounds(tenant, week_start)
-    week = Message.objects.filter(tenant=tenant, created_at__gte=start, created_at__lt=end)
+    # Staff members' test sends are no notifications: never counted.
+    week = Message.objects.filter(
+        tenant=tenant, is_test=False, created_at__gte=start, created_at__lt=end
+    )
     by_notification = Counter(
         (kind, status) for (kind, _), status in _notification_outcomes(week).items()
     )

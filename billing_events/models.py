@@ -180,7 +180,9 @@ class ReminderStage(SegmentFields):
 
     Stages without a segment are the default schedule; the stages of one segment are that
     segment's schedule, which replaces the default one for its invoices (billing_events/
-    reminders.py). The key is unique across all schedules: it names the stage in dedup keys.
+    reminders.py). The key is unique across all schedules: it names the stage in dedup keys and
+    picks the templates written for the stage; Dunwell makes it when the step is added and
+    never shows it on the pages (billing_events/reminders/builder.py).
     """
 
     tenant = models.ForeignKey(
@@ -230,6 +232,22 @@ class ReminderStage(SegmentFields):
 
     def __str__(self):
         return f"{self.label} ({self.offset_days:+d} days)"
+
+    @property
+    def phase(self) -> str:
+        """ "before", "due" or "after": where the step sits on the schedule's timeline."""
+        if self.offset_days < 0:
+            return "before"
+        return "due" if self.offset_days == 0 else "after"
+
+    @property
+    def day_words(self) -> str:
+        """The step's day as staff say it: "3 days before due", "on the due date"."""
+        days = abs(self.offset_days)
+        count = f"{days} day{'' if days == 1 else 's'}"
+        if self.offset_days < 0:
+            return f"{count} before due"
+        return f"{count} overdue" if self.offset_days else "on the due date"
 
 
 class ReminderPause(models.Model):

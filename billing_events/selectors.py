@@ -9,7 +9,6 @@ from billing_events.schedules import Schedule, schedule_choose, schedules_of
 from connections.models import Tenant
 from messaging.selectors import user_label
 from snapshots.models import InvoiceSnapshot
-from snapshots.segments import segment_gone_note
 from snapshots.selectors import (
     InvoiceSample,
     invoice_number_choose,
@@ -65,24 +64,6 @@ def reminder_schedules(*, tenant: Tenant) -> tuple[list[Schedule], dict]:
     were archived or deleted in Xero (those schedules match nothing; segments_gone)."""
     schedules = schedules_of(ReminderStage.objects.filter(tenant=tenant, is_active=True))
     return schedules, segments_gone(tenant=tenant, refs={s.segment.xero_ref for s in schedules})
-
-
-@dataclass(frozen=True)
-class ScheduleListed:
-    schedule: Schedule
-    note: str  # set when its contact group or tracking option was archived or deleted in Xero
-
-
-def reminder_schedules_listed(*, tenant: Tenant) -> list[ScheduleListed]:
-    """The schedules, most specific first, for the reminders page."""
-    schedules, gone = reminder_schedules(tenant=tenant)
-    ordered = sorted(schedules, key=lambda s: (-s.segment.rank, s.segment.label.casefold()))
-    listed = []
-    for schedule in ordered:
-        how = gone.get(schedule.segment.xero_ref)
-        note = segment_gone_note(schedule.segment, how=how) if how else ""
-        listed.append(ScheduleListed(schedule, note))
-    return listed
 
 
 # --- for the weekly summary -------------------------------------------------------------------

@@ -11,6 +11,19 @@ urlpatterns = [
     # Beside the template editor it serves; here because it needs the reminder schedule too.
     path("messaging/templates/why/", views.template_why, name="template-why"),
     path("reminders/", views.reminders, name="reminders"),
+    path("reminders/steps/new/", views.reminder_step_new, name="reminder-step-new"),
+    path("reminders/steps/<int:step_id>/", views.reminder_step, name="reminder-step"),
+    path(
+        "reminders/steps/<int:step_id>/delete/",
+        views.reminder_step_remove,
+        name="reminder-step-delete",
+    ),
+    path(
+        "reminders/steps/<int:step_id>/test/",
+        views.reminder_step_send_test,
+        name="reminder-step-test",
+    ),
+    path("reminders/my-mobile/", views.member_mobile, name="member-mobile"),
     path("reminders/pauses/", views.reminder_pause_new, name="reminder-pause-new"),
     path(
         "reminders/pauses/<int:pause_id>/delete/",

@@ -3,7 +3,6 @@ import re
 from django.conf import settings
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError
 from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
@@ -11,23 +10,28 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
-from billing_events.forms import PauseForm, ReminderSettingsForm, StageFormSet
+from billing_events.forms import MemberMobileForm, PauseForm, ReminderSettingsForm, StepForm
 from billing_events.models import ReminderPause, ReminderStage
 from billing_events.payment_links import invoice_pay_target
 from billing_events.reminders import (
-    SCHEDULE_CONFLICT,
+    ScheduleConflict,
     reminder_defaults_create,
     reminder_pause_add,
-    reminder_schedule_save,
+    reminder_step_delete,
+    reminder_step_save,
+    reminder_step_test,
     reminders_preview,
+    schedule_builder,
+    test_outcome,
 )
 from billing_events.replies import inbound_receive
-from billing_events.selectors import reminder_pauses, reminder_schedules_listed
+from billing_events.selectors import reminder_pauses
 from billing_events.services import MalformedDelivery, events_store
 from billing_events.template_why import templates_why
 from billing_events.webhooks import verify_xero_signature
@@ -90,45 +94,38 @@ def invoice_pay(request, token):
 # --- reminders ------------------------------------------------------------------------------
 
 
+def _settings_form(request, posted=None) -> ReminderSettingsForm:
+    return ReminderSettingsForm(
+        posted,
+        instance=reminder_defaults_create(tenant=request.tenant),
+        segments=segment_choices(tenant=request.tenant),
+    )
+
+
 @tenant_required
 def reminders(request):
-    """The schedule (owners edit it), staff pauses, and what the next 30 days will send."""
-    posted = request.POST if request.method == "POST" else None
-    if posted is not None and not request.membership.is_owner:
-        raise PermissionDenied("Only an owner can change the reminder schedule.")
-    settings_form, stages = _schedule_forms(request, posted)
-    if posted is not None and settings_form.is_valid() and stages.is_valid():
-        try:
-            reminder_schedule_save(
-                tenant=request.tenant, settings_form=settings_form, stage_formset=stages
-            )
-        except IntegrityError:
-            flash.error(request, SCHEDULE_CONFLICT)
-        else:
-            flash.success(request, "Reminder schedule saved.")
+    """What the next 30 days will send, staff pauses, the schedule builder and its settings
+    (owners change them)."""
+    settings_form = _settings_form(request)
+    if request.method == "POST":
+        if not request.membership.is_owner:
+            raise PermissionDenied("Only an owner can change the reminder settings.")
+        settings_form = _settings_form(request, request.POST)
+        if settings_form.is_valid():
+            settings_form.save()
+            flash.success(request, "Reminder settings saved.")
             return redirect("reminders")
-    return _reminders_page(request, settings_form=settings_form, stages=stages)
+    return _reminders_page(request, settings_form=settings_form)
 
 
-def _schedule_forms(request, posted=None):
-    settings_form = ReminderSettingsForm(
-        posted, instance=reminder_defaults_create(tenant=request.tenant)
-    )
-    stages = StageFormSet(
-        posted,
-        queryset=ReminderStage.objects.filter(tenant=request.tenant),
-        form_kwargs={"segments": segment_choices(tenant=request.tenant)},
-    )
-    return settings_form, stages
-
-
-def _reminders_page(request, *, settings_form, stages, pause_form=None, ambiguous=None):
+def _reminders_page(request, *, settings_form, pause_form=None, ambiguous=None):
     """The page; the preview and the pauses of one organisation when the filter says so."""
     organisations = organisations_of(tenant=request.tenant)
     shown = OrganisationFilterForm(request.GET, organisations=organisations)
     context = {
         "settings_form": settings_form,
-        "stages": stages,
+        "builder": schedule_builder(tenant=request.tenant),
+        "mobile_form": MemberMobileForm(instance=request.membership),
         "pause_form": pause_form or PauseForm(organisations=organisations),
         "ambiguous": ambiguous,
         "organisations": organisations,
@@ -137,10 +134,113 @@ def _reminders_page(request, *, settings_form, stages, pause_form=None, ambiguou
         "preview": reminders_preview(
             tenant=request.tenant, as_of=timezone.now(), organisation=shown.chosen
         ),
-        "schedules": reminder_schedules_listed(tenant=request.tenant),
         "precedence": PRECEDENCE,
     }
     return render(request, "billing_events/reminders.html", context)
+
+
+# --- the schedule builder: one step at a time, in place with htmx, or as plain pages --------
+
+
+def _step_form(request, stage: ReminderStage, posted=None) -> StepForm:
+    return StepForm(
+        posted,
+        instance=stage,
+        # Ids of their own: a step being changed and a new one can be open side by side.
+        auto_id=f"step-{stage.pk or 'new'}-%s",
+        initial={"applies_to": request.GET.get("applies_to", "")} if stage.pk is None else None,
+        segments=segment_choices(tenant=request.tenant),
+    )
+
+
+def _builder_response(request, *, stage: ReminderStage | None, note: str):
+    """After a change: the whole builder for htmx (a changed day moves the step), else back to
+    the page at the step."""
+    if not is_htmx(request):
+        flash.success(request, note)
+        anchor = f"#step-{stage.pk}" if stage is not None else "#schedule"
+        return HttpResponseRedirect(reverse("reminders") + anchor)
+    response = render(
+        request,
+        "billing_events/_schedule_builder.html",
+        {"builder": schedule_builder(tenant=request.tenant), "note": note, "moved": stage},
+    )
+    response["HX-Retarget"] = "#schedule-builder"
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _step_edit(request, stage: ReminderStage):
+    form = _step_form(request, stage, request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        adding = stage.pk is None
+        if form.is_valid():
+            try:
+                reminder_step_save(tenant=request.tenant, stage=form.instance)
+            except ScheduleConflict:
+                form.add_error("days", "This schedule already has a step on that day.")
+            else:
+                done = "Step added." if adding else "Step saved."
+                return _builder_response(request, stage=form.instance, note=done)
+    context = {"form": form, "stage": stage}
+    if is_htmx(request):
+        # A step being changed keeps its place in the timeline's list; an answer to a post
+        # replaces only the form (hx-target="this").
+        fragment = (
+            "_step_editing.html" if stage.pk and request.method == "GET" else "_step_form.html"
+        )
+        return render(request, f"billing_events/{fragment}", context)
+    return render(request, "billing_events/reminder_step.html", context)
+
+
+@tenant_required(owner=True)
+def reminder_step_new(request):
+    return _step_edit(request, ReminderStage(tenant=request.tenant))
+
+
+@tenant_required(owner=True)
+def reminder_step(request, step_id):
+    return _step_edit(request, get_for_tenant(ReminderStage, request.tenant, pk=step_id))
+
+
+@require_POST
+@tenant_required(owner=True)
+def reminder_step_remove(request, step_id):
+    stage = get_for_tenant(ReminderStage, request.tenant, pk=step_id)
+    reminder_step_delete(stage=stage)
+    return _builder_response(request, stage=None, note=f"Step “{stage.label}” removed.")
+
+
+@require_POST
+@tenant_required
+def reminder_step_send_test(request, step_id):
+    """Any member may try a step: it goes to their own mobile only."""
+    stage = get_for_tenant(ReminderStage, request.tenant, pk=step_id)
+    try:
+        sent = reminder_step_test(tenant=request.tenant, stage=stage, membership=request.membership)
+    except ValidationError as error:
+        outcome, ok = " ".join(error.messages), False
+    else:
+        outcome, ok = test_outcome(sent), all(m.status != "skipped" for m in sent)
+    if is_htmx(request):
+        return render(
+            request, "billing_events/_step_test_result.html", {"outcome": outcome, "ok": ok}
+        )
+    (flash.success if ok else flash.error)(request, outcome)
+    return HttpResponseRedirect(reverse("reminders") + f"#step-{stage.pk}")
+
+
+@require_POST
+@tenant_required
+def member_mobile(request):
+    """The member's own mobile, for test texts."""
+    form = MemberMobileForm(request.POST, instance=request.membership)
+    if form.is_valid():
+        form.save()
+        flash.success(request, "Your mobile is saved: tests go to it.")
+    else:
+        flash.error(request, " ".join(form.errors["mobile"]))
+    return HttpResponseRedirect(reverse("reminders") + "#your-mobile")
 
 
 @require_POST
@@ -155,11 +255,9 @@ def reminder_pause_new(request):
     try:
         reminder_pause_add(tenant=request.tenant, **form.cleaned_data)
     except InvoiceNumberAmbiguous as ambiguous:
-        settings_form, stages = _schedule_forms(request)
         return _reminders_page(
-            request, settings_form=settings_form, stages=stages, pause_form=form,
-            ambiguous=ambiguous,
-        )  # fmt: skip
+            request, settings_form=_settings_form(request), pause_form=form, ambiguous=ambiguous
+        )
     except ValidationError as error:
         flash.error(request, " ".join(error.messages))
     else:

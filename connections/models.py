@@ -65,6 +65,12 @@ class Membership(models.Model):
     )
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
+    mobile = models.CharField(
+        "Your mobile",
+        max_length=20,
+        blank=True,
+        help_text="E.164. Where “send me this step as a test” goes.",
+    )
     created_at = models.DateTimeField(default=now, editable=False)
 
     class Meta:

@@ -18,7 +18,7 @@ class Kind(models.TextChoices):
     INVOICE_ISSUED = "invoice_issued", "Invoice issued"
     PAYMENT_RECEIVED = "payment_received", "Payment received"
     CREDIT_NOTE_ISSUED = "credit_note_issued", "Credit note issued"
-    REMINDER = "reminder", "Overdue reminder"
+    REMINDER = "reminder", "Reminder"
     TEAM_OVERDUE_ALERT = "team_overdue_alert", "Overdue alert to the team"
     REPLY_PAYMENT_LINK = "reply_payment_link", "Reply with payment link"
     # Answers to a customer's text, sent back as TwiML.
@@ -219,6 +219,10 @@ class Message(models.Model):
     # Set when the provider may or may not have the message (5xx, timeout, a dead worker):
     # it is reconciled with Twilio before anything is sent again (FACTS.md "Which failures…").
     is_ambiguous = models.BooleanField(default=False)
+    # A staff member's "send me this step as a test": logged like any text, counted in no report.
+    is_test = models.BooleanField(
+        default=False, help_text="Sent to a staff member to try a template; never counted."
+    )
     callback_token = models.CharField(max_length=64, unique=True, default=_callback_token)
     resend_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"

@@ -117,7 +117,11 @@ class Preview:
     sms: SmsCounter | None = None
 
 
-def _sample(tenant: Tenant, invoice_id: str | None) -> tuple[ContactCard, dict, str]:
+def preview_sample(
+    *, tenant: Tenant, invoice_id: str | None = None
+) -> tuple[ContactCard, dict, str]:
+    """The contact and values a preview fills templates with, and whose they are: the tenant's
+    invoice `invoice_id`, else its most recent one, else an example."""
     today = timezone.now().astimezone(ZoneInfo(tenant.timezone)).date()
     real = invoice_preview_sample(tenant=tenant, today=today, invoice_id=invoice_id)
     # Customers never read the tenant's name: an example shows its only organisation's, or the
@@ -211,7 +215,7 @@ def template_preview(
     With `invoice_id`, for that invoice of the tenant (ObjectDoesNotExist if it has none such);
     with `kind`, a variable that kind of message cannot fill is one of the problems.
     """
-    contact, context, label = _sample(tenant, invoice_id)
+    contact, context, label = preview_sample(tenant=tenant, invoice_id=invoice_id)
     values = rendering.template_values(
         contact=contact, context=context, tenant_country=tenant.default_country
     )

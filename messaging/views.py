@@ -320,6 +320,8 @@ def template_create(request):
     kind = request.GET.get("kind", "")
     kind = kind if kind in Kind.values else Kind.INVOICE_ISSUED
     template = MessageTemplate(tenant=request.tenant, kind=kind, channel=Channel.SMS)
+    if kind == Kind.REMINDER:  # "write this step's own text", from a reminder step
+        template.reminder_stage = request.GET.get("stage", "")[:30]
     return _template_edit(request, template)
 
 

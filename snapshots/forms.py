@@ -4,13 +4,22 @@ stages alike."""
 import pycountry
 from django import forms
 
-from snapshots.segments import GROUP, PRECEDENCE, TRACKING, TrackingTag
+from snapshots.segments import GROUP, PRECEDENCE, TRACKING, Segment, TrackingTag
 from snapshots.selectors import SegmentChoices
 
 
 def _countries() -> list[tuple[str, str]]:
     named = [(c.alpha_2, getattr(c, "common_name", None) or c.name) for c in pycountry.countries]
     return sorted(named, key=lambda item: item[1])
+
+
+def applies_to_value(segment: Segment) -> str:
+    """The segment as an "Applies to" choice: "group:<ContactGroupID>", "" for everyone."""
+    if segment.tracking_option_id:
+        return f"tracking:{segment.tracking_option_id}"
+    if segment.contact_group_id:
+        return f"group:{segment.contact_group_id}"
+    return f"country:{segment.country}" if segment.country else ""
 
 
 class SegmentFormMixin:
@@ -68,12 +77,7 @@ class SegmentFormMixin:
         )
 
     def _applies_to_initial(self) -> str:
-        segment = self.instance.segment
-        if segment.tracking_option_id:
-            return f"tracking:{segment.tracking_option_id}"
-        if segment.contact_group_id:
-            return f"group:{segment.contact_group_id}"
-        return f"country:{segment.country}" if segment.country else ""
+        return applies_to_value(self.instance.segment)
 
     def segment_apply(self, cleaned: dict) -> None:
         """Put the chosen segment on the instance (call from clean())."""

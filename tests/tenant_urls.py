@@ -72,6 +72,14 @@ def _reminder_pause_of(tenant_b):
     return ReminderPause.objects.create(tenant=tenant_b, contact_id="b-contact").pk
 
 
+def _reminder_step_of(tenant_b):
+    from billing_events.models import ReminderStage
+
+    return ReminderStage.objects.create(
+        tenant=tenant_b, key="b_step", label="Bravo step", offset_days=4
+    ).pk
+
+
 def _api_token_of(tenant_b):
     from api_tokens.services import api_token_create
 
@@ -117,6 +125,7 @@ OTHER_TENANT_OBJECTS: dict[str, Callable] = {
     "invitation_id": _invitation,
     "template_id": _template_of,
     "pause_id": _reminder_pause_of,
+    "step_id": _reminder_step_of,
     "api_token_id": _api_token_of,
     "contact_id": _contact_of,
     "invoice_id": _invoice_of,

@@ -38,7 +38,10 @@ class StageSerializer(SegmentInput):
 
     key = serializers.SlugField(
         max_length=30,
-        help_text="Names the stage in reminder templates; unique across all schedules",
+        required=False,
+        help_text="Names the stage in reminder templates and sent reminders; unique across all "
+        "schedules. Left out, Dunwell makes one from the day (e.g. 3_days_before_due); send "
+        "it back unchanged to keep a stage's templates and sent reminders",
     )
     label = serializers.CharField(max_length=100)
     offset_days = serializers.IntegerField(
@@ -72,7 +75,7 @@ class ScheduleSerializer(serializers.Serializer):
 
     def validate_stages(self, stages):
         # Said per field here for a clear 400; the database constraints still decide (409).
-        keys = [stage["key"] for stage in stages]
+        keys = [stage["key"] for stage in stages if stage.get("key")]
         if len(keys) != len(set(keys)):
             raise serializers.ValidationError("Two stages have the same key.")
         offsets = [(ReminderStage(**stage).segment.key, stage["offset_days"]) for stage in stages]

@@ -19,10 +19,20 @@ will the next 30 days send?" is answered by the very code that sends. The rules,
 day) and ReminderSent (one row per invoice and stage occurrence, inserted in the same
 transaction as the notification, whose own dedup key is `invoice:<id>:reminder:<occurrence>`).
 
-One module per job (schedule, plan, sweep, digest, preview, next_step, send_now); the public
-names are importable from here.
+One module per job (schedule, builder, plan, sweep, digest, preview, next_step, send_now); the
+public names are importable from here.
 """
 
+from billing_events.reminders.builder import (
+    Builder,
+    Step,
+    Timeline,
+    reminder_step_delete,
+    reminder_step_save,
+    reminder_step_test,
+    schedule_builder,
+    test_outcome,
+)
 from billing_events.reminders.digest import team_digest_send
 from billing_events.reminders.next_step import END_OF_SCHEDULE, NextStep, reminder_next_steps
 from billing_events.reminders.plan import (
@@ -52,7 +62,7 @@ from billing_events.reminders.schedule import (
     reminder_pause_create,
     reminder_pauses_end,
     reminder_schedule_replace,
-    reminder_schedule_save,
+    stage_key_make,
 )
 from billing_events.reminders.send_now import SendNowRefused, reminder_send_now
 from billing_events.reminders.sweep import (
@@ -69,6 +79,7 @@ from billing_events.reminders.sweep import (
 
 __all__ = [
     "BELOW_MINIMUM",
+    "Builder",
     "DEFAULT_STAGES",
     "END_OF_SCHEDULE",
     "EXCLUDED",
@@ -86,6 +97,8 @@ __all__ = [
     "SCHEDULE_CONFLICT",
     "SEND",
     "SKIP",
+    "Step",
+    "Timeline",
     "SNAPSHOTS_STALE_AFTER",
     "ScheduleConflict",
     "SendNowRefused",
@@ -101,12 +114,17 @@ __all__ = [
     "reminder_pauses_end",
     "reminder_plan",
     "reminder_schedule_replace",
-    "reminder_schedule_save",
+    "reminder_step_delete",
+    "reminder_step_save",
+    "reminder_step_test",
     "reminder_send_now",
     "reminders_preview",
+    "schedule_builder",
     "schedule_for",
+    "stage_key_make",
     "sweep_run",
     "sweeps_due",
     "sweeps_run_now",
     "team_digest_send",
+    "test_outcome",
 ]

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.text import slugify
 
 from billing_events.models import (
     ReminderPause,
@@ -25,6 +26,18 @@ DEFAULT_STAGES = (
     ("overdue_14", "14 days overdue", 14, True, None, 0),
     ("overdue_30", "30 days overdue", 30, True, 14, 2),
 )
+
+
+def stage_key_make(*, stage: ReminderStage, taken: set[str]) -> str:
+    """A key nobody types: the day in words ("7_days_overdue"), numbered if already taken.
+
+    It is fixed once made: sent reminders (ReminderSent, dedup keys) and stage-specific
+    templates name the step by it, so changing the day later keeps it."""
+    base = slugify(stage.day_words).replace("-", "_")[:24]
+    key, number = base, 2
+    while key in taken:
+        key, number = f"{base}_{number}", number + 1
+    return key
 
 
 def reminder_defaults_create(*, tenant: Tenant) -> ReminderSettings:
@@ -74,17 +87,6 @@ def reminder_pause_create(
         note=note,
         created_by=by_user,
     )
-
-
-def reminder_schedule_save(*, tenant: Tenant, settings_form, stage_formset) -> None:
-    """Save the settings and the stages together; a clash of keys or offsets saves nothing."""
-    with transaction.atomic():
-        settings_form.save()
-        for stage in stage_formset.save(commit=False):
-            stage.tenant = tenant
-            stage.save()
-        for stage in stage_formset.deleted_objects:
-            stage.delete()
 
 
 def reminder_pause_add(
@@ -155,7 +157,11 @@ def reminder_schedule_replace(
         setattr(settings, name, value)
     settings.full_clean(exclude=["tenant"])
     rows = [ReminderStage(tenant=tenant, **stage) for stage in stages]
+    taken = {row.key for row in rows if row.key}
     for row in rows:
+        if not row.key:  # left out: made as the builder makes it
+            row.key = stage_key_make(stage=row, taken=taken)
+            taken.add(row.key)
         segment_names_fill(row, tenant=tenant)
         row.full_clean(exclude=["tenant"], validate_unique=False, validate_constraints=False)
     try:

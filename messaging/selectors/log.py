@@ -87,7 +87,7 @@ def messages_resendable(messages: QuerySet[Message]) -> QuerySet[Message]:
 
 
 def messages_needing_attention(*, tenant: Tenant) -> QuerySet[Message]:
-    return messages_resendable(Message.objects.filter(tenant=tenant))
+    return messages_resendable(Message.objects.filter(tenant=tenant, is_test=False))
 
 
 def inbox_messages(

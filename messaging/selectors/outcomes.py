@@ -1,5 +1,5 @@
 """How messages turned out, per template and per day, and what is queued, for the dashboard and
-the weekly summary.
+the weekly summary. A staff member's test send (Message.is_test) is in no count.
 """
 
 from dataclasses import dataclass
@@ -78,9 +78,9 @@ def message_outcomes(*, tenant: Tenant, now: datetime) -> dict[int, Outcomes]:
     for days in (7, 30):
         since = Q(created_at__gte=now - timedelta(days=days))
         counts |= {f"{name}_{days}": count for name, count in _outcome_counts(since).items()}
-    row = Message.objects.filter(tenant=tenant, created_at__gte=now - timedelta(days=30)).aggregate(
-        **counts
-    )
+    row = Message.objects.filter(
+        tenant=tenant, is_test=False, created_at__gte=now - timedelta(days=30)
+    ).aggregate(**counts)
     return {
         days: Outcomes(**{name: row[f"{name}_{days}"] for name in _COUNTED}) for days in (7, 30)
     }
@@ -101,7 +101,9 @@ def message_daily_outcomes(*, tenant: Tenant, now: datetime, days: int = 30) -> 
     today = now.astimezone(zone).date()
     first = today - timedelta(days=days - 1)
     rows = (
-        Message.objects.filter(tenant=tenant, created_at__gte=datetime.combine(first, time(), zone))
+        Message.objects.filter(
+            tenant=tenant, is_test=False, created_at__gte=datetime.combine(first, time(), zone)
+        )
         .annotate(day=TruncDate("created_at", tzinfo=zone))
         .values("day")
         .annotate(

@@ -56,6 +56,7 @@ def _email_fallback(message: Message) -> Message | None:
         template_values=message.template_values,
         contact_card=message.contact_card,
         fallback_of=message,
+        is_test=message.is_test,
     )
     contact = contact_card_restored(
         message.contact_card, contact_id=message.contact_id, name=message.contact_name

@@ -119,7 +119,8 @@ def _draft(
     except rendering.RenderError as exc:
         return _skip(message, "template", str(exc))
     message.content_sid = template.content_sid
-    _hold_for_quiet_hours(message)
+    if not message.is_test:  # a test is asked for now, by the person it goes to
+        _hold_for_quiet_hours(message)
     return message
 
 
@@ -161,11 +162,14 @@ def notify(
     invoice_id: str = "",
     channels: Sequence[str] | None = None,
     tracking: Sequence[TrackingTag] = (),
+    is_test: bool = False,
 ) -> list[Message]:
     """One Message per channel the contact gets (their own, else the tenant's default; exactly
     `channels` when given) that has an active template; a repeated call sends nothing new.
 
-    `tracking` is the invoice's line-item tracking options, for tracking segments.
+    `tracking` is the invoice's line-item tracking options, for tracking segments. A test
+    (`is_test`, to a staff member's own number) is logged and sent like any other message but
+    is never held for quiet hours and never counted in reports.
     """
     choice = templates_for_notification(
         tenant=tenant,
@@ -189,6 +193,7 @@ def notify(
             contact_id=contact.contact_id,
             contact_name=contact.name,
             invoice_id=invoice_id,
+            is_test=is_test,
             xero_tenant_id=contact.xero_tenant_id,
             template_values=values,
             # The invoice's tracking rides with the card, so a fallback email picks its template

@@ -208,6 +208,7 @@ def _another_try(
         contact_card=message.contact_card,
         template_values=message.template_values,
         resend_of=message,
+        is_test=message.is_test,  # a test's retry or resend is a test too: never counted
     )
     if not_before:
         again.status = Status.SCHEDULED

@@ -18,6 +18,7 @@ from connections.models import MessagingSettings, XeroConnection, XeroGrant
 from connections.services import grants_connections_check, grants_keep_alive
 from connections.xero import XeroClient, XeroError, XeroReconnectRequired
 from dashboard.services import tenant_open
+from messaging.models import Message
 from messaging.services import messaging_settings_save
 from tests.alerts.conftest import (
     FROM_NUMBER,
@@ -116,6 +117,16 @@ def test_old_failures_skipped_and_cancelled_messages_do_not_count(check, noon, t
     finished(tenant_a, "skipped", n=10)
     finished(tenant_a, "cancelled", n=10)
     check()
+    assert open_alerts() == []
+
+
+def test_failing_staff_test_sends_raise_no_alert(check, noon, tenant_a):
+    finished(tenant_a, "delivered", n=15)
+    finished(tenant_a, "failed", error_code="21211", n=5)
+    Message.objects.filter(status="failed").update(is_test=True)
+
+    check()
+
     assert open_alerts() == []
 
 

@@ -94,7 +94,7 @@ def test_the_weeks_figures_from_a_known_week(week_of_work):
                             ("Skipped", 1)], 5),
         ("Payment received", [("Sent", 2), ("Delivered", 0), ("Undelivered", 0), ("Failed", 0),
                               ("Skipped", 0)], 2),
-        ("Overdue reminder", [("Sent", 0), ("Delivered", 3), ("Undelivered", 0), ("Failed", 1),
+        ("Reminder", [("Sent", 0), ("Delivered", 3), ("Undelivered", 0), ("Failed", 1),
                               ("Skipped", 0)], 4),
     ]  # fmt: skip
     assert figures.total == 11
@@ -114,6 +114,17 @@ def test_the_weeks_figures_from_a_known_week(week_of_work):
     ]
 
 
+def test_staff_test_sends_are_not_counted_in_the_week(week_of_work):
+    before = weekly_figures(tenant=week_of_work, week_start=WEEK)
+    for status in ("delivered", "failed", "undelivered"):
+        message(week_of_work, "reminder", status, "2026-07-15T21:00:00", is_test=True)
+
+    after = weekly_figures(tenant=week_of_work, week_start=WEEK)
+
+    assert (after.total, after.outcomes.reported, after.outcomes.delivery_rate) == (11, 7, 86)
+    assert after.by_kind == before.by_kind
+
+
 def test_the_email_says_it_in_words_and_as_a_table(week_of_work, owner_a, staff_a):
     assert weekly_summary_send(tenant=week_of_work, week_start=WEEK)
 
@@ -124,7 +135,7 @@ def test_the_email_says_it_in_words_and_as_a_table(week_of_work, owner_a, staff_
         "Alpha Plumbing on Dunwell: the week of 13 July to 19 July 2026",
         "- Invoice issued: 5 (3 delivered, 1 undelivered, 1 skipped)",
         "- Payment received: 2 (2 sent)",
-        "- Overdue reminder: 4 (3 delivered, 1 failed)",
+        "- Reminder: 4 (3 delivered, 1 failed)",
         "In all: 11.",
         "86% of the 7 texts with a delivery report were delivered (2 failed or undelivered).",
         "3 invoices paid after a reminder, 4.7 days after it on average (median 5).",

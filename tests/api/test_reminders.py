@@ -59,6 +59,21 @@ def test_two_stages_can_swap_their_days(owner_api, tenant_a):
     assert ReminderStage.objects.get(tenant=tenant_a, key="due_today").offset_days == 7
 
 
+def test_stages_sent_without_a_key_get_one_made_from_their_day(owner_api, tenant_a):
+    keyless = {**SCHEDULE, "stages": [
+        {"key": "3_days_before_due", "label": "Soon", "offset_days": -3, "country": "AU"},
+        {"label": "Soon", "offset_days": -3},
+        {"label": "Today", "offset_days": 0},
+    ]}  # fmt: skip
+
+    response = owner_api.put("/api/v1/reminder-schedule/", keyless)
+
+    assert response.status_code == 200, response.content
+    assert sorted(s["key"] for s in response.json()["stages"]) == [
+        "3_days_before_due", "3_days_before_due_2", "on_the_due_date",
+    ]  # fmt: skip
+
+
 def test_two_stages_on_the_same_day_are_refused(owner_api, tenant_a):
     clash = {**SCHEDULE, "stages": [
         {"key": "a", "label": "A", "offset_days": 3}, {"key": "b", "label": "B", "offset_days": 3},

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 import time_machine
 
-from billing_events.models import ReminderPause
+from billing_events.models import ReminderPause, ReminderStage
 from billing_events.replies import contact_reply_pause
 from tests.xero_api import xero_connection_create
 
@@ -76,6 +76,38 @@ def test_a_customers_reply_pauses_with_their_organisation(three):
     contact_reply_pause(tenant=three.tenant, phone=three.nz.e164, on=date(2026, 11, 20))
     [pause] = ReminderPause.objects.all()
     assert pause.xero_tenant_id == three.nz.xero_tenant_id
+
+
+def test_a_builder_steps_applies_to_labels_a_group_with_its_organisation(org_client, three):
+    au_corporate = three.au.groups["Corporate"]
+    page = org_client.get("/reminders/steps/new/").content.decode()
+    assert (
+        f'<option value="group:{au_corporate}">Corporate — Banksia Catering Pty Ltd</option>'
+        in page
+    )
+
+    saved = org_client.post(
+        "/reminders/steps/new/",
+        {
+            "days": "5",
+            "when": "after",
+            "applies_to": f"group:{au_corporate}",
+            "repeat_times": "0",
+            "is_active": "on",
+        },
+    )
+    assert saved.status_code == 302, saved.content.decode()
+    step = ReminderStage.objects.get(contact_group_id=au_corporate)
+    assert (step.offset_days, step.contact_group_name) == (5, "Corporate")
+    page = org_client.get("/reminders/").content.decode()
+    assert ">Schedule for Corporate — Banksia Catering Pty Ltd</h3>" in page
+
+
+def test_never_remind_these_groups_names_each_groups_organisation(org_client, three):
+    page = org_client.get("/reminders/").content.decode()
+    for org in three.orgs:
+        label = f"Retail — {org.name}".replace("&", "&amp;")
+        assert f'value="{org.groups["Retail"]}"' in page and f" {label}</label>" in page
 
 
 def test_with_one_organisation_the_page_names_none(staff_client, tenant_a):

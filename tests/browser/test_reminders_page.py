@@ -1,4 +1,4 @@
-"""The reminders page in a real browser: a long 30-day preview never hides the schedule form."""
+"""The reminders page in a real browser: a long 30-day preview never hides the schedule builder."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -47,9 +47,12 @@ def test_the_schedule_is_saved_below_a_full_30_day_preview(
     expect(page.get_by_text("“Due soon” for INV-0089").first).to_be_attached()
     assert page.get_by_role("listitem").filter(has_text="for INV-").count() > 60
 
-    page.get_by_label("Offset days").first.fill("-5")
-    page.get_by_role("button", name="Save schedule").click()
+    page.locator(".step-card", has_text="Due soon").get_by_role("link", name="Edit").click()
+    form = page.locator("form.step-form")
+    form.get_by_label("Number of days").fill("5")
+    form.get_by_label("When").select_option(label="before the due date")
+    form.get_by_role("button", name="Save step").click()
 
-    expect(page.get_by_role("status")).to_contain_text("saved")
+    expect(page.locator(".step-day", has_text="5 days before due")).to_be_visible()
     screenshot(f"reminders-saved-{viewport['width']}")
     assert ReminderStage.objects.get(tenant=tenant_a, key="due_soon").offset_days == -5

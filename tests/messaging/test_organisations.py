@@ -196,7 +196,8 @@ def test_applies_to_labels_each_group_and_option_with_its_organisation(org_clien
         category_name="Region", option_id="north", option_name="North",
     )  # fmt: skip
     au_corporate, uk_retail = three.au.groups["Corporate"], three.uk.groups["Retail"]
-    for url in ("/messaging/templates/new/", "/reminders/"):
+    # A template, and a step of the reminder schedule builder.
+    for url in ("/messaging/templates/new/", "/reminders/steps/new/"):
         page = org_client.get(url).content.decode()
         assert (
             f'<option value="group:{au_corporate}">Corporate — Banksia Catering Pty Ltd</option>'
