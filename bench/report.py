@@ -8,52 +8,18 @@ replaced as a whole; the prose around it is left alone. So after `make bench` on
 """
 
 import argparse
-import json
 import re
 import sys
 
 from bench.common import BENCH, OUT
-from bench.common import median as median_of
+from bench.report_against import AGAINST, against
+from bench.report_format import SQL_PHASES, command, each_run, load, ms, table
 
 RESULTS = BENCH / "RESULTS.md"
 
 
-def _load(name: str) -> dict | None:
-    path = OUT / f"{name}.json"
-    return json.loads(path.read_text()) if path.exists() else None
-
-
-def _ms(value) -> str:
-    if value is None or value != value:  # NaN: no sample
-        return "—"
-    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
-
-
-def _load_note(figures: dict) -> str:
-    load = figures.get("load_1min_during") or {}
-    if not load:
-        return ""
-    steal = figures.get("cpu_steal_percent_during")
-    return (
-        f"1-minute load average during the run: {load['min']:.1f}–{load['max']:.1f} "
-        f"(mean {load['mean']:.1f}) on {figures['machine']['cpus']} CPUs"
-        + (f", CPU steal {steal:.0f} %" if steal is not None else "")
-        + f"; measured {figures['machine']['date_utc']} UTC."
-    )
-
-
-def _table(header: list[str], rows: list[list], *, numbers: bool = True) -> str:
-    aligned = ["---" if i == 0 or not numbers else "---:" for i in range(len(header))]
-    lines = [header, aligned, *rows]
-    return "\n".join("| " + " | ".join(str(cell) for cell in line) + " |" for line in lines)
-
-
-def _command(figures: dict) -> str:
-    return f"Command: `{figures['command']}`. " + _load_note(figures)
-
-
 def machine() -> str:
-    figures = next((f for f in map(_load, ("ingest-threads4", "calls", "e2e", "sweep")) if f), None)
+    figures = next((f for f in map(load, ("ingest-threads4", "calls", "e2e", "sweep")) if f), None)
     if figures is None:
         return "_No figures yet: run `make bench`._"
     m = figures["machine"]
@@ -74,26 +40,14 @@ def machine() -> str:
         ["Redis", m["redis_server"].split(" sha=")[0]],
         ["wrk", m["wrk"].split(" [")[0]],
     ]
-    return _table(["", ""], rows, numbers=False)
-
-
-def _each_run(runs) -> str:
-    """p99 of each run with the CPU steal during it; a run discarded for its steal struck out."""
-
-    def one(run) -> str:
-        text = _ms(run["p99_ms"])
-        if "cpu_steal_percent" in run:
-            text += f" ({run['cpu_steal_percent']:.1f} %)"
-        return text if run.get("kept", True) else f"~~{text}~~"
-
-    return ", ".join(one(run) for run in runs)
+    return table(["", ""], rows, numbers=False)
 
 
 CPU_KEYS = ("web_cpu_ms_per_request", "db_cpu_ms_per_request", "client_cpu_ms_per_request")
 
 
 def ingest() -> str:
-    figures = _load("ingest-threads4")
+    figures = load("ingest-threads4")
     if figures is None:
         return "_Not run yet: `make bench-ingest`._"
     summary = figures["summary"]
@@ -116,10 +70,10 @@ def ingest() -> str:
             [
                 f"{float(rate):.0f} req/s offered",
                 f"{median['achieved_rps']:.0f}",
-                _ms(median["p50_ms"]),
-                _ms(median["p95_ms"]),
-                _ms(median["p99_ms"]),
-                _each_run(runs),
+                ms(median["p50_ms"]),
+                ms(median["p95_ms"]),
+                ms(median["p99_ms"]),
+                each_run(runs),
                 cpu if all_answered else "— (not all answered)",
                 f"{accepted} → {stored}",
             ]
@@ -131,10 +85,10 @@ def ingest() -> str:
             [
                 f"**saturation** (wrk -c{runs[0]['connections']})",
                 f"**{saturation['rps']:.0f}**",
-                _ms(saturation["p50_ms"]),
-                f"(p90) {_ms(saturation['p90_ms'])}",
-                _ms(saturation["p99_ms"]),
-                _each_run(runs),
+                ms(saturation["p50_ms"]),
+                f"(p90) {ms(saturation['p90_ms'])}",
+                ms(saturation["p99_ms"]),
+                each_run(runs),
                 "",
                 f"{sum(r['requests'] - r['non_2xx'] for r in runs)} deliveries → "
                 f"{sum(r['deliveries_stored'] for r in runs)}",
@@ -146,7 +100,7 @@ def ingest() -> str:
     kept = [run for run in figures["fixed"] if run.get("kept", True)]
     repeats = len(kept) // max(len(summary["fixed_rate_median"]), 1)
     text = [
-        _command(figures),
+        command(figures),
         f"gunicorn {summary['gunicorn']}; medians of {repeats} runs of each"
         + (
             f"; {len(figures['fixed']) - len(kept)} runs with more than "
@@ -155,7 +109,7 @@ def ingest() -> str:
             else "."
         ),
         "",
-        _table(header, rows),
+        table(header, rows),
         "",
         f"Every accepted event stored: {stored} (stored exceeds accepted where the client gave "
         "up on a request after 10 s that the server still answered). "
@@ -179,7 +133,7 @@ def _ours_or_db(line: str) -> bool:
 
 
 def calls() -> str:
-    figures = _load("calls")
+    figures = load("calls")
     if figures is None:
         return "_Not run yet: `make bench-calls`._"
     naive = figures["naive"]
@@ -218,13 +172,13 @@ def calls() -> str:
         f"{r['scenario']} {r['sql_statements_per_text']}" for r in figures["dunwell"]
     )
     text = [
-        _command(figures),
+        command(figures),
         f"Workload: {workload['deliveries']} deliveries, {workload['events']} INVOICE events "
         f"for {workload['organisations_with_events']} organisations (the busiest got "
         f"{workload['max_events_one_organisation']}), {workload['unique_invoices']} distinct "
         "invoices.",
         "",
-        _table(header, rows),
+        table(header, rows),
         "",
         f"Once per organisation, when it is connected, the import: {imported['xero_calls']} "
         f"calls for {figures['organisations']} organisations ({import_kinds}), "
@@ -237,21 +191,17 @@ def calls() -> str:
     return "\n".join(text)
 
 
-SQL_PHASES = {"store": "webhook store", "process": "process / fetch", "notify": "notify",
-              "dispatch": "dispatch"}  # fmt: skip
-
-
 def _sql_phases(results: list[dict]) -> str:
     rows = [
         [r["scenario"], *(f"{r['sql_statements_per_text_by_phase'][p]:.1f}" for p in SQL_PHASES),
          f"**{r['sql_statements_per_text']:.1f}**"]
         for r in results
     ]  # fmt: skip
-    return _table(["scenario", *SQL_PHASES.values(), "total"], rows)
+    return table(["scenario", *SQL_PHASES.values(), "total"], rows)
 
 
 def e2e() -> str:
-    figures = _load("e2e")
+    figures = load("e2e")
     if figures is None:
         return "_Not run yet: `make bench-e2e`._"
     names = {"sqlite-orm": "ORM / SQLite", "pg-orm": "ORM / PostgreSQL",
@@ -278,10 +228,10 @@ def e2e() -> str:
     header = ["broker / database", "q workers", "texts accepted", "texts/s",
               "webhook→Twilio p50", "p95", "Xero calls", "429s", "peak RSS, qcluster"]  # fmt: skip
     text = [
-        _command(figures),
+        command(figures),
         f"Offered: {first['offered_events_per_second']} events/s.",
         "",
-        _table(header, rows),
+        table(header, rows),
     ]
     counted = [r for r in figures["results"] if "sql_statements_per_text_by_phase" in r]
     if counted:
@@ -295,12 +245,12 @@ def e2e() -> str:
         header = ["broker / database", "q workers", *phases.values(), "total"]
         text += ["", "SQL statements per text accepted, counted in every gunicorn and qcluster "
                  "process (`--count-sql`, bench/sqlcount.py), by phase:", "",
-                 _table(header, sql_rows)]  # fmt: skip
+                 table(header, sql_rows)]  # fmt: skip
     return "\n".join(text)
 
 
 def sweep() -> str:
-    figures = _load("sweep")
+    figures = load("sweep")
     if figures is None or "results" not in figures:
         return "_Not run yet: `make bench-sweep`._"
     rows = []
@@ -323,11 +273,11 @@ def sweep() -> str:
     header = ["organisations × open invoices", "invoices", "import: Xero calls / time",
               "reminders due today", "sweep: Xero calls", "429s", "passes", "sweep time",
               "per reminder"]  # fmt: skip
-    return "\n".join([_command(figures), "", _table(header, rows)])
+    return "\n".join([command(figures), "", table(header, rows)])
 
 
 def latency() -> str:
-    figures = _load("latency")
+    figures = load("latency")
     if figures is None:
         return "_Not run yet: `make bench-latency`._"
     names = {"sqlite-orm": "SQLite, ORM broker (the embedded default)",
@@ -341,18 +291,18 @@ def latency() -> str:
             [
                 names[r["config"]],
                 f"{r['texts_accepted']}/{r['invoices']}",
-                _ms(1000 * r["latency_p50_s"]),
-                f"**{_ms(1000 * r['latency_p95_s'])}**",
-                _ms(1000 * r["latency_max_s"]),
+                ms(1000 * r["latency_p50_s"]),
+                f"**{ms(1000 * r['latency_p95_s'])}**",
+                ms(1000 * r["latency_max_s"]),
                 r["xero_429"],
             ]
         )
     header = ["configuration", "texts accepted", "webhook→Twilio p50", "p95", "max", "429s"]
-    return "\n".join([_command(figures), "", _table(header, rows)])
+    return "\n".join([command(figures), "", table(header, rows)])
 
 
 def scaleout() -> str:
-    figures = _load("scaleout")
+    figures = load("scaleout")
     if figures is None:
         return "_Not run yet: `make bench-scaleout`._"
     rows = []
@@ -374,7 +324,7 @@ def scaleout() -> str:
     first = next((r for r in figures["results"] if "error" not in r), None)
     header = ["pools", "texts accepted", "texts/s", "first POST → last text", "Xero calls",
               "429s", "most Xero requests, one organisation, any 60 s"]  # fmt: skip
-    text = [_command(figures)]
+    text = [command(figures)]
     if first:
         w = first["workload"]
         text.append(
@@ -387,7 +337,7 @@ def scaleout() -> str:
     ratio = figures.get("two_pools_over_one")
     text += [
         "",
-        _table(header, rows),
+        table(header, rows),
         "",
         f"Two pools ÷ one: **{ratio}×** texts/s. Budget of 60 Xero calls a minute per "
         f"organisation held across the pools (zero 429s, at most 60 in any 60 s): {held}.",
@@ -397,115 +347,17 @@ def scaleout() -> str:
 
 # Which figures of a benchmark's JSON are compared side by side (bench/against.py), as
 # (label, value) pairs; a run that failed gives none.
-def _against_calls(f: dict):
-    for r in f["dunwell"]:
-        yield f"{r['scenario']}: SQL statements per text", r["sql_statements_per_text"]
-        for phase, label in SQL_PHASES.items():
-            by_phase = r.get("sql_statements_per_text_by_phase", {})
-            if phase in by_phase:
-                yield f"{r['scenario']}: … {label}", by_phase[phase]
-        yield f"{r['scenario']}: Xero calls per text", r["xero_calls_per_notification"]
-        yield f"{r['scenario']}: 429s", r["xero_429"]
-        yield f"{r['scenario']}: seconds (in-process)", r["seconds"]
-
-
-def _against_e2e(f: dict):
-    for r in f["results"]:
-        if "error" not in r:
-            name = f"{r['config']}, {r['q_workers']} worker(s)"
-            yield f"{name}: texts/s", r["messages_per_second"]
-            if "sql_statements_per_text" in r:
-                yield f"{name}: SQL statements per text", r["sql_statements_per_text"]
-                yield f"{name}: … of which broker", r["sql_statements_per_text_by_phase"]["broker"]
-            yield f"{name}: p95 latency (s)", r["latency_p95_s"]
-            yield f"{name}: Xero calls", r["xero_calls"]
-            yield f"{name}: 429s", r["xero_429"]
-
-
-def _against_latency(f: dict):
-    for r in f["results"]:
-        if "error" not in r:
-            yield f"{r['config']}: p50 (s)", r["latency_p50_s"]
-            yield f"{r['config']}: p95 (s)", r["latency_p95_s"]
-
-
-def _against_scaleout(f: dict):
-    for r in f["results"]:
-        if "error" not in r:
-            yield f"{r['pools']} pool(s): texts/s", r["messages_per_second"]
-            yield f"{r['pools']} pool(s): 429s", r["xero_429"]
-            yield (f"{r['pools']} pool(s): most requests, one organisation, 60 s",
-                   r["max_xero_requests_any_60s_one_organisation"])  # fmt: skip
-
-
-def _against_sweep(f: dict):
-    for r in f["results"]:
-        size = f"{r['organisations']} × {r['open_invoices_each']}"
-        yield f"{size}: sweep seconds", r["sweep_seconds"]
-        yield f"{size}: Xero calls", r["sweep_xero_calls"]
-        yield f"{size}: ms per reminder", r["ms_per_reminder"]
-
-
-AGAINST = {"calls": _against_calls, "e2e": _against_e2e, "latency": _against_latency,
-           "scaleout": _against_scaleout, "sweep": _against_sweep}  # fmt: skip
-
-
-def _median_by_label(runs: list[dict], figures) -> dict:
-    values: dict[str, list] = {}
-    for run in runs:
-        if "error" not in run:
-            for label, value in figures(run):
-                values.setdefault(label, []).append(value)
-    return {label: median_of(v) for label, v in values.items()}
-
-
-def _number(value) -> str:
-    if value is None:
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
-
-
-def against(name: str) -> str:
-    figures = _load(f"{name}-against")
-    if figures is None:
-        return f"_Not run side by side yet: `python -m bench.against --rev <rev> {name} …`._"
-    this = _median_by_label([r["this"] for r in figures["rounds"]], AGAINST[name])
-    other = _median_by_label([r["other"] for r in figures["rounds"]], AGAINST[name])
-    rows = []
-    for label in dict.fromkeys([*this, *other]):
-        a, b = this.get(label), other.get(label)
-        ratio = f"{a / b:.2f}×" if a is not None and b else "—"
-        rows.append([label, _number(a), _number(b), ratio])
-    mine, theirs = figures["this"], figures["other"]
-    failed = sum("error" in side for r in figures["rounds"] for side in r.values())
-    header = ["figure (median of the rounds)", f"this ({mine['sha'][:8]})",
-              f"{theirs['rev']} ({theirs['sha'][:8]})", "this ÷ that"]  # fmt: skip
-    return "\n".join(
-        [
-            _command(figures),
-            f"{len(figures['rounds'])} round(s), each one run of this commit and one of "
-            f"`{theirs['rev']}`, interleaved, with the same settings "
-            f"(`{' '.join(figures['args'])}`)"
-            + (f"; {failed} run(s) failed (their errors are in the JSON)" if failed else "")
-            + (", this side with uncommitted changes" if mine.get("uncommitted_changes") else "")
-            + ".",
-            "",
-            _table(header, rows),
-        ]
-    )
-
-
 def workspace() -> str:
-    figures = _load("workspace")
+    figures = load("workspace")
     if figures is None or "pages" not in figures:
         return "_Not run yet: `make bench-workspace`._"
     rows = [
         [
             name,
-            f"**{_ms(page['p50_ms'])}**",
-            _ms(page["p95_ms"]),
+            f"**{ms(page['p50_ms'])}**",
+            ms(page["p95_ms"]),
             page["sql_statements"],
-            f"{_ms(page['without_indexes_p50_ms'])} / {_ms(page['without_indexes_p95_ms'])}",
+            f"{ms(page['without_indexes_p50_ms'])} / {ms(page['without_indexes_p95_ms'])}",
             f"{page['ratio_p50']:.1f}×",
         ]
         for name, page in figures["pages"].items()
@@ -513,12 +365,12 @@ def workspace() -> str:
     header = ["page", "p50", "p95", "SQL statements", "without the indexes: p50 / p95",
               "p50 ratio"]  # fmt: skip
     deep = figures["deep_page_query"]
-    paging = _table(
+    paging = table(
         ["the page's query at row " + f"{deep['row']:,}", "p50", "p95"],
         [
-            ["keyset (`(due_date, id) > cursor`)", _ms(deep["keyset_p50_ms"]),
-             _ms(deep["keyset_p95_ms"])],
-            ["OFFSET (naive)", _ms(deep["offset_p50_ms"]), _ms(deep["offset_p95_ms"])],
+            ["keyset (`(due_date, id) > cursor`)", ms(deep["keyset_p50_ms"]),
+             ms(deep["keyset_p95_ms"])],
+            ["OFFSET (naive)", ms(deep["offset_p50_ms"]), ms(deep["offset_p95_ms"])],
         ],
     )  # fmt: skip
     sizes = (
@@ -526,11 +378,11 @@ def workspace() -> str:
         f"{figures['contacts']:,} contacts, {figures['messages']:,} messages; "
         f"{figures['requests_per_page']} requests per page (CSV: fewer)."
     )
-    return "\n".join([_command(figures), "", sizes, "", _table(header, rows), "", paging])
+    return "\n".join([command(figures), "", sizes, "", table(header, rows), "", paging])
 
 
 def memory() -> str:
-    ingest, e2e_figures = _load("ingest-threads4"), _load("e2e")
+    ingest, e2e_figures = load("ingest-threads4"), load("e2e")
     rows = []
     if ingest:
         rows.append(["gunicorn worker, after the ingest runs",
@@ -548,7 +400,7 @@ def memory() -> str:
         )
     if not rows:
         return "_Not run yet._"
-    return _table(["process", "peak RSS (VmHWM)"], rows)
+    return table(["process", "peak RSS (VmHWM)"], rows)
 
 
 SECTIONS = {"machine": machine, "ingest": ingest, "calls": calls, "e2e": e2e, "sweep": sweep,
