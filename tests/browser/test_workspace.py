@@ -64,7 +64,7 @@ def test_staff_work_an_overdue_invoice_from_the_list_to_the_customer(
     screenshot("workspace-send-next-confirm")
     page.get_by_role("button", name="Send it now").click()
     expect(page.get_by_role("status")).to_contain_text("Reminder sent now.")
-    expect(page.get_by_role("link", name="Overdue reminder by SMS")).to_be_visible()
+    expect(page.get_by_role("link", name="Reminder by SMS")).to_be_visible()
     expect(page.get_by_text("A reminder for this invoice already went today.")).to_be_visible()
     assert Message.objects.filter(kind="reminder").count() == 1
     screenshot("workspace-invoice")
