@@ -40,8 +40,22 @@ def invoice_fields(xero_invoice: dict) -> dict:
         "amount_paid": parse_money(xero_invoice.get("AmountPaid")),
         "due_date": xero_day(xero_invoice.get("DueDate")),
         "tracking": invoice_tracking_options(xero_invoice),
+        "payments": invoice_payments(xero_invoice),
         "updated_date_utc": parse_xero_date(xero_invoice.get("UpdatedDateUTC")),
     }
+
+
+def invoice_payments(xero_invoice: dict) -> list[dict]:
+    """The invoice's live payments (a DELETED one is gone), as JSON-safe text."""
+    return [
+        {
+            "payment_id": payment["PaymentID"],
+            "amount": str(parse_money(payment.get("Amount"))),
+            "date": day.isoformat() if (day := xero_day(payment.get("Date"))) else "",
+        }
+        for payment in xero_invoice.get("Payments") or []
+        if payment.get("PaymentID") and payment.get("Status", "AUTHORISED") != "DELETED"
+    ]
 
 
 def invoice_tracking_options(xero_invoice: dict) -> list[dict]:

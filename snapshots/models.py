@@ -38,6 +38,10 @@ class InvoiceSnapshot(Snapshot):
     # Every PaymentID ever seen, deleted ones included: a payment removed and re-listed later
     # must not be announced again.
     payment_ids = models.JSONField(default=list, blank=True)
+    # The live payments as Xero lists them now: {payment_id, amount (decimal text), date (ISO)},
+    # for the invoice's timeline. Empty on rows written before payments were kept, until their
+    # next update.
+    payments = models.JSONField(default=list, blank=True)
     online_invoice_url = models.URLField(max_length=500, blank=True)
     # The tracking options of its line items, once each: {category_id, option_id, category,
     # option} (LineItems[].Tracking[] in Xero), for tracking segments. Empty on rows written before

@@ -273,3 +273,12 @@ def test_the_poll_takes_the_organisations_country_zone_and_name_from_xero_again(
         "Ruapehu Motors",
     )
     assert len(calls_to(xero_api, "Organisation")) == 1
+
+
+def test_an_invoice_keeps_the_amount_and_day_of_each_payment_xero_lists(
+    client, connection, xero_api
+):
+    seen_through_a_webhook(client, xero_api, "invoices__paid_partial")
+    assert InvoiceSnapshot.objects.get().payments == [
+        {"payment_id": FIRST_PAYMENT_ID, "amount": "200.0", "date": "2026-11-03"}
+    ]

@@ -69,6 +69,15 @@ def test_the_timeline_tells_everything_newest_first(staff_client, tenant_a, ledg
     assert f'href="https://go.xero.com/AccountsReceivable/View.aspx?InvoiceID={INV_0142}"' in page
 
 
+def test_each_payment_xero_lists_shows_its_amount_and_day_without_a_receipt(staff_client):
+    InvoiceSnapshot.objects.filter(invoice_id=INV_0142).update(
+        payments=[{"payment_id": "p9", "amount": "150.00", "date": "2026-12-03"}]
+    )
+    page = staff_client.get(PAGE).text
+    assert page.count("Payment of NZD 150.00 in Xero") == 1
+    assert '<time datetime="2026-12-03T00:00:00+13:00">3 Dec 2026</time>' in page
+
+
 def test_pause_with_a_date_then_resume(staff_client, staff_a):
     staff_client.post(f"{PAGE}pause/", {"resume_on": "2026-12-19"})
     pause = ReminderPause.objects.get(invoice_id=INV_0142)

@@ -2,7 +2,8 @@
 invoice page's actions and the customer page."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import F, Q
@@ -46,6 +47,7 @@ class TimelineEntry:
     message: Message | None = None
     segments: int | None = None  # SMS only: what the text cost, in segments
     history: list = field(default_factory=list)  # the message's status changes, oldest first
+    date_only: bool = False  # Xero gave a day, not a moment
 
 
 CAUSAL_ORDER = {"xero": 0, "payment": 1, "person": 2, "pause": 3, "message": 4, "reply": 5}
@@ -69,22 +71,44 @@ def _message_entry(message: Message, invoices: dict[str, InvoiceSnapshot]) -> Ti
     )
 
 
-def _payment_entries(messages: list[Message], invoices) -> list[TimelineEntry]:
-    """One entry per payment Dunwell announced (its receipt's dedup key names the PaymentID):
-    the amount from the receipt, at the time Dunwell saw it."""
-    seen = {}
+def _payment_entries(
+    messages: list[Message], invoices: dict[str, InvoiceSnapshot], zone: ZoneInfo
+) -> list[TimelineEntry]:
+    """One entry per payment, with its amount and date as Xero lists them on the invoice. Xero
+    gives a payment a day, not a time: it stands at the start of that day, before what Dunwell did
+    about it. A row written before payments were kept falls back on the receipts Dunwell sent
+    (their dedup key names the PaymentID), at the time Dunwell saw them."""
+    entries, listed = [], set()
+    for invoice in invoices.values():
+        for payment in invoice.payments:
+            listed.add(f"payment:{payment['payment_id']}:receipt")
+            day = date.fromisoformat(payment["date"]) if payment["date"] else None
+            amount = Decimal(payment["amount"])
+            entries.append(
+                TimelineEntry(
+                    at=datetime.combine(day, time.min, tzinfo=zone)
+                    if day
+                    else invoice.updated_date_utc or timezone.now(),
+                    kind="payment",
+                    title=f"Payment of {invoice.currency} {amount:,.2f} in Xero",
+                    invoice=invoice,
+                    date_only=day is not None,
+                )
+            )
+    receipts = {}
     for message in messages:
-        if message.kind == "payment_received":
-            seen.setdefault(message.dedup_key, message)
-    return [
+        if message.kind == "payment_received" and message.dedup_key not in listed:
+            receipts.setdefault(message.dedup_key, message)
+    entries += [
         TimelineEntry(
             at=message.created_at,
             kind="payment",
             title=f"Payment of {message.template_values.get('payment_amount', '')} in Xero",
             invoice=invoices.get(message.invoice_id),
         )
-        for message in seen.values()
+        for message in receipts.values()
     ]
+    return entries
 
 
 def _xero_entries(invoice: InvoiceSnapshot) -> list[TimelineEntry]:
@@ -160,7 +184,7 @@ def timeline(
     recipients = {m.recipient for m in messages if m.channel in ("sms", "whatsapp") and m.recipient}
     organisations = {invoice.xero_tenant_id for invoice in invoices}
     entries = [entry for invoice in invoices for entry in _xero_entries(invoice)]
-    entries += _payment_entries(messages, by_id)
+    entries += _payment_entries(messages, by_id, ZoneInfo(tenant.timezone))
     entries += [_message_entry(message, by_id) for message in messages]
     entries += [
         TimelineEntry(
