@@ -4,10 +4,8 @@ from messaging import services
 from messaging.models import Message
 
 
-def message_dispatch_task(message_id: int) -> None:
-    message = Message.objects.select_related("tenant").filter(pk=message_id).first()
-    if message is not None:
-        services.message_dispatch(message=message)
+def messages_dispatch_task(message_ids: list[int]) -> None:
+    services.messages_dispatch_ids(message_ids=message_ids)
 
 
 def message_reconcile_task(message_id: int) -> None:

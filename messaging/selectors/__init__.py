@@ -60,6 +60,7 @@ from messaging.selectors.resend import (
 )
 from messaging.selectors.templates import (
     Delivery,
+    TemplateBook,
     TemplateChoice,
     delivery_for,
     messaging_settings_of,
@@ -119,6 +120,7 @@ __all__ = [
     "notification_key",
     "notification_tries",
     "template_languages",
+    "TemplateBook",
     "templates_choose",
     "templates_for_editor",
     "templates_for_notification",

@@ -21,6 +21,168 @@ from snapshots.segments import Match, TrackingTag, segment_gone_note, segments_r
 from snapshots.selectors import segments_gone
 
 
+def _applies(
+    template: MessageTemplate,
+    *,
+    contact: ContactCard,
+    reminder_stage: str,
+    tracking: Sequence[TrackingTag],
+    language: str,
+) -> bool:
+    return (
+        template.reminder_stage in ("", reminder_stage)
+        and template.language in ("", language)
+        and template.contact_group_id in ("", *contact.group_ids)
+        and template.tracking_option_id in ("", *(tag.option_id for tag in tracking))
+        and template.country in ("", contact.country)
+    )
+
+
+def _in_language(candidates: list[MessageTemplate]) -> list[MessageTemplate]:
+    # A message in the reader's language matters more than a closer match of segment or stage.
+    translated = {t.channel for t in candidates if t.language}
+    return [t for t in candidates if bool(t.language) == (t.channel in translated)]
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How one contact is reached: their own channels and language where staff set them, else
+    the tenant's defaults."""
+
+    channels: tuple[str, ...]
+    language: str
+    own_channels: bool
+
+    @property
+    def channel_labels(self) -> list[str]:
+        return channel_labels(self.channels)
+
+    @property
+    def language_name(self) -> str:
+        return language_name(self.language)
+
+
+@dataclass(frozen=True)
+class TemplateChoice:
+    templates: dict[str, MessageTemplate]
+    problem: str = ""  # when nothing goes: "no_template", or "no_channel" (none on its channels)
+    reason: str = ""
+
+
+class TemplateBook:
+    """A tenant's active templates of some kinds, its messaging defaults and some contacts'
+    preferences, read once (three or four statements) to choose the templates of many
+    notifications: a batch of a hundred costs what one did."""
+
+    def __init__(self, *, tenant: Tenant, kinds, contact_ids=()):
+        self.tenant = tenant
+        self.defaults = messaging_settings_of(tenant=tenant)
+        contact_ids = {contact_id for contact_id in contact_ids if contact_id}
+        self.preferences = (
+            {
+                preference.contact_id: preference
+                for preference in ContactPreference.objects.filter(
+                    tenant=tenant, contact_id__in=contact_ids
+                )
+            }
+            if contact_ids
+            else {}
+        )
+        self.templates = list(
+            MessageTemplate.objects.filter(tenant=tenant, kind__in=set(kinds), is_active=True)
+        )
+        self.gone = segments_gone(tenant=tenant, refs={t.segment.xero_ref for t in self.templates})
+
+    def delivery(self, contact_id: str) -> Delivery:
+        preference = self.preferences.get(contact_id) or ContactPreference()
+        return Delivery(
+            channels=tuple(preference.channels or self.defaults.default_channels),
+            language=preference.language or self.defaults.default_language,
+            own_channels=bool(preference.channels),
+        )
+
+    def ranked(
+        self,
+        *,
+        kind: str,
+        contact: ContactCard,
+        reminder_stage: str = "",
+        tracking: Sequence[TrackingTag] = (),
+        language: str = "",
+    ) -> dict[str, list[Match]]:
+        """Per channel, the active templates that apply to this contact (and invoice), best
+        first in the one order of snapshots/segments.py; groups and options deleted in Xero
+        match none. With a `language`, a channel that has templates in it uses only those; a
+        channel that has none uses the default-language ones."""
+        candidates = [
+            t
+            for t in self.templates
+            if t.kind == kind
+            and _applies(
+                t,
+                contact=contact,
+                reminder_stage=reminder_stage,
+                tracking=tracking,
+                language=language,
+            )
+        ]
+        by_channel: dict[str, list[MessageTemplate]] = defaultdict(list)
+        for template in _in_language(candidates):
+            by_channel[template.channel].append(template)
+        ranked = {
+            channel: segments_rank(
+                templates,
+                contact=contact,
+                tracking=tracking,
+                gone=self.gone,
+                stage_specific=lambda template: bool(template.reminder_stage),
+            )
+            for channel, templates in by_channel.items()
+        }
+        return {channel: matches for channel, matches in ranked.items() if matches}
+
+    def choose(
+        self,
+        *,
+        kind: str,
+        contact: ContactCard,
+        reminder_stage: str = "",
+        tracking: Sequence[TrackingTag] = (),
+        channels: Sequence[str] | None = None,
+    ) -> TemplateChoice:
+        """What notify() sends on: the active templates in the contact's language (else the
+        default) on the contact's channels (else the tenant's), or on exactly `channels`."""
+        delivery = self.delivery(contact.contact_id)
+        ranked = self.ranked(
+            kind=kind,
+            contact=contact,
+            reminder_stage=reminder_stage,
+            tracking=tracking,
+            language=delivery.language,
+        )
+        usable = {channel: matches[0].item for channel, matches in ranked.items()}
+        wanted = delivery.channels if channels is None else channels
+        chosen = {channel: t for channel, t in usable.items() if channel in wanted}
+        if chosen:
+            return TemplateChoice(chosen)
+        label = Kind(kind).label
+        if not usable or channels is not None:
+            return TemplateChoice(
+                {}, "no_template", f"No active template for “{label}”: nothing was sent."
+            )
+        whose = (
+            "the channels set for this contact"
+            if delivery.own_channels
+            else "your default channels (Messaging settings)"
+        )
+        return TemplateChoice(
+            {},
+            "no_channel",
+            f"No active template for “{label}” on {' or '.join(channel_labels(wanted))}, "
+            f"{whose}; there is one for {' or '.join(channel_labels(usable))}. Nothing was sent.",
+        )
+
+
 def templates_ranked(
     *,
     tenant: Tenant,
@@ -30,42 +192,14 @@ def templates_ranked(
     tracking: Sequence[TrackingTag] = (),
     language: str = "",
 ) -> dict[str, list[Match]]:
-    """Per channel, the active templates that apply to this contact (and invoice), best first
-    in the one order of snapshots/segments.py; groups and options deleted in Xero match none.
-    With a `language`, a channel that has templates in it uses only those; a channel that has
-    none uses the default-language ones."""
-    candidates = MessageTemplate.objects.filter(
-        tenant=tenant,
+    """TemplateBook.ranked for one contact."""
+    return TemplateBook(tenant=tenant, kinds=[kind]).ranked(
         kind=kind,
-        is_active=True,
-        reminder_stage__in=["", reminder_stage],
-        language__in=["", language],
-        contact_group_id__in=["", *contact.group_ids],
-        tracking_option_id__in=["", *(tag.option_id for tag in tracking)],
-        country__in=["", contact.country],
+        contact=contact,
+        reminder_stage=reminder_stage,
+        tracking=tracking,
+        language=language,
     )
-    by_channel: dict[str, list[MessageTemplate]] = defaultdict(list)
-    for template in _in_language(list(candidates)):
-        by_channel[template.channel].append(template)
-    refs = {t.segment.xero_ref for templates in by_channel.values() for t in templates}
-    gone = segments_gone(tenant=tenant, refs=refs)
-    ranked = {
-        channel: segments_rank(
-            templates,
-            contact=contact,
-            tracking=tracking,
-            gone=gone,
-            stage_specific=lambda template: bool(template.reminder_stage),
-        )
-        for channel, templates in by_channel.items()
-    }
-    return {channel: matches for channel, matches in ranked.items() if matches}
-
-
-def _in_language(candidates: list[MessageTemplate]) -> list[MessageTemplate]:
-    # A message in the reader's language matters more than a closer match of segment or stage.
-    translated = {t.channel for t in candidates if t.language}
-    return [t for t in candidates if bool(t.language) == (t.channel in translated)]
 
 
 def templates_choose(
@@ -89,24 +223,6 @@ def templates_choose(
     return {channel: matches[0].item for channel, matches in ranked.items()}
 
 
-@dataclass(frozen=True)
-class Delivery:
-    """How one contact is reached: their own channels and language where staff set them, else
-    the tenant's defaults."""
-
-    channels: tuple[str, ...]
-    language: str
-    own_channels: bool
-
-    @property
-    def channel_labels(self) -> list[str]:
-        return channel_labels(self.channels)
-
-    @property
-    def language_name(self) -> str:
-        return language_name(self.language)
-
-
 def messaging_settings_of(*, tenant: Tenant) -> MessagingSettings:
     """The tenant's settings, or the defaults (unsaved) before it saved any."""
     return MessagingSettings.objects.filter(tenant=tenant).first() or MessagingSettings(
@@ -115,24 +231,7 @@ def messaging_settings_of(*, tenant: Tenant) -> MessagingSettings:
 
 
 def delivery_for(*, tenant: Tenant, contact_id: str) -> Delivery:
-    defaults = messaging_settings_of(tenant=tenant)
-    preference = (
-        ContactPreference.objects.filter(tenant=tenant, contact_id=contact_id).first()
-        if contact_id
-        else None
-    ) or ContactPreference()
-    return Delivery(
-        channels=tuple(preference.channels or defaults.default_channels),
-        language=preference.language or defaults.default_language,
-        own_channels=bool(preference.channels),
-    )
-
-
-@dataclass(frozen=True)
-class TemplateChoice:
-    templates: dict[str, MessageTemplate]
-    problem: str = ""  # when nothing goes: "no_template", or "no_channel" (none on its channels)
-    reason: str = ""
+    return TemplateBook(tenant=tenant, kinds=[], contact_ids=[contact_id]).delivery(contact_id)
 
 
 def templates_for_notification(
@@ -144,36 +243,14 @@ def templates_for_notification(
     tracking: Sequence[TrackingTag] = (),
     channels: Sequence[str] | None = None,
 ) -> TemplateChoice:
-    """What notify() sends on: the active templates in the contact's language (else the default)
-    on the contact's channels (else the tenant's), or on exactly `channels` when given."""
-    delivery = delivery_for(tenant=tenant, contact_id=contact.contact_id)
-    usable = templates_choose(
-        tenant=tenant,
+    """TemplateBook.choose for one notification."""
+    book = TemplateBook(tenant=tenant, kinds=[kind], contact_ids=[contact.contact_id])
+    return book.choose(
         kind=kind,
         contact=contact,
         reminder_stage=reminder_stage,
         tracking=tracking,
-        language=delivery.language,
-    )
-    wanted = delivery.channels if channels is None else channels
-    chosen = {channel: t for channel, t in usable.items() if channel in wanted}
-    if chosen:
-        return TemplateChoice(chosen)
-    label = Kind(kind).label
-    if not usable or channels is not None:
-        return TemplateChoice(
-            {}, "no_template", f"No active template for “{label}”: nothing was sent."
-        )
-    whose = (
-        "the channels set for this contact"
-        if delivery.own_channels
-        else "your default channels (Messaging settings)"
-    )
-    return TemplateChoice(
-        {},
-        "no_channel",
-        f"No active template for “{label}” on {' or '.join(channel_labels(wanted))}, {whose}; "
-        f"there is one for {' or '.join(channel_labels(usable))}. Nothing was sent.",
+        channels=channels,
     )
 
 

@@ -25,6 +25,9 @@ from messaging.services.dispatch import (
     SENDING_STALE_AFTER,
     message_dispatch,
     message_reconcile,
+    messages_dispatch,
+    messages_dispatch_ids,
+    messages_dispatch_inline,
     messages_due_run,
     status_callback_url,
 )
@@ -37,7 +40,14 @@ from messaging.services.inbox import (
     inbound_handle,
 )
 from messaging.services.moves import DISPATCH_TASK, RECONCILE_TASK
-from messaging.services.notify import messages_cancel, notify, quiet_hours_end
+from messaging.services.notify import (
+    Notice,
+    messages_cancel,
+    messages_cancel_many,
+    notify,
+    notify_many,
+    quiet_hours_end,
+)
 from messaging.services.preferences import contact_preference_save
 from messaging.services.replies import optout_add, optout_remove, reply_log
 from messaging.services.resend import (
@@ -65,6 +75,7 @@ __all__ = [
     "DISPATCH_TASK",
     "FALLBACK_SUFFIX",
     "MAX_ATTEMPTS",
+    "Notice",
     "OPTED_OUT",
     "RECONCILE_TASK",
     "SECRET_FIELDS",
@@ -84,12 +95,17 @@ __all__ = [
     "message_send_missed",
     "message_status_record",
     "messages_cancel",
+    "messages_cancel_many",
+    "messages_dispatch",
+    "messages_dispatch_ids",
+    "messages_dispatch_inline",
     "messages_due_run",
     "messages_poll_unfinished",
     "messages_resend_bulk",
     "messaging_settings_save",
     "messaging_test_send",
     "notify",
+    "notify_many",
     "optout_add",
     "optout_remove",
     "quiet_hours_end",

@@ -6,6 +6,7 @@ late callback and a reconcile can never both win.
 
 import logging
 from collections.abc import Sequence
+from contextvars import ContextVar
 
 from django.db import transaction
 from django.utils import timezone
@@ -35,16 +36,40 @@ _STATUS_FOR_PROVIDER = {
 }
 _OPEN = (Status.PENDING, Status.SCHEDULED)
 
-DISPATCH_TASK = "messaging.tasks.message_dispatch_task"
+DISPATCH_TASK = "messaging.tasks.messages_dispatch_task"
 RECONCILE_TASK = "messaging.tasks.message_reconcile_task"
+# One dispatch task carries at most this many messages (messages_due_run's kicks, a sweep pass).
+DISPATCH_CHUNK = 50
+
+# Inside services.dispatch.messages_dispatch_inline(): the committed messages to send from this
+# process when the block ends, instead of kicking a task for them (one queue hop fewer).
+_inline: ContextVar[list[Message] | None] = ContextVar("messages_dispatch_inline", default=None)
 
 
 def _kick(task: str, message_id: int) -> None:
     transaction.on_commit(lambda: async_task(task, message_id))
 
 
-def _record(message: Message, *, from_status: str, note: str = "") -> None:
-    MessageStatusChange.objects.create(
+def _kick_dispatch(messages: Sequence[Message]) -> None:
+    """Once committed, send these messages: from this process if it is dispatching inline,
+    else through dispatch tasks, DISPATCH_CHUNK messages each."""
+    if not messages:
+        return
+    messages, inline = list(messages), _inline.get()
+    if inline is not None:
+        transaction.on_commit(lambda: inline.extend(messages))
+        return
+    _kick_dispatch_ids([message.pk for message in messages])
+
+
+def _kick_dispatch_ids(message_ids: Sequence[int]) -> None:
+    for start in range(0, len(message_ids), DISPATCH_CHUNK):
+        chunk = list(message_ids[start : start + DISPATCH_CHUNK])
+        transaction.on_commit(lambda chunk=chunk: async_task(DISPATCH_TASK, chunk))
+
+
+def _change(message: Message, *, from_status: str, note: str = "") -> MessageStatusChange:
+    return MessageStatusChange(
         message=message,
         from_status=from_status,
         to_status=message.status,
@@ -54,13 +79,24 @@ def _record(message: Message, *, from_status: str, note: str = "") -> None:
     )
 
 
+def _record(message: Message, *, from_status: str, note: str = "") -> None:
+    _change(message, from_status=from_status, note=note).save()
+
+
 def _move(
-    message: Message, *, leaving: Sequence[str], note: str, where: dict | None = None, **fields
+    message: Message,
+    *,
+    leaving: Sequence[str],
+    note: str,
+    where: dict | None = None,
+    log: list[MessageStatusChange] | None = None,
+    **fields,
 ) -> bool:
     """Apply `fields` only if the row is still in one of `leaving`; log the change if it was.
 
     Two statements, not four, when only one status may be left: it is then what the row was,
-    and the instance takes the values it wrote; only computed ones (F) are read back.
+    and the instance takes the values it wrote; only computed ones (F) are read back. With a
+    `log`, the change is appended to it for the caller to insert with others (one statement).
     """
     if len(leaving) == 1:
         before = leaving[0]
@@ -76,7 +112,11 @@ def _move(
             setattr(message, name, value)
     if computed:
         message.refresh_from_db(fields=computed)
-    _record(message, from_status=before or "", note=note)
+    change = _change(message, from_status=before or "", note=note)
+    if log is None:
+        change.save()
+    else:
+        log.append(change)
     return True
 
 

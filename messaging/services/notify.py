@@ -1,14 +1,16 @@
 """notify(): one notification becomes one Message row per channel, exactly once (the dedup
-key's unique constraint), held for quiet hours or skipped with the reason; messages_cancel().
+key's unique constraint), held for quiet hours or skipped with the reason; notify_many() does
+the same for a batch in a handful of statements; messages_cancel().
 """
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from connections.models import Tenant
@@ -17,13 +19,12 @@ from messaging.models import (
     PHONE_CHANNELS,
     Channel,
     Message,
+    MessageStatusChange,
     MessageTemplate,
     OptOut,
 )
-from messaging.selectors import (
-    templates_for_notification,
-)
-from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _cancel, _kick, _record
+from messaging.selectors import TemplateBook
+from messaging.services.moves import _OPEN, Status, _cancel, _change, _kick_dispatch, _record
 from snapshots.contacts import (
     ContactCard,
     contact_card_restored,
@@ -92,10 +93,25 @@ def _skip(message: Message, code: str, reason: str) -> Message:
     return message
 
 
+def _opted_out_of(*, tenant_id: int, phones) -> set[str]:
+    phones = {phone for phone in phones if phone}
+    if not phones:
+        return set()
+    return set(
+        OptOut.objects.filter(tenant_id=tenant_id, phone__in=phones).values_list("phone", flat=True)
+    )
+
+
 def _draft(
-    *, message: Message, template: MessageTemplate, contact: ContactCard, values: dict
+    *,
+    message: Message,
+    template: MessageTemplate,
+    contact: ContactCard,
+    values: dict,
+    opted_out: set[str] | None = None,
 ) -> Message:
-    """Fill in recipient, text and timing of an unsaved message, or say why it is skipped."""
+    """Fill in recipient, text and timing of an unsaved message, or say why it is skipped;
+    `opted_out` holds the numbers of a batch that replied STOP (None: look this one up)."""
     tenant = message.tenant
     if message.channel in PHONE_CHANNELS:
         choice = phone_choose(contact, default_country=tenant.default_country)
@@ -106,7 +122,10 @@ def _draft(
         message.recipient = contact.email
     else:
         return _skip(message, "no_email", "No email address in Xero.")
-    if _is_opted_out(message):
+    if opted_out is None:
+        phones = {message.recipient} if message.channel in PHONE_CHANNELS else set()
+        opted_out = _opted_out_of(tenant_id=tenant.pk, phones=phones)
+    if message.channel in PHONE_CHANNELS and message.recipient in opted_out:
         return _skip(message, "opted_out", "The recipient opted out (replied STOP).")
     limit = rendering.MAX_OUTPUT[message.channel]
     try:
@@ -148,8 +167,122 @@ def _insert_once(message: Message, *, note: str) -> Message:
             tenant=message.tenant, dedup_key=message.dedup_key, channel=message.channel
         )
     if message.status == Status.PENDING:
-        _kick(DISPATCH_TASK, message.pk)
+        _kick_dispatch([message])
     return message
+
+
+def _insert_all(messages: list[tuple[Message, str]]) -> list[Message]:
+    """Insert the batch in two statements (messages, their first history rows); if one of them
+    exists already (a replay, a racing worker), one by one, keeping the rows that exist."""
+    try:
+        with transaction.atomic():
+            Message.objects.bulk_create([message for message, _ in messages])
+            MessageStatusChange.objects.bulk_create(
+                [
+                    _change(message, from_status="", note=message.status_reason or note)
+                    for message, note in messages
+                ]
+            )
+    except IntegrityError:
+        for message, _ in messages:
+            message.pk, message._state.adding = None, True
+        return [_insert_once(message, note=note) for message, note in messages]
+    _kick_dispatch([message for message, _ in messages if message.status == Status.PENDING])
+    return [message for message, _ in messages]
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to make (see notify)."""
+
+    kind: str
+    contact: ContactCard
+    context: dict
+    dedup_key: str
+    invoice_id: str = ""
+    channels: Sequence[str] | None = None
+    tracking: Sequence[TrackingTag] = ()
+    is_test: bool = False
+
+
+def _messages_of(
+    notice: Notice, *, tenant: Tenant, book: TemplateBook, opted_out: set[str]
+) -> list[tuple[Message, str]]:
+    contact = notice.contact
+    choice = book.choose(
+        kind=notice.kind,
+        contact=contact,
+        reminder_stage=str(notice.context.get("reminder_stage") or ""),
+        tracking=notice.tracking,
+        channels=notice.channels,
+    )
+    values = rendering.template_values(
+        contact=contact, context=notice.context, tenant_country=tenant.default_country
+    )
+
+    def blank(channel: str, template: MessageTemplate | None) -> Message:
+        return Message(
+            tenant=tenant,
+            kind=notice.kind,
+            channel=channel,
+            dedup_key=notice.dedup_key,
+            template=template,
+            contact_id=contact.contact_id,
+            contact_name=contact.name,
+            invoice_id=notice.invoice_id,
+            is_test=notice.is_test,
+            xero_tenant_id=contact.xero_tenant_id,
+            template_values=values,
+            # The invoice's tracking rides with the card, so a fallback email picks its template
+            # by the same segments as the text it replaces.
+            contact_card={
+                **contact_card_stored(contact),
+                "tracking": [asdict(tag) for tag in notice.tracking],
+            },
+        )
+
+    if not choice.templates:
+        logger.info("notify tenant=%s kind=%s: %s", tenant.pk, notice.kind, choice.problem)
+        return [(_skip(blank(Channel.NONE, None), choice.problem, choice.reason), "")]
+    return [
+        (
+            _draft(
+                message=blank(channel, template),
+                template=template,
+                contact=contact,
+                values=values,
+                opted_out=opted_out,
+            ),
+            "Created",
+        )
+        for channel, template in sorted(choice.templates.items())
+    ]
+
+
+def notify_many(*, tenant: Tenant, notices: Sequence[Notice]) -> list[Message]:
+    """notify() for a batch of notifications: the templates, preferences and opt-outs of all of
+    them read at once, their messages inserted together, their dispatch kicked once. Returns
+    the messages in the order of `notices`, each notice's channels in order."""
+    if not notices:
+        return []
+    book = TemplateBook(
+        tenant=tenant,
+        kinds={notice.kind for notice in notices},
+        contact_ids={notice.contact.contact_id for notice in notices},
+    )
+    opted_out = _opted_out_of(
+        tenant_id=tenant.pk,
+        phones={
+            phone_choose(notice.contact, default_country=tenant.default_country).e164
+            for notice in notices
+        },
+    )
+    drafts = [
+        draft
+        for notice in notices
+        for draft in _messages_of(notice, tenant=tenant, book=book, opted_out=opted_out)
+    ]
+    return _insert_all(drafts)
 
 
 def notify(
@@ -171,55 +304,35 @@ def notify(
     (`is_test`, to a staff member's own number) is logged and sent like any other message but
     is never held for quiet hours and never counted in reports.
     """
-    choice = templates_for_notification(
-        tenant=tenant,
+    notice = Notice(
         kind=kind,
         contact=contact,
-        reminder_stage=str(context.get("reminder_stage") or ""),
-        tracking=tracking,
+        context=context,
+        dedup_key=dedup_key,
+        invoice_id=invoice_id,
         channels=channels,
+        tracking=tracking,
+        is_test=is_test,
     )
-    values = rendering.template_values(
-        contact=contact, context=context, tenant_country=tenant.default_country
-    )
+    return notify_many(tenant=tenant, notices=[notice])
 
-    def blank(channel: str, template: MessageTemplate | None) -> Message:
-        return Message(
-            tenant=tenant,
-            kind=kind,
-            channel=channel,
-            dedup_key=dedup_key,
-            template=template,
-            contact_id=contact.contact_id,
-            contact_name=contact.name,
-            invoice_id=invoice_id,
-            is_test=is_test,
-            xero_tenant_id=contact.xero_tenant_id,
-            template_values=values,
-            # The invoice's tracking rides with the card, so a fallback email picks its template
-            # by the same segments as the text it replaces.
-            contact_card={
-                **contact_card_stored(contact),
-                "tracking": [asdict(tag) for tag in tracking],
-            },
-        )
 
-    if not choice.templates:
-        logger.info("notify tenant=%s kind=%s: %s", tenant.pk, kind, choice.problem)
-        skipped = _skip(blank(Channel.NONE, None), choice.problem, choice.reason)
-        return [_insert_once(skipped, note="")]
-    return [
-        _insert_once(
-            _draft(message=blank(channel, t), template=t, contact=contact, values=values),
-            note="Created",
-        )
-        for channel, t in sorted(choice.templates.items())
-    ]
+def messages_cancel_many(*, tenant: Tenant, reasons: dict[str, str]) -> int:
+    """Cancel waiting messages whose key starts with one of the prefixes, each with its reason
+    (e.g. invoices got paid): one statement finds them all."""
+    if not reasons:
+        return 0
+    starts = Q()
+    for prefix in reasons:
+        starts |= Q(dedup_key__startswith=prefix)
+    waiting = Message.objects.filter(starts, tenant=tenant, status__in=_OPEN)
+    cancelled = 0
+    for message in waiting:
+        reason = next(r for prefix, r in reasons.items() if message.dedup_key.startswith(prefix))
+        cancelled += _cancel(message, leaving=_OPEN, reason=reason)
+    return cancelled
 
 
 def messages_cancel(*, tenant: Tenant, dedup_prefix: str, reason: str) -> int:
     """Cancel waiting messages whose key starts with the prefix (e.g. an invoice got paid)."""
-    waiting = Message.objects.filter(
-        tenant=tenant, dedup_key__startswith=dedup_prefix, status__in=_OPEN
-    )
-    return sum(_cancel(message, leaving=_OPEN, reason=reason) for message in waiting)
+    return messages_cancel_many(tenant=tenant, reasons={dedup_prefix: reason})

@@ -23,7 +23,7 @@ from messaging.selectors import (
     notification_tries,
     texts_missed_for_phone,
 )
-from messaging.services.moves import _OPEN, DISPATCH_TASK, Status, _cancel, _kick, _move
+from messaging.services.moves import _OPEN, Status, _cancel, _kick_dispatch, _move
 from messaging.services.notify import (
     _draft,
     _hold_for_quiet_hours,
@@ -180,7 +180,7 @@ def message_send_missed(*, message: Message, by_user) -> Message:
     if not moved:
         raise ValidationError("It was already sent, or it is no longer waiting for a number.")
     if message.status == Status.PENDING:
-        _kick(DISPATCH_TASK, message.pk)
+        _kick_dispatch([message])
     return message
 
 
