@@ -9,7 +9,6 @@ segments), and it can say "already paid" instead of opening a paid invoice.
 """
 
 import logging
-import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -17,7 +16,7 @@ from django.urls import reverse
 
 from connections.selectors import connection_for_xero_tenant
 from connections.xero import XeroClient, XeroError
-from snapshots.models import InvoiceSnapshot
+from snapshots.models import InvoiceSnapshot, pay_token_new
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +24,10 @@ CLOSED_STATUSES = {"VOIDED", "DELETED"}
 
 
 def invoice_pay_url(*, snapshot: InvoiceSnapshot) -> str:
-    """The public link for this invoice, minting its token the first time it is needed."""
+    """The public link for this invoice, minting its token the first time it is needed (a
+    snapshot stored before tokens came with every new one)."""
     if not snapshot.pay_token:
-        token = secrets.token_urlsafe(12)
+        token = pay_token_new()
         # Conditional: if a concurrent worker minted one first, keep theirs.
         InvoiceSnapshot.objects.filter(pk=snapshot.pk, pay_token__isnull=True).update(
             pay_token=token

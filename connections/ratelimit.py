@@ -66,10 +66,7 @@ class DatabaseBudget:
 
     def take(self, xero_tenant_id: str, limits: Limits) -> int | Wait:
         with transaction.atomic(durable=True):
-            XeroRateBudget.objects.bulk_create(
-                [XeroRateBudget(xero_tenant_id=xero_tenant_id)], ignore_conflicts=True
-            )
-            budget = XeroRateBudget.objects.select_for_update().get(xero_tenant_id=xero_tenant_id)
+            budget = self._locked(xero_tenant_id)
             now = timezone.now()
             if budget.blocked_until and budget.blocked_until > now:
                 return Wait(budget.blocked_reason, (budget.blocked_until - now).total_seconds())
@@ -84,6 +81,17 @@ class DatabaseBudget:
             if in_flight.count() >= limits.concurrent:
                 return Wait("concurrent", CONCURRENT_POLL_SECONDS)
             return XeroCall.objects.create(xero_tenant_id=xero_tenant_id, started_at=now).pk
+
+    @staticmethod
+    def _locked(xero_tenant_id: str) -> XeroRateBudget:
+        budgets = XeroRateBudget.objects.select_for_update().filter(xero_tenant_id=xero_tenant_id)
+        budget = budgets.first()
+        if budget is None:  # the organisation's first call: make its row, then queue on it
+            XeroRateBudget.objects.bulk_create(
+                [XeroRateBudget(xero_tenant_id=xero_tenant_id)], ignore_conflicts=True
+            )
+            budget = budgets.get()
+        return budget
 
     def release(self, call_id: int) -> None:
         XeroCall.objects.filter(pk=call_id).update(finished_at=timezone.now())

@@ -5,9 +5,17 @@ The tables keep the names they had under billing_events (the models moved here w
 migrations; no row was copied).
 """
 
+import secrets
+
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+
+def pay_token_new() -> str:
+    """The unguessable part of an invoice's /pay/ link: minted with the snapshot, so a text
+    about a new invoice costs no extra statement for its link."""
+    return secrets.token_urlsafe(12)
 
 
 class Snapshot(models.Model):
@@ -48,7 +56,9 @@ class InvoiceSnapshot(Snapshot):
     # tracking was recorded, until their next update.
     tracking = models.JSONField(default=list, blank=True)
     # The unguessable part of Dunwell's own /pay/<token>/ link (billing_events.payment_links).
-    pay_token = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
+    pay_token = models.CharField(
+        max_length=32, unique=True, null=True, blank=True, editable=False, default=pay_token_new
+    )
 
     class Meta:
         db_table = "billing_events_invoicesnapshot"

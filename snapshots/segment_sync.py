@@ -150,7 +150,8 @@ def segments_learn(*, connection, invoices=(), contacts=()) -> bool:
         ).values_list("option_id", flat=True)
     )
     new_options = {option_id: o for option_id, o in options.items() if option_id not in known}
-    with transaction.atomic():
-        _groups_store(connection, groups)
-        _options_store(connection, new_options, update=())
+    if groups or new_options:
+        with transaction.atomic():
+            _groups_store(connection, groups)
+            _options_store(connection, new_options, update=())
     return bool(new_options)

@@ -28,6 +28,64 @@ class Decision(Protocol):
     fields: dict | None
 
 
+def snapshots_upsert[D: Decision](
+    *,
+    model: type[Snapshot],
+    tenant,
+    xero_tenant_id: str,
+    id_field: str,
+    decide: dict[str, Callable[[Snapshot | None], D]],
+) -> list[tuple[Snapshot | None, D]]:
+    """Lock the snapshots of some records (by id; None: never seen), ask each record's `decide`
+    what its snapshot becomes, and save that. Returns, in the order of `decide`, each snapshot
+    as saved (the previous one when the decision is stale) and its decision.
+
+    The row locks serialise a webhook batch and a poll that carry the same record: the second
+    one decides against what the first one wrote. Rows are locked in id order, so two batches
+    never wait for each other in a circle. Run it inside the caller's transaction, which holds
+    the locks until whatever the decisions lead to is done. Four statements whatever the size
+    of the batch: lock and read, insert the new, update the changed (and Django's savepoint).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("snapshots_upsert() runs inside the caller's transaction.atomic().")
+    locked = (
+        model.objects.select_for_update()
+        .filter(xero_tenant_id=xero_tenant_id, **{f"{id_field}__in": list(decide)})
+        .order_by(id_field)
+    )
+    previous = {getattr(row, id_field): row for row in locked}
+    now = timezone.now()
+    results, new, changed, fields = [], [], [], {"last_seen_at"}
+    for record_id, decide_one in decide.items():
+        before = previous.get(record_id)
+        decision = decide_one(before)
+        if decision.fields is None:
+            results.append((before, decision))
+            continue
+        if before is None:
+            snapshot = model(
+                tenant=tenant,
+                xero_tenant_id=xero_tenant_id,
+                **{id_field: record_id},
+                **decision.fields,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            new.append(snapshot)
+        else:
+            snapshot = before
+            for name, value in decision.fields.items():
+                setattr(snapshot, name, value)
+            snapshot.last_seen_at = now
+            changed.append(snapshot)
+            fields.update(decision.fields)
+        results.append((snapshot, decision))
+    model.objects.bulk_create(new)
+    if changed:
+        model.objects.bulk_update(changed, sorted(fields))
+    return results
+
+
 def snapshot_upsert[D: Decision](
     *,
     model: type[Snapshot],
@@ -36,38 +94,16 @@ def snapshot_upsert[D: Decision](
     ids: dict,
     decide: Callable[[Snapshot | None], D],
 ) -> tuple[Snapshot | None, D]:
-    """Lock the snapshot of one record (None: never seen), ask `decide` what it becomes, and
-    save that. Returns the snapshot as saved (the previous one when the decision is stale) and
-    the decision.
-
-    The row lock serialises a webhook batch and a poll that carry the same record: the second
-    one decides against what the first one wrote. Run it inside the caller's transaction, which
-    holds the lock until whatever the decision leads to is done.
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("snapshot_upsert() runs inside the caller's transaction.atomic().")
-    previous = (
-        model.objects.select_for_update().filter(xero_tenant_id=xero_tenant_id, **ids).first()
+    """snapshots_upsert for one record, `ids` its {id field: id}."""
+    [(id_field, record_id)] = ids.items()
+    [result] = snapshots_upsert(
+        model=model,
+        tenant=tenant,
+        xero_tenant_id=xero_tenant_id,
+        id_field=id_field,
+        decide={record_id: decide},
     )
-    decision = decide(previous)
-    if decision.fields is None:
-        return previous, decision
-    now = timezone.now()
-    if previous is None:
-        snapshot = model.objects.create(
-            tenant=tenant,
-            xero_tenant_id=xero_tenant_id,
-            **ids,
-            **decision.fields,
-            first_seen_at=now,
-            last_seen_at=now,
-        )
-        return snapshot, decision
-    for name, value in decision.fields.items():
-        setattr(previous, name, value)
-    previous.last_seen_at = now
-    previous.save()
-    return previous, decision
+    return result
 
 
 def snapshots_insert_new(
