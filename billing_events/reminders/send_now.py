@@ -4,7 +4,7 @@ from datetime import datetime
 
 from billing_events.reminders.next_step import EVERY_DUE_DATE, NextStep, _next_step
 from billing_events.reminders.plan import SEND, PlanItem, _book, _card, local_date
-from billing_events.reminders.sweep import _recheck, _reminder_send
+from billing_events.reminders.sweep import _recheck, _reminders_send
 from connections.xero import XeroClient
 
 
@@ -38,6 +38,6 @@ def reminder_send_now(
     if step.reason:
         raise SendNowRefused(f"{step.reason}: nothing was sent.")
     item = PlanItem(invoice, _card(book, invoice), step.occurrence, SEND, schedule=step.schedule)
-    if not _reminder_send(connection=connection, item=item, day=day):
+    if not _reminders_send(connection=connection, items=[item], day=day):
         raise SendNowRefused("That reminder was sent already.")
     return step

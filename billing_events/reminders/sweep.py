@@ -32,7 +32,7 @@ from billing_events.reminders.schedule import reminder_defaults_create
 from billing_events.services import connection_poll, invoices_apply
 from connections.selectors import connections_active, names_for_customers
 from connections.xero import XeroClient, XeroError
-from messaging.services import notify
+from messaging.services import Notice, notify_many
 from snapshots.models import ContactSnapshot, InvoiceSnapshot
 from snapshots.selectors import invoice_tracking
 
@@ -115,34 +115,78 @@ def _recheck(*, connection, client: XeroClient, invoice_ids: list[str]) -> set[s
     return {invoice["InvoiceID"] for invoice in fresh}
 
 
-def _reminder_send(*, connection, item: PlanItem, day: date) -> bool:
+def _reminder_row(*, connection, item: PlanItem, day: date) -> ReminderSent:
+    occurrence = item.occurrence
+    return ReminderSent(
+        tenant=connection.tenant,
+        xero_tenant_id=connection.xero_tenant_id,
+        invoice_id=item.invoice.invoice_id,
+        occurrence=occurrence.key,
+        stage_key=occurrence.stage.key,
+        scheduled_on=occurrence.day,
+        sent_on=day,
+        alert_team=occurrence.stage.alert_team and occurrence.stage.offset_days > 0,
+    )
+
+
+def _reminder_notice(*, connection, item: PlanItem, day: date) -> Notice:
     invoice, occurrence = item.invoice, item.occurrence
-    with transaction.atomic():
+    return Notice(
+        kind="reminder",
+        contact=item.contact,
+        context=_invoice_context(invoice, connection=connection, day=day)
+        | {"reminder_stage": occurrence.stage.key},
+        dedup_key=f"invoice:{invoice.invoice_id}:reminder:{occurrence.key}",
+        invoice_id=invoice.invoice_id,
+        tracking=invoice_tracking(snapshot=invoice),
+    )
+
+
+def _rows_insert_new(*, connection, items: list[PlanItem], day: date) -> list[PlanItem]:
+    """Record the occurrences of these reminders, each once (the unique constraint decides);
+    returns the items recorded now. Two statements for a pass, one by one only if a second
+    worker raced this one."""
+    rows = [_reminder_row(connection=connection, item=item, day=day) for item in items]
+    taken = set(
+        ReminderSent.objects.filter(
+            xero_tenant_id=connection.xero_tenant_id,
+            invoice_id__in={row.invoice_id for row in rows},
+        ).values_list("invoice_id", "occurrence")
+    )
+    fresh = [
+        (item, row)
+        for item, row in zip(items, rows, strict=True)
+        if (row.invoice_id, row.occurrence) not in taken
+    ]
+    try:
+        with transaction.atomic():
+            ReminderSent.objects.bulk_create([row for _, row in fresh])
+        return [item for item, _ in fresh]
+    except IntegrityError:
+        pass
+    recorded = []
+    for item, row in fresh:
         try:
             with transaction.atomic():
-                ReminderSent.objects.create(
-                    tenant=connection.tenant,
-                    xero_tenant_id=connection.xero_tenant_id,
-                    invoice_id=invoice.invoice_id,
-                    occurrence=occurrence.key,
-                    stage_key=occurrence.stage.key,
-                    scheduled_on=occurrence.day,
-                    sent_on=day,
-                    alert_team=occurrence.stage.alert_team and occurrence.stage.offset_days > 0,
-                )
+                row.pk, row._state.adding = None, True
+                row.save(force_insert=True)
         except IntegrityError:
-            return False  # a second worker or an earlier pass handled this occurrence
-        notify(
+            continue  # a second worker or an earlier pass handled this occurrence
+        recorded.append(item)
+    return recorded
+
+
+def _reminders_send(*, connection, items: list[PlanItem], day: date) -> int:
+    """Record these reminders and make their messages, together, in one transaction."""
+    if not items:
+        return 0
+    with transaction.atomic():
+        recorded = _rows_insert_new(connection=connection, items=items, day=day)
+        notify_many(
             tenant=connection.tenant,
-            kind="reminder",
-            contact=item.contact,
-            context=_invoice_context(invoice, connection=connection, day=day)
-            | {"reminder_stage": occurrence.stage.key},
-            dedup_key=f"invoice:{invoice.invoice_id}:reminder:{occurrence.key}",
-            invoice_id=invoice.invoice_id,
-            tracking=invoice_tracking(snapshot=invoice),
+            notices=[_reminder_notice(connection=connection, item=i, day=day) for i in recorded],
         )
-    return True
+    return len(recorded)
 
 
 def _invoice_context(invoice: InvoiceSnapshot, *, connection, day: date) -> dict:
@@ -227,11 +271,8 @@ def _batch_send(*, connection, run: SweepRun, batch: list[PlanItem], day: date) 
         )
     # Decide again on what Xero just said: paid, voided and deleted invoices have left the book.
     book = _book(connection=connection, until=day, invoice_ids=sorted(returned))
-    sent = 0
-    for item in reminder_plan(book, day=day):
-        if item.action == SEND:
-            sent += _reminder_send(connection=connection, item=item, day=day)
-    return sent
+    items = [item for item in reminder_plan(book, day=day) if item.action == SEND]
+    return _reminders_send(connection=connection, items=items, day=day)
 
 
 def sweeps_due(*, at: datetime) -> list[str]:

@@ -24,6 +24,7 @@ from billing_events.services.records import _records_apply, _retry_delay, _sync_
 from connections.selectors import tenant_ids_for_xero_tenants
 from connections.xero import XeroClient, XeroError
 from connections.xero_format import parse_xero_date
+from messaging.services import messages_dispatch_inline
 
 logger = logging.getLogger(__name__)
 
@@ -312,20 +313,26 @@ def events_process(*, connection) -> int:
 
 
 def events_drain(*, connection) -> int:
-    """Process the organisation's due events batch after batch, until a claim finds none.
+    """Process the organisation's due events batch after batch, until a claim finds none, and
+    send each batch's texts from this task as soon as the batch is committed: one queue hop
+    from Xero's webhook to Twilio, not two.
 
     Deliveries that arrive meanwhile leave the kick to this task when they see events waiting
     before theirs (_organisations_with_a_kick_pending): the claim after each batch takes them.
-    Past DRAIN_FOR a fresh kick takes over, so no task outlives Q_CLUSTER's timeout.
+    Past DRAIN_FOR a fresh kick takes over, and texts not yet sent go to dispatch tasks, so no
+    task outlives Q_CLUSTER's timeout.
     """
     deadline = timezone.now() + DRAIN_FOR
     total = 0
-    while claimed := events_process(connection=connection):
+    while True:
+        with messages_dispatch_inline(until=deadline):
+            claimed = events_process(connection=connection)
+        if not claimed:
+            return total
         total += claimed
         if timezone.now() >= deadline:
             events_kick(xero_tenant_id=connection.xero_tenant_id)
-            break
-    return total
+            return total
 
 
 def events_due_xero_tenant_ids() -> list[str]:

@@ -19,13 +19,13 @@ from billing_events.transitions import (
 )
 from connections.selectors import names_for_customers
 from connections.xero import XeroClient
-from messaging.services import messages_cancel, notify
+from messaging.services import Notice, messages_cancel_many, notify_many
 from snapshots.contacts import ContactCard
 from snapshots.fields import contact_fields
 from snapshots.models import ContactSnapshot, CreditNoteSnapshot, InvoiceSnapshot
 from snapshots.segment_sync import segments_learn
 from snapshots.selectors import contact_card, invoice_tracking
-from snapshots.services import snapshot_upsert, snapshots_insert_new
+from snapshots.services import snapshots_insert_new, snapshots_upsert
 
 FIRST_RETRY = timedelta(seconds=30)
 LONGEST_RETRY = timedelta(hours=1)
@@ -75,34 +75,37 @@ class _Organisation:
             previous=previous, xero_credit_note=record, notify_since=self.notify_since
         )
 
-    def card(self, contact_id: str) -> ContactCard:
-        snapshot = ContactSnapshot.objects.filter(
-            xero_tenant_id=self.xero_tenant_id, contact_id=contact_id
-        ).first()
-        if snapshot is None:
+    def cards(self, contact_ids) -> dict[str, ContactCard]:
+        """The cards of these contacts, read in one statement."""
+        snapshots = self.snapshots(ContactSnapshot, "contact_id", set(contact_ids))
+        for contact_id in set(contact_ids) - set(snapshots):
             # The contact could not be fetched: the summary embedded in the invoice will do.
             embedded = self.embedded_contacts.get(contact_id, {})
-            snapshot = ContactSnapshot(
+            snapshots[contact_id] = ContactSnapshot(
                 contact_id=contact_id,
                 xero_tenant_id=self.xero_tenant_id,
                 **contact_fields(embedded, **self.countries),
             )
-        return contact_card(snapshot=snapshot, organisation=self.connection)
+        return {
+            contact_id: contact_card(snapshot=snapshot, organisation=self.connection)
+            for contact_id, snapshot in snapshots.items()
+        }
 
-    def send(self, notification: Notification, *, tracking=(), **extra_context) -> None:
-        notify(
-            tenant=self.tenant,
-            kind=notification.kind,
-            contact=self.card(notification.contact_id),
-            context={
-                **notification.context,
-                **names_for_customers(self.connection),
-                **extra_context,
-            },
-            dedup_key=notification.dedup_key,
-            invoice_id=notification.invoice_id,
-            tracking=tracking,
-        )
+    def notices(self, announced: list[tuple[object, Notification, dict]]) -> list[Notice]:
+        """The notifications of a batch as messaging takes them, with their contacts' cards."""
+        cards = self.cards({notification.contact_id for _, notification, _ in announced})
+        names = names_for_customers(self.connection)
+        return [
+            Notice(
+                kind=notification.kind,
+                contact=cards[notification.contact_id],
+                context={**notification.context, **names, **extra},
+                dedup_key=notification.dedup_key,
+                invoice_id=notification.invoice_id,
+                tracking=tracking,
+            )
+            for tracking, notification, extra in announced
+        ]
 
 
 # Per kind of record: its snapshot model, the snapshot's id field and Xero's name for it.
@@ -113,34 +116,44 @@ _KINDS = {
 }
 
 
-def _record_apply(organisation: _Organisation, kind: str, record: dict) -> None:
-    """Upsert the record's snapshot under its row lock and, in the same transaction, act on
-    what changed: reminders cancelled, notifications sent (unless quiet)."""
-    model, id_field, xero_id = _KINDS[kind]
+def _batch_apply(organisation: _Organisation, records: dict[str, list[dict]]) -> None:
+    """Upsert the records' snapshots under their row locks and, in the same transaction, act
+    on what changed: reminders cancelled, notifications sent (unless quiet). Contacts go first,
+    so the notifications read them. A few statements for the whole batch, not a few per record:
+    each kind's snapshots are locked, inserted and updated together, and messaging makes the
+    messages of all the notifications at once (notify_many)."""
+    cancels: dict[str, str] = {}
+    announced: list[tuple[object, Notification, dict]] = []
     with transaction.atomic():
-        snapshot, outcome = snapshot_upsert(
-            model=model,
-            tenant=organisation.tenant,
-            xero_tenant_id=organisation.xero_tenant_id,
-            ids={id_field: record[xero_id]},
-            decide=partial(organisation.outcome, kind, record),
-        )
-        if outcome.stale or organisation.quiet:
-            return
-        if outcome.cancel_reminders:
-            messages_cancel(
+        for kind, kind_records in records.items():
+            if not kind_records:
+                continue
+            model, id_field, xero_id = _KINDS[kind]
+            applied = snapshots_upsert(
+                model=model,
                 tenant=organisation.tenant,
-                dedup_prefix=f"invoice:{snapshot.invoice_id}:reminder:",
-                reason=f"Invoice is {snapshot.status} in Xero.",
+                xero_tenant_id=organisation.xero_tenant_id,
+                id_field=id_field,
+                decide={
+                    record[xero_id]: partial(organisation.outcome, kind, record)
+                    for record in kind_records
+                },
             )
-        extra = {}
-        if kind == "invoice" and outcome.notifications:
-            extra = {
-                "tracking": invoice_tracking(snapshot=snapshot),
-                "online_invoice_url": invoice_pay_url(snapshot=snapshot),
-            }
-        for notification in outcome.notifications:
-            organisation.send(notification, **extra)
+            if organisation.quiet:
+                continue
+            for snapshot, outcome in applied:
+                if outcome.stale:
+                    continue
+                if outcome.cancel_reminders:
+                    prefix = f"invoice:{snapshot.invoice_id}:reminder:"
+                    cancels[prefix] = f"Invoice is {snapshot.status} in Xero."
+                tracking, extra = (), {}
+                if kind == "invoice" and outcome.notifications:
+                    tracking = invoice_tracking(snapshot=snapshot)
+                    extra = {"online_invoice_url": invoice_pay_url(snapshot=snapshot)}
+                announced += [(tracking, n, extra) for n in outcome.notifications]
+        messages_cancel_many(tenant=organisation.tenant, reasons=cancels)
+        notify_many(tenant=organisation.tenant, notices=organisation.notices(announced))
 
 
 def _new_fields(organisation: _Organisation, kind: str, record: dict) -> dict:
@@ -224,12 +237,14 @@ def _records_apply(
     if quiet:
         contacts_to_apply = _snapshots_insert_new(organisation, "contact", contacts_to_apply)
         invoices_to_apply = _snapshots_insert_new(organisation, "invoice", invoices)
-    for contact in contacts_to_apply:
-        _record_apply(organisation, "contact", contact)
-    for invoice in invoices_to_apply:
-        _record_apply(organisation, "invoice", invoice)
-    for credit_note in credit_notes:
-        _record_apply(organisation, "credit_note", credit_note)
+    _batch_apply(
+        organisation,
+        {
+            "contact": contacts_to_apply,
+            "invoice": invoices_to_apply,
+            "credit_note": list(credit_notes),
+        },
+    )
     with transaction.atomic():
         option_unseen = segments_learn(
             connection=connection, invoices=invoices, contacts=(*contacts, *fetched_contacts)
