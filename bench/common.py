@@ -389,7 +389,8 @@ def running(config: str, *, db: str, organisations: int, pools: int = 1, log: st
     """A fresh database for `config` ("sqlite-orm", "pg-orm" or "redis": the broker and the
     database), seeded and imported, then gunicorn (2 workers × 4 threads, as the Dockerfile) and
     `pools` × `manage.py qcluster`. Each pool runs from a working directory and an environment
-    of its own, as on a host of its own: pools share nothing but the database and Redis.
+    of its own, as on a host of its own: pools share nothing but the database and Redis (and,
+    on SQLite, one host, the temporary directory through which enqueues wake them).
     Yields (gunicorn process, [qcluster processes]). Call it in a process of its own: Django's
     database settings are fixed at setup."""
     import tempfile
@@ -412,6 +413,12 @@ def running(config: str, *, db: str, organisations: int, pools: int = 1, log: st
         str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--workers", "2",
         "--threads", "4", "--bind", f"127.0.0.1:{WEB_PORT}",
     ]  # fmt: skip
+
+    def own_tmp(home: str) -> dict:
+        # SQLite means one host: there the web and the pools share the temporary directory in
+        # which an enqueue wakes idle pushers (config/wakeful_broker.py), as `make run` does.
+        return {} if config == "sqlite-orm" else {"TMPDIR": home}
+
     with ExitStack() as stack:
         web = stack.enter_context(
             process(gunicorn, environment=environment,
@@ -424,7 +431,7 @@ def running(config: str, *, db: str, organisations: int, pools: int = 1, log: st
                 stack.enter_context(
                     process(
                         [PYTHON, str(ROOT / "manage.py"), "qcluster"],
-                        environment={**environment, "HOME": home, "TMPDIR": home},
+                        environment={**environment, "HOME": home, **own_tmp(home)},
                         log=f"{log}-qcluster{pool}.log",
                         cwd=home,
                     )

@@ -175,6 +175,9 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # An enqueue wakes the idle pushers of this host at once (config/wakeful_broker.py); the poll
+    # is only the fallback, for a wake that cannot be delivered.
+    Q_CLUSTER["broker_class"] = "config.wakeful_broker.WakefulORM"
     Q_CLUSTER["poll"] = 1
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -18,7 +18,7 @@ def _load_settings(env: dict) -> subprocess.CompletedProcess:
             "import django; django.setup(); from django.conf import settings;"
             "db = settings.DATABASES['default']; print(db['ENGINE'],"
             " db.get('OPTIONS', {}).get('transaction_mode')); print(settings.Q_CLUSTER.get('orm'),"
-            " settings.Q_CLUSTER.get('redis'));"
+            " settings.Q_CLUSTER.get('redis'), settings.Q_CLUSTER.get('broker_class'));"
             "print(*(settings.CACHES[c]['BACKEND'].rsplit('.', 1)[1] for c in settings.CACHES))",
         ],
         cwd=ROOT,
@@ -35,7 +35,8 @@ def test_development_defaults_are_sqlite_and_the_orm_broker():
     engine, broker, caches = result.stdout.splitlines()
     # IMMEDIATE makes atomic() take SQLite's write lock at BEGIN: our select_for_update().
     assert engine == "django.db.backends.sqlite3 IMMEDIATE"
-    assert broker == "default None"
+    # The ORM broker, woken by enqueues on this host (config/wakeful_broker.py).
+    assert broker == "default None config.wakeful_broker.WakefulORM"
     assert caches == "LocMemCache LocMemCache"
 
 
@@ -50,7 +51,7 @@ def test_database_url_switches_to_postgresql_and_redis_url_to_redis():
     assert result.returncode == 0, result.stderr
     engine, broker, caches = result.stdout.splitlines()
     assert engine == "django.db.backends.postgresql None"
-    assert broker == "None redis://127.0.0.1:6379/0"
+    assert broker == "None redis://127.0.0.1:6379/0 None"
     # Failed logins and API throttling are counted across every web process.
     assert caches == "RedisCache RedisCache"
 
