@@ -74,7 +74,10 @@ def open_invoice_ids(org: str) -> frozenset[str]:
 def invoice(org: str, invoice_id: str, *, overdue: bool = False) -> dict:
     now = datetime.now(UTC)
     # Open invoices fell due 0–30 days ago, spread by id, so each day's sweep meets every stage.
-    issued = now - timedelta(days=14 + _n(invoice_id) % 31 if overdue else 0)
+    # Issued at midnight: fetched again, an invoice nobody changed says what it said (Xero's
+    # UpdatedDateUTC does not move by itself).
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    issued = midnight - timedelta(days=14 + _n(invoice_id) % 31) if overdue else now
     contact_id = contact_id_for(org, invoice_id)
     return {
         "Type": "ACCREC",

@@ -43,8 +43,8 @@ def snapshots_upsert[D: Decision](
     The row locks serialise a webhook batch and a poll that carry the same record: the second
     one decides against what the first one wrote. Rows are locked in id order, so two batches
     never wait for each other in a circle. Run it inside the caller's transaction, which holds
-    the locks until whatever the decisions lead to is done. Four statements whatever the size
-    of the batch: lock and read, insert the new, update the changed (and Django's savepoint).
+    the locks until whatever the decisions lead to is done. At most four statements whatever the
+    size of the batch: lock and read, insert the new, update the changed, touch the unchanged.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("snapshots_upsert() runs inside the caller's transaction.atomic().")
@@ -55,7 +55,7 @@ def snapshots_upsert[D: Decision](
     )
     previous = {getattr(row, id_field): row for row in locked}
     now = timezone.now()
-    results, new, changed, fields = [], [], [], {"last_seen_at"}
+    results, new, changed, seen, fields = [], [], [], [], set()
     for record_id, decide_one in decide.items():
         before = previous.get(record_id)
         decision = decide_one(before)
@@ -74,15 +74,20 @@ def snapshots_upsert[D: Decision](
             new.append(snapshot)
         else:
             snapshot = before
-            for name, value in decision.fields.items():
-                setattr(snapshot, name, value)
+            differ = {n for n, value in decision.fields.items() if getattr(snapshot, n) != value}
+            for name in differ:
+                setattr(snapshot, name, decision.fields[name])
             snapshot.last_seen_at = now
-            changed.append(snapshot)
-            fields.update(decision.fields)
+            (changed if differ else seen).append(snapshot)
+            fields |= differ
         results.append((snapshot, decision))
     model.objects.bulk_create(new)
+    # Most records fetched again are as they were (the sweep's re-check): only their last_seen_at
+    # moves, in one plain UPDATE; bulk_update's CASE per field and row is for the changed few.
+    if seen:
+        model.objects.filter(pk__in=[snapshot.pk for snapshot in seen]).update(last_seen_at=now)
     if changed:
-        model.objects.bulk_update(changed, sorted(fields))
+        model.objects.bulk_update(changed, sorted(fields | {"last_seen_at"}))
     return results
 
 

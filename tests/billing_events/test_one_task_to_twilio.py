@@ -1,0 +1,158 @@
+"""One task from Xero's webhook to Twilio: the processing task sends its batch's texts itself,
+in a handful of statements per batch, and hands what it has no time for to dispatch tasks."""
+
+import copy
+import json
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
+from django_q.models import OrmQ
+
+from billing_events.models import XeroEvent
+from billing_events.tasks import events_process_task
+from connections.models import MessagingSettings
+from messaging.models import Message
+from messaging.tasks import messages_dispatch_task
+from tests.billing_events.helpers import (
+    API,
+    INVOICE_ID,
+    XERO_TENANT_ID,
+    api_json,
+    mock_xero,
+    post_xero_webhook,
+    webhook_body,
+)
+from tests.billing_events.inbound import (
+    ACCOUNT_SID,
+    AROHA,
+    AUTH_TOKEN,
+    twilio_message_created,
+    twilio_sends,
+)
+
+# Committed for real: the task sends what its batch committed (transaction.on_commit).
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOON_IN_AUCKLAND = "2026-12-18T00:00:00+00:00"
+
+
+@pytest.fixture
+def twilio(connection, xero_api):
+    """The organisation's Twilio is set up, accepts every text, and it is noon in Auckland."""
+    MessagingSettings.objects.create(
+        tenant=connection.tenant,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        twilio_from_number="+6498880000",
+    )
+    connection.tenant.timezone = "Pacific/Auckland"
+    connection.tenant.save()
+    twilio_message_created(xero_api)
+    with time_machine.travel(NOON_IN_AUCKLAND, tick=False):
+        yield
+
+
+def queued_dispatches() -> list[list[int]]:
+    """The message ids of every dispatch task waiting in the queue."""
+    return [
+        task.task["args"][0]
+        for task in OrmQ.objects.all()
+        if task.func() == "messaging.tasks.messages_dispatch_task"
+    ]
+
+
+def invoices_answered_by_id(xero_api) -> None:
+    """Xero answers GET /Invoices?IDs= with each invoice asked for, all of the same customer."""
+    template = api_json("invoices__authorised")["Invoices"][0]
+
+    def invoices_by_id(request):
+        invoices = []
+        for number, invoice_id in enumerate(request.params["IDs"].split(",")):
+            invoice = copy.deepcopy(template)
+            invoice.update(InvoiceID=invoice_id, InvoiceNumber=f"INV-{number:04d}")
+            invoices.append(invoice)
+        return 200, {}, json.dumps({"Invoices": invoices})
+
+    xero_api.add_callback("GET", f"{API}/Invoices", callback=invoices_by_id)
+    mock_xero(xero_api, Contacts="contacts__mobile")
+
+
+def burst_of(count: int, *, skip: int = 0) -> bytes:
+    """A delivery announcing `count` new invoices (after the first `skip` of the fixture's)."""
+    delivery = json.loads(webhook_body("invoice_create__burst"))
+    invoice_ids = sorted({event["resourceId"] for event in delivery["events"]})
+    invoice_ids = invoice_ids[skip : skip + count]
+    events = [e for e in delivery["events"] if e["resourceId"] in invoice_ids]
+    events = list({e["resourceId"]: e for e in events}.values())
+    return json.dumps({**delivery, "events": events}).encode()
+
+
+def test_an_approved_invoice_is_texted_by_the_processing_task_with_no_second_task(
+    client, connection, xero_api, twilio
+):
+    mock_xero(xero_api, Invoices="invoices__authorised", Contacts="contacts__mobile")
+    assert post_xero_webhook(client, "invoice_update__single").status_code == 200
+
+    assert events_process_task(XERO_TENANT_ID) == 1
+
+    [sent] = twilio_sends(xero_api)
+    assert sent["To"] == AROHA
+    message = Message.objects.get(dedup_key=f"invoice:{INVOICE_ID}:issued")
+    assert message.status == "sent" and message.provider_id.startswith("SM")
+    assert [c.note for c in message.status_changes.order_by("pk")] == [
+        "Created",
+        "Claimed for sending.",
+        "Accepted by the provider.",
+    ]
+    assert queued_dispatches() == []
+
+
+def test_past_its_deadline_the_task_leaves_the_other_texts_to_dispatch_tasks_each_sent_once(
+    client, connection, xero_api, twilio, monkeypatch
+):
+    monkeypatch.setattr("billing_events.services.events.DRAIN_FOR", timedelta(0))
+    invoices_answered_by_id(xero_api)
+    assert post_xero_webhook(client, "", body=burst_of(60)).status_code == 200
+
+    events_process_task(XERO_TENANT_ID)
+
+    # One chunk goes before the deadline is looked at; the rest wait in tasks of 50 at most.
+    assert len(twilio_sends(xero_api)) == 25
+    left = queued_dispatches()
+    assert [len(ids) for ids in left] == [35]
+    assert set(Message.objects.filter(pk__in=left[0]).values_list("status", flat=True)) == {
+        "pending"
+    }
+    for ids in left:
+        messages_dispatch_task(ids)
+        messages_dispatch_task(ids)  # a task run twice sends nothing twice
+    recipients_by_invoice = Message.objects.values_list("invoice_id", flat=True)
+    assert len(twilio_sends(xero_api)) == 60 == len(set(recipients_by_invoice))
+    assert set(Message.objects.values_list("status", flat=True)) == {"sent"}
+    assert set(XeroEvent.objects.values_list("status", flat=True)) == {"processed"}
+
+
+def statements_to_text(client, xero_api, invoices: int, *, skip: int = 0) -> int:
+    assert post_xero_webhook(client, "", body=burst_of(invoices, skip=skip)).status_code == 200
+    with CaptureQueriesContext(db_connection) as queries:
+        events_process_task(XERO_TENANT_ID)
+    assert Message.objects.filter(status="sent").count() == invoices
+    Message.objects.all().delete()
+    return len(queries)
+
+
+def test_a_batch_costs_a_fixed_few_statements_and_one_more_per_text_accepted(
+    client, connection, xero_api, twilio
+):
+    """Snapshots, templates, opt-outs, messages and claims are read and written per batch;
+    only Twilio's answer is recorded per text (docs/architecture.md "The flow of one invoice")."""
+    invoices_answered_by_id(xero_api)
+    few = statements_to_text(client, xero_api, 4)
+    many = statements_to_text(client, xero_api, 44, skip=4)
+
+    assert few <= 70
+    assert (many - few) / 40 <= 1.2
+
