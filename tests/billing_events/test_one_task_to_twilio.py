@@ -155,4 +155,3 @@ def test_a_batch_costs_a_fixed_few_statements_and_one_more_per_text_accepted(
 
     assert few <= 70
     assert (many - few) / 40 <= 1.2
-
