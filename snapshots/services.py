@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Protocol
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connections.selectors import connection_for_xero_tenant
@@ -28,6 +28,11 @@ class Decision(Protocol):
     fields: dict | None
 
 
+# A record never seen has no row to lock: two workers may both decide it new. The second
+# insert fails on the unique constraint, and its batch is decided again against the first's row.
+INSERT_RACE_RETRIES = 3
+
+
 def snapshots_upsert[D: Decision](
     *,
     model: type[Snapshot],
@@ -42,28 +47,27 @@ def snapshots_upsert[D: Decision](
 
     The row locks serialise a webhook batch and a poll that carry the same record: the second
     one decides against what the first one wrote. Rows are locked in id order, so two batches
-    never wait for each other in a circle. Run it inside the caller's transaction, which holds
-    the locks until whatever the decisions lead to is done. At most four statements whatever the
-    size of the batch: lock and read, insert the new, update the changed, touch the unchanged.
+    never wait for each other in a circle. A record two workers both found new is inserted by
+    one; the other decides again against that row (`decide` must have no side effects). Run it
+    inside the caller's transaction, which holds the locks until whatever the decisions lead to
+    is done. A handful of statements whatever the size of the batch: lock and read, insert the
+    new (in a savepoint), update the changed, touch the unchanged.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("snapshots_upsert() runs inside the caller's transaction.atomic().")
-    locked = (
-        model.objects.select_for_update()
-        .filter(xero_tenant_id=xero_tenant_id, **{f"{id_field}__in": list(decide)})
-        .order_by(id_field)
-    )
-    previous = {getattr(row, id_field): row for row in locked}
-    now = timezone.now()
-    results, new, changed, seen, fields = [], [], [], [], set()
-    for record_id, decide_one in decide.items():
-        before = previous.get(record_id)
-        decision = decide_one(before)
-        if decision.fields is None:
-            results.append((before, decision))
-            continue
-        if before is None:
-            snapshot = model(
+    for attempt in range(1, INSERT_RACE_RETRIES + 1):
+        locked = (
+            model.objects.select_for_update()
+            .filter(xero_tenant_id=xero_tenant_id, **{f"{id_field}__in": list(decide)})
+            .order_by(id_field)
+        )
+        previous = {getattr(row, id_field): row for row in locked}
+        results = [
+            (previous.get(record_id), d(previous.get(record_id))) for record_id, d in decide.items()
+        ]
+        now = timezone.now()
+        new = [
+            model(
                 tenant=tenant,
                 xero_tenant_id=xero_tenant_id,
                 **{id_field: record_id},
@@ -71,24 +75,47 @@ def snapshots_upsert[D: Decision](
                 first_seen_at=now,
                 last_seen_at=now,
             )
-            new.append(snapshot)
+            for record_id, (before, decision) in zip(decide, results, strict=True)
+            if before is None and decision.fields is not None
+        ]
+        try:
+            if new:
+                with transaction.atomic():
+                    model.objects.bulk_create(new)
+            break
+        except IntegrityError:
+            if attempt == INSERT_RACE_RETRIES:
+                raise
+    inserted = iter(new)
+    saved = []
+    for before, decision in results:
+        if decision.fields is None:
+            saved.append((before, decision))
+        elif before is None:
+            saved.append((next(inserted), decision))
         else:
-            snapshot = before
-            differ = {n for n, value in decision.fields.items() if getattr(snapshot, n) != value}
-            for name in differ:
-                setattr(snapshot, name, decision.fields[name])
-            snapshot.last_seen_at = now
-            (changed if differ else seen).append(snapshot)
-            fields |= differ
-        results.append((snapshot, decision))
-    model.objects.bulk_create(new)
-    # Most records fetched again are as they were (the sweep's re-check): only their last_seen_at
-    # moves, in one plain UPDATE; bulk_update's CASE per field and row is for the changed few.
+            saved.append((before, decision))
+    _update(model, [(b, d.fields) for b, d in results if b is not None and d.fields is not None])
+    return saved
+
+
+def _update(model, rows: list[tuple[Snapshot, dict]]) -> None:
+    """Save new values onto locked snapshots. Most records fetched again are as they were (the
+    sweep's re-check): only their last_seen_at moves, in one plain UPDATE; bulk_update's CASE
+    per field and row is for the few that changed."""
+    now = timezone.now()
+    changed, seen, fields = [], [], set()
+    for snapshot, values in rows:
+        differ = {name for name, value in values.items() if getattr(snapshot, name) != value}
+        for name in differ:
+            setattr(snapshot, name, values[name])
+        snapshot.last_seen_at = now
+        (changed if differ else seen).append(snapshot)
+        fields |= differ
     if seen:
         model.objects.filter(pk__in=[snapshot.pk for snapshot in seen]).update(last_seen_at=now)
     if changed:
         model.objects.bulk_update(changed, sorted(fields | {"last_seen_at"}))
-    return results
 
 
 def snapshot_upsert[D: Decision](

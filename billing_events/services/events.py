@@ -5,6 +5,7 @@
 import json
 import logging
 import re
+import time
 import uuid
 from collections import defaultdict
 from datetime import timedelta
@@ -41,6 +42,13 @@ MAX_ATTEMPTS = 10
 
 # How long one task keeps taking batches of an organisation that keeps receiving events.
 DRAIN_FOR = timedelta(seconds=20)
+# A task fetches an organisation's next batch no sooner than this after its last one, unless a
+# full fetch (GET_BATCH events) is waiting: the first event of a quiet organisation is fetched
+# at once, and the burst behind it is gathered into a few GETs of up to 50 invoices instead of
+# one per delivery. Xero allows each organisation 60 calls a minute: fetching more often would
+# only spend that sooner.
+GATHER = timedelta(seconds=1)
+GET_BATCH = 50
 
 PROCESS_TASK = "billing_events.tasks.events_process_task"
 NO_CONNECTION = "No active connection for this tenantId."
@@ -312,26 +320,45 @@ def events_process(*, connection) -> int:
     return claimed
 
 
+def _gather(*, connection, since) -> bool:
+    """Whether more of the organisation's events are due; if fewer than a full fetch are, wait
+    until GATHER has passed since `since`, so those arriving meanwhile join the next batch."""
+    due = XeroEvent.objects.filter(
+        xero_tenant_id=connection.xero_tenant_id,
+        status=XeroEvent.Status.PENDING,
+        next_attempt_at__lte=timezone.now(),
+    ).values_list("pk", flat=True)[:GET_BATCH]
+    due = len(due)
+    wait = (since + GATHER - timezone.now()).total_seconds()
+    if 0 < due < GET_BATCH and wait > 0:
+        time.sleep(wait)
+    return due > 0
+
+
 def events_drain(*, connection) -> int:
-    """Process the organisation's due events batch after batch, until a claim finds none, and
-    send each batch's texts from this task as soon as the batch is committed: one queue hop
-    from Xero's webhook to Twilio, not two.
+    """Process the organisation's due events batch after batch, until none is due, and send
+    each batch's texts from this task as soon as the batch is committed: one queue hop from
+    Xero's webhook to Twilio, not two. Batches follow each other no faster than GATHER unless a
+    full one is waiting, so a burst costs a few Xero calls, not one per delivery.
 
     Deliveries that arrive meanwhile leave the kick to this task when they see events waiting
-    before theirs (_organisations_with_a_kick_pending): the claim after each batch takes them.
-    Past DRAIN_FOR a fresh kick takes over, and texts not yet sent go to dispatch tasks, so no
-    task outlives Q_CLUSTER's timeout.
+    before theirs (_kicks_unless_pending): the claim after each batch takes them. Past
+    DRAIN_FOR a fresh kick takes over, and texts not yet sent go to dispatch tasks, so no task
+    outlives Q_CLUSTER's timeout.
     """
     deadline = timezone.now() + DRAIN_FOR
     total = 0
     while True:
+        started = timezone.now()
         with messages_dispatch_inline(until=deadline):
             claimed = events_process(connection=connection)
+        total += claimed
         if not claimed:
             return total
-        total += claimed
         if timezone.now() >= deadline:
             events_kick(xero_tenant_id=connection.xero_tenant_id)
+            return total
+        if not _gather(connection=connection, since=started):
             return total
 
 

@@ -64,13 +64,17 @@ def queued_dispatches() -> list[list[int]]:
     ]
 
 
-def invoices_answered_by_id(xero_api) -> None:
-    """Xero answers GET /Invoices?IDs= with each invoice asked for, all of the same customer."""
+def invoices_answered_by_id(xero_api, on_fetch=None) -> None:
+    """Xero answers GET /Invoices?IDs= with each invoice asked for, all of the same customer;
+    `on_fetch(n)` is told how many were asked for, while Xero answers."""
     template = api_json("invoices__authorised")["Invoices"][0]
 
     def invoices_by_id(request):
         invoices = []
-        for number, invoice_id in enumerate(request.params["IDs"].split(",")):
+        wanted = request.params["IDs"].split(",")
+        if on_fetch:
+            on_fetch(len(wanted))
+        for number, invoice_id in enumerate(wanted):
             invoice = copy.deepcopy(template)
             invoice.update(InvoiceID=invoice_id, InvoiceNumber=f"INV-{number:04d}")
             invoices.append(invoice)
@@ -155,3 +159,54 @@ def test_a_batch_costs_a_fixed_few_statements_and_one_more_per_text_accepted(
 
     assert few <= 70
     assert (many - few) / 40 <= 1.2
+
+
+def test_a_burst_behind_the_first_batch_is_gathered_into_one_fetch_not_one_per_delivery(
+    client, connection, xero_api, twilio, monkeypatch
+):
+    """The first invoice of a quiet organisation goes at once; what arrives behind it waits up
+    to a second (events.GATHER) for the rest of the burst, then goes in one GET."""
+    waits = []
+
+    def more_arrive_while_waiting(seconds):
+        waits.append(seconds)
+        for skip in (2, 3):
+            assert post_xero_webhook(client, "", body=burst_of(1, skip=skip)).status_code == 200
+
+    monkeypatch.setattr("billing_events.services.events.time.sleep", more_arrive_while_waiting)
+    fetches = []
+
+    def one_arrives_while_fetching(asked: int):
+        fetches.append(asked)
+        if len(fetches) == 1:
+            assert post_xero_webhook(client, "", body=burst_of(1, skip=1)).status_code == 200
+
+    invoices_answered_by_id(xero_api, on_fetch=one_arrives_while_fetching)
+    assert post_xero_webhook(client, "", body=burst_of(1)).status_code == 200
+    assert events_process_task(XERO_TENANT_ID) == 4
+
+    assert waits == [1.0]
+    assert fetches == [1, 3]
+    assert len(twilio_sends(xero_api)) == 4
+
+
+def test_a_full_fetch_waiting_is_taken_at_once_and_a_quiet_organisation_never_waits(
+    client, connection, xero_api, twilio, monkeypatch
+):
+    monkeypatch.setattr(
+        "billing_events.services.events.time.sleep",
+        lambda seconds: pytest.fail("waited with a full fetch due, or nothing due"),
+    )
+    fetches = []
+
+    def a_full_fetch_arrives_while_fetching(asked: int):
+        fetches.append(asked)
+        if len(fetches) == 1:
+            assert post_xero_webhook(client, "", body=burst_of(50, skip=1)).status_code == 200
+
+    invoices_answered_by_id(xero_api, on_fetch=a_full_fetch_arrives_while_fetching)
+    assert post_xero_webhook(client, "", body=burst_of(1)).status_code == 200
+    assert events_process_task(XERO_TENANT_ID) == 51
+
+    assert fetches == [1, 50]
+    assert len(twilio_sends(xero_api)) == 51

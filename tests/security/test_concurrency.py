@@ -6,6 +6,7 @@ organisation, ten notify() calls racing on one dedup key, two reminder runs of o
 overlapping.
 """
 
+import json
 import threading
 from datetime import timedelta
 
@@ -16,12 +17,19 @@ from django.db import connections
 from django.test import Client
 from django_q import tasks as q_tasks
 
-from billing_events.models import ReminderSent, SweepRun
+from billing_events.models import ReminderSent, SweepRun, XeroEvent
 from billing_events.reminders import sweep_run
 from billing_events.services import events_process
 from messaging.models import Message
 from messaging.services import notify
-from tests.billing_events.helpers import API, INVOICE_ID, mock_xero, post_xero_webhook
+from snapshots.models import InvoiceSnapshot
+from tests.billing_events.helpers import (
+    API,
+    INVOICE_ID,
+    api_json,
+    mock_xero,
+    post_xero_webhook,
+)
 from tests.billing_events.reminder_helpers import import_at, local
 from tests.billing_events.standin import StandInXero
 from tests.messaging.conftest import MESSAGES_URL
@@ -125,3 +133,32 @@ def test_two_overlapping_reminder_runs_of_one_day_send_each_reminder_once(new_co
     keys = list(Message.objects.filter(kind="reminder").values_list("dedup_key", flat=True))
     assert len(keys) == len(set(keys)) == ReminderSent.objects.count() == 3
     assert SweepRun.objects.get().status == "done"
+
+
+def test_two_workers_that_both_find_an_invoice_new_store_it_once_and_announce_it_once(
+    connection, xero_api
+):
+    """Nothing is locked for a record never seen: on PostgreSQL both workers decide "new" and
+    the second insert meets the first's row; it decides again against it, and fails nothing."""
+    mock_xero(xero_api, Contacts="contacts__mobile")
+    both_fetching = threading.Barrier(2, timeout=30)
+    first_fetching = threading.Event()
+
+    def invoices(request):
+        first_fetching.set()
+        both_fetching.wait()  # each worker holds its own claim: two batches, one invoice
+        return 200, {}, json.dumps(api_json("invoices__authorised"))
+
+    xero_api.add_callback("GET", f"{API}/Invoices", callback=invoices)
+
+    def worker(i):
+        if i == 1:
+            assert first_fetching.wait(timeout=30)
+        assert post_xero_webhook(Client(), "invoice_update__single").status_code == 200
+        return events_process(connection=connection)
+
+    claimed = _in_threads(2, worker)
+    assert claimed == [1, 1]
+    assert InvoiceSnapshot.objects.filter(invoice_id=INVOICE_ID).count() == 1
+    assert Message.objects.filter(dedup_key=f"invoice:{INVOICE_ID}:issued").count() == 1
+    assert set(XeroEvent.objects.values_list("status", flat=True)) == {"processed"}
