@@ -68,8 +68,8 @@ clean:
 # AGAINST=<rev> runs calls, e2e, latency and scale-out side by side with that commit as well
 # (bench/against.py: a temporary git worktree, runs interleaved ROUNDS times, ratios in the
 # report); on main after a merge, HEAD~1 is main before it. AGAINST= runs this commit alone.
-.PHONY: bench bench-ingest bench-calls bench-e2e bench-sweep bench-latency bench-scaleout bench-workspace bench-report
-bench: bench-ingest bench-calls bench-e2e bench-sweep bench-latency bench-scaleout bench-workspace bench-report
+.PHONY: bench bench-ingest bench-calls bench-e2e bench-burst bench-sweep bench-latency bench-scaleout bench-workspace bench-report
+bench: bench-ingest bench-calls bench-e2e bench-burst bench-sweep bench-latency bench-scaleout bench-workspace bench-report
 
 AGAINST ?= HEAD~1
 ROUNDS ?= 1
@@ -87,6 +87,10 @@ bench-calls: $(VENV)/.installed-bench
 
 bench-e2e: $(VENV)/.installed-bench
 	$(SIDE_BY_SIDE) e2e --events 300 --organisations 50 --rate 20 --count-sql
+
+# One organisation's burst (~100 invoices in ~1 s): texted fast without spending more calls.
+bench-burst: $(VENV)/.installed-bench
+	$(SIDE_BY_SIDE) e2e --events 130 --organisations 1 --rate 20 --record burst
 
 bench-sweep: $(VENV)/.installed-bench
 	$(PY) -m bench.sweep --sizes 20x50,200x50,200x500

@@ -77,10 +77,13 @@ def run_side(root: Path, name: str, args: list[str], *, output: str, suffix: str
 
 
 def _output_name(name: str, args: list[str]) -> str:
-    """What bench.<name> writes: ingest names its file after its thread count."""
+    """What bench.<name> writes: ingest names its file after its thread count, e2e after
+    --record."""
     if name == "ingest":
         threads = args[args.index("--threads") + 1] if "--threads" in args else "4"
         return f"ingest-threads{threads}"
+    if "--record" in args:  # bench.e2e --record burst
+        return args[args.index("--record") + 1]
     return name
 
 

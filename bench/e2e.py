@@ -119,6 +119,11 @@ def main():
     parser.add_argument("--only", choices=CONFIGS)
     parser.add_argument("--workers", type=int)
     parser.add_argument(
+        "--record",
+        default="e2e",
+        help="the name the results are written under: `burst` for the one-organisation burst",
+    )
+    parser.add_argument(
         "--count-sql",
         action="store_true",
         help="count SQL statements per text in every process, by phase (bench/sqlcount.py; "
@@ -148,7 +153,7 @@ def main():
                 result = common.subprocess_result("e2e", args_one)
                 results.append({"config": config, "q_workers": workers, **result})
                 print(json.dumps(results[-1]), flush=True)
-    common.record("e2e", {"results": results})
+    common.record(args.record, {"results": results})
 
 
 if __name__ == "__main__":

@@ -200,10 +200,10 @@ def _sql_phases(results: list[dict]) -> str:
     return table(["scenario", *SQL_PHASES.values(), "total"], rows)
 
 
-def e2e() -> str:
-    figures = load("e2e")
+def e2e(name: str = "e2e") -> str:
+    figures = load(name)
     if figures is None:
-        return "_Not run yet: `make bench-e2e`._"
+        return f"_Not run yet: `make bench-{name}`._"
     names = {"sqlite-orm": "ORM / SQLite", "pg-orm": "ORM / PostgreSQL",
              "redis": "Redis / PostgreSQL"}  # fmt: skip
     rows = []
@@ -403,7 +403,8 @@ def memory() -> str:
     return table(["process", "peak RSS (VmHWM)"], rows)
 
 
-SECTIONS = {"machine": machine, "ingest": ingest, "calls": calls, "e2e": e2e, "sweep": sweep,
+SECTIONS = {"machine": machine, "ingest": ingest, "calls": calls, "e2e": e2e,
+            "burst": lambda: e2e("burst"), "sweep": sweep,
             "latency": latency, "scaleout": scaleout, "workspace": workspace, "memory": memory,
             **{f"against-{name}": (lambda n=name: against(n)) for name in AGAINST}}  # fmt: skip
 

@@ -54,8 +54,9 @@ def _against_sweep(f: dict):
         yield f"{size}: ms per reminder", r["ms_per_reminder"]
 
 
-AGAINST = {"calls": _against_calls, "e2e": _against_e2e, "latency": _against_latency,
-           "scaleout": _against_scaleout, "sweep": _against_sweep}  # fmt: skip
+AGAINST = {"calls": _against_calls, "e2e": _against_e2e, "burst": _against_e2e,
+           "latency": _against_latency, "scaleout": _against_scaleout,
+           "sweep": _against_sweep}  # fmt: skip
 
 
 def _median_by_label(runs: list[dict], figures) -> dict:
