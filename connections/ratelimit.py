@@ -16,6 +16,8 @@ from functools import cache
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connections.models import XeroCall, XeroRateBudget
@@ -70,17 +72,40 @@ class DatabaseBudget:
             now = timezone.now()
             if budget.blocked_until and budget.blocked_until > now:
                 return Wait(budget.blocked_reason, (budget.blocked_until - now).total_seconds())
-            calls = XeroCall.objects.filter(xero_tenant_id=xero_tenant_id)
-            windows = (("day", DAY, limits.day), ("minute", MINUTE, limits.minute))
-            for reason, span, limit in windows:
-                window = calls.filter(started_at__gt=now - span).order_by("-started_at")
-                oldest = window.values_list("started_at", flat=True)[limit - 1 : limit].first()
-                if oldest is not None:
-                    return Wait(reason, (oldest + span - now).total_seconds())
-            in_flight = calls.filter(finished_at=None, started_at__gt=now - LEASE)
-            if in_flight.count() >= limits.concurrent:
+            log = self._log(xero_tenant_id, limits, now=now)
+            for reason, span in (("day", DAY), ("minute", MINUTE)):
+                if log[reason] is not None:
+                    return Wait(reason, (log[reason] + span - now).total_seconds())
+            if log["in_flight"] >= limits.concurrent:
                 return Wait("concurrent", CONCURRENT_POLL_SECONDS)
             return XeroCall.objects.create(xero_tenant_id=xero_tenant_id, started_at=now).pk
+
+    @staticmethod
+    def _log(xero_tenant_id: str, limits: Limits, *, now) -> dict:
+        """In one statement, read after the lock is held (so it sees every call its previous
+        holder logged): the limit-th latest call of the day and of the minute (None while the
+        window has room) and the calls in flight."""
+        calls = XeroCall.objects.filter(xero_tenant_id=xero_tenant_id)
+
+        def nth_latest(span, limit):
+            window = calls.filter(started_at__gt=now - span).order_by("-started_at")
+            return Subquery(window.values("started_at")[limit - 1 : limit])
+
+        in_flight = (
+            calls.filter(finished_at=None, started_at__gt=now - LEASE)
+            .values("xero_tenant_id")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            XeroRateBudget.objects.filter(xero_tenant_id=xero_tenant_id)
+            .values(
+                day=nth_latest(DAY, limits.day),
+                minute=nth_latest(MINUTE, limits.minute),
+                in_flight=Coalesce(Subquery(in_flight), 0),
+            )
+            .get()
+        )
 
     @staticmethod
     def _locked(xero_tenant_id: str) -> XeroRateBudget:

@@ -52,6 +52,8 @@ class _Organisation:
         self.quiet = quiet
         self.notify_since = sync.imported_at.date() if sync.imported_at else None
         self.embedded_contacts: dict[str, dict] = {}
+        # Contact snapshots read or written while applying the batch: its cards need no re-read.
+        self.contacts: dict[str, ContactSnapshot] = {}
         # Read local phone numbers, to place contacts without an address (FACTS.md "Contact").
         self.countries = {
             "organisation_country": connection.country_code,
@@ -76,8 +78,10 @@ class _Organisation:
         )
 
     def cards(self, contact_ids) -> dict[str, ContactCard]:
-        """The cards of these contacts, read in one statement."""
-        snapshots = self.snapshots(ContactSnapshot, "contact_id", set(contact_ids))
+        """The cards of these contacts, from the batch's snapshots or read in one statement."""
+        snapshots = {i: self.contacts[i] for i in contact_ids if i in self.contacts}
+        unread = set(contact_ids) - set(snapshots)
+        snapshots |= self.snapshots(ContactSnapshot, "contact_id", unread)
         for contact_id in set(contact_ids) - set(snapshots):
             # The contact could not be fetched: the summary embedded in the invoice will do.
             embedded = self.embedded_contacts.get(contact_id, {})
@@ -141,6 +145,8 @@ def _batch_apply(organisation: _Organisation, records: dict[str, list[dict]]) ->
             )
             if organisation.quiet:
                 continue
+            if kind == "contact":
+                organisation.contacts |= {s.contact_id: s for s, _ in applied if s is not None}
             for snapshot, outcome in applied:
                 if outcome.stale:
                     continue
@@ -228,7 +234,8 @@ def _records_apply(
             for outcome in (*invoice_previews.values(), *note_previews)
             for notification in outcome.notifications
         }
-        wanted -= set(organisation.snapshots(ContactSnapshot, "contact_id", wanted))
+        organisation.contacts = organisation.snapshots(ContactSnapshot, "contact_id", wanted)
+        wanted -= set(organisation.contacts)
         contact_ids = set(contact_ids) | wanted
     contact_ids = set(contact_ids) - {contact["ContactID"] for contact in contacts}
     fetched_contacts = client.get_contacts(ids=sorted(contact_ids)) if contact_ids else []
