@@ -86,7 +86,7 @@ bench-calls: $(VENV)/.installed-bench
 	$(SIDE_BY_SIDE) calls --profile
 
 bench-e2e: $(VENV)/.installed-bench
-	$(SIDE_BY_SIDE) e2e --events 300 --organisations 50 --rate 20 --count-sql
+	$(SIDE_BY_SIDE) e2e --events 1000 --organisations 50 --rate 50 --count-sql
 
 # One organisation's burst (~100 invoices in ~1 s): texted fast without spending more calls.
 bench-burst: $(VENV)/.installed-bench

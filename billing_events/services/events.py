@@ -4,6 +4,7 @@
 
 import json
 import logging
+import math
 import re
 import time
 import uuid
@@ -43,12 +44,15 @@ MAX_ATTEMPTS = 10
 # How long one task keeps taking batches of an organisation that keeps receiving events.
 DRAIN_FOR = timedelta(seconds=20)
 # A task fetches an organisation's next batch no sooner than this after its last one, unless a
-# full fetch (GET_BATCH events) is waiting: the first event of a quiet organisation is fetched
-# at once, and the burst behind it is gathered into a few GETs of up to 50 invoices instead of
-# one per delivery. Xero allows each organisation 60 calls a minute: fetching more often would
-# only spend that sooner.
+# full fetch (GET_BATCH events) is waiting or other organisations' events are: the first event
+# of a quiet organisation is fetched at once, and the burst behind it is gathered into a few
+# GETs of up to 50 invoices instead of one per delivery. Xero allows each organisation 60 calls
+# a minute: fetching more often would only spend that sooner. While other organisations wait,
+# the task does not sleep: it queues its organisation's next batch behind them, which gathers.
 GATHER = timedelta(seconds=1)
+GATHER_SLICE = 0.1  # seconds between looks at the other organisations while gathering
 GET_BATCH = 50
+
 
 PROCESS_TASK = "billing_events.tasks.events_process_task"
 NO_CONNECTION = "No active connection for this tenantId."
@@ -320,26 +324,37 @@ def events_process(*, connection) -> int:
     return claimed
 
 
-def _gather(*, connection, since) -> bool:
-    """Whether more of the organisation's events are due; if fewer than a full fetch are, wait
-    until GATHER has passed since `since`, so those arriving meanwhile join the next batch."""
+def _due_count(*, connection) -> int:
+    """How many of the organisation's events are due, up to a full fetch."""
     due = XeroEvent.objects.filter(
         xero_tenant_id=connection.xero_tenant_id,
         status=XeroEvent.Status.PENDING,
         next_attempt_at__lte=timezone.now(),
     ).values_list("pk", flat=True)[:GET_BATCH]
-    due = len(due)
-    wait = (since + GATHER - timezone.now()).total_seconds()
-    if 0 < due < GET_BATCH and wait > 0:
-        time.sleep(wait)
-    return due > 0
+    return len(due)
+
+
+def _gathered(*, connection, since) -> bool:
+    """Wait until GATHER has passed since `since`, so the events arriving meanwhile join the
+    next batch; False as soon as another organisation's events are due (a worker is better
+    used on them)."""
+    others = XeroEvent.objects.filter(status=XeroEvent.Status.PENDING).exclude(
+        xero_tenant_id=connection.xero_tenant_id
+    )
+    slices = math.ceil((since + GATHER - timezone.now()).total_seconds() / GATHER_SLICE)
+    for _ in range(slices):
+        if others.filter(next_attempt_at__lte=timezone.now()).exists():
+            return False
+        time.sleep(GATHER_SLICE)
+    return True
 
 
 def events_drain(*, connection) -> int:
     """Process the organisation's due events batch after batch, until none is due, and send
     each batch's texts from this task as soon as the batch is committed: one queue hop from
     Xero's webhook to Twilio, not two. Batches follow each other no faster than GATHER unless a
-    full one is waiting, so a burst costs a few Xero calls, not one per delivery.
+    full one is waiting, so a burst costs a few Xero calls, not one per delivery; while other
+    organisations wait, the organisation's next batch is queued behind them instead.
 
     Deliveries that arrive meanwhile leave the kick to this task when they see events waiting
     before theirs (_kicks_unless_pending): the claim after each batch takes them. Past
@@ -355,10 +370,12 @@ def events_drain(*, connection) -> int:
         total += claimed
         if not claimed:
             return total
-        if timezone.now() >= deadline:
-            events_kick(xero_tenant_id=connection.xero_tenant_id)
+        due = _due_count(connection=connection)
+        if not due:
             return total
-        if not _gather(connection=connection, since=started):
+        late = timezone.now() >= deadline
+        if late or (due < GET_BATCH and not _gathered(connection=connection, since=started)):
+            events_kick(xero_tenant_id=connection.xero_tenant_id)
             return total
 
 
