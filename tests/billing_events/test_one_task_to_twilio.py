@@ -96,6 +96,20 @@ def burst_of(count: int, *, skip: int = 0) -> bytes:
     return json.dumps({**delivery, "events": events}).encode()
 
 
+def arriving_during_the_first_fetch(client, xero_api, body: bytes) -> list[int]:
+    """Xero answers by id; while it answers the first GET, the delivery `body` arrives. Returns
+    how many invoices each GET asked for, as they are made."""
+    fetches = []
+
+    def deliver_once(asked: int):
+        fetches.append(asked)
+        if len(fetches) == 1:
+            assert post_xero_webhook(client, "", body=body).status_code == 200
+
+    invoices_answered_by_id(xero_api, on_fetch=deliver_once)
+    return fetches
+
+
 def test_an_approved_invoice_is_texted_by_the_processing_task_with_no_second_task(
     client, connection, xero_api, twilio
 ):
@@ -178,14 +192,7 @@ def test_a_burst_behind_the_first_batch_is_gathered_into_one_fetch_not_one_per_d
                 assert post_xero_webhook(client, "", body=body).status_code == 200
 
     monkeypatch.setattr("billing_events.services.events.time.sleep", more_arrive_while_waiting)
-    fetches = []
-
-    def one_arrives_while_fetching(asked: int):
-        fetches.append(asked)
-        if len(fetches) == 1:
-            assert post_xero_webhook(client, "", body=burst_of(1, skip=1)).status_code == 200
-
-    invoices_answered_by_id(xero_api, on_fetch=one_arrives_while_fetching)
+    fetches = arriving_during_the_first_fetch(client, xero_api, burst_of(1, skip=1))
     assert post_xero_webhook(client, "", body=burst_of(1)).status_code == 200
     OrmQ.objects.all().delete()  # the worker running the task took its kick off the queue
     assert events_process_task(XERO_TENANT_ID) == 4
@@ -203,11 +210,7 @@ def test_while_another_organisation_waits_the_task_queues_its_next_batch_instead
         lambda seconds: pytest.fail("a worker slept while another organisation waited"),
     )
 
-    def one_arrives_while_fetching(asked: int):
-        if not Message.objects.exists():
-            assert post_xero_webhook(client, "", body=burst_of(1, skip=1)).status_code == 200
-
-    invoices_answered_by_id(xero_api, on_fetch=one_arrives_while_fetching)
+    arriving_during_the_first_fetch(client, xero_api, burst_of(1, skip=1))
     assert post_xero_webhook(client, "", body=burst_of(1)).status_code == 200
     other = for_organisation("invoice_update__single", OTHER_XERO_TENANT_ID)
     assert post_xero_webhook(client, "", body=other).status_code == 200
@@ -228,14 +231,7 @@ def test_a_full_fetch_waiting_is_taken_at_once_and_a_quiet_organisation_never_wa
         "billing_events.services.events.time.sleep",
         lambda seconds: pytest.fail("waited with a full fetch due, or nothing due"),
     )
-    fetches = []
-
-    def a_full_fetch_arrives_while_fetching(asked: int):
-        fetches.append(asked)
-        if len(fetches) == 1:
-            assert post_xero_webhook(client, "", body=burst_of(50, skip=1)).status_code == 200
-
-    invoices_answered_by_id(xero_api, on_fetch=a_full_fetch_arrives_while_fetching)
+    fetches = arriving_during_the_first_fetch(client, xero_api, burst_of(50, skip=1))
     assert post_xero_webhook(client, "", body=burst_of(1)).status_code == 200
     assert events_process_task(XERO_TENANT_ID) == 51
 
