@@ -19,6 +19,7 @@ import requests
 from django.conf import settings
 from django.utils import timezone
 
+from connections.http import kept
 from connections.models import XeroConnection, XeroGrant
 from connections.ratelimit import BudgetExhausted, budget_backend, call_slot
 
@@ -73,7 +74,7 @@ class XeroClient:
         self.max_retries = max_retries
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
-        self.session = requests.Session()
+        self.session = kept("xero", requests.Session)
 
     @property
     def grant(self) -> XeroGrant:

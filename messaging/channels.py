@@ -23,6 +23,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
+from connections.http import kept
 from connections.models import MessagingSettings
 
 logger = logging.getLogger(__name__)
@@ -162,8 +163,14 @@ class TwilioChannel:
 
     def __init__(self, messaging: MessagingSettings):
         self.messaging = messaging
+        self._built: Client | None = None
 
     def _client(self) -> Client:
+        if self._built is None:
+            self._built = self._build()
+        return self._built
+
+    def _build(self) -> Client:
         m = self.messaging
         username, password = (
             (m.twilio_api_key_sid, m.twilio_api_key_secret)
@@ -176,7 +183,7 @@ class TwilioChannel:
             username,
             password,
             m.twilio_account_sid,
-            http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS),
+            http_client=kept("twilio", lambda: TwilioHttpClient(timeout=HTTP_TIMEOUT_SECONDS)),
             environment={},  # a stray TWILIO_EDGE / TWILIO_REGION must not rewrite the host
         )
         # Domain.absolute_url() reads base_url on every request (twilio 9.13 base/domain.py).
@@ -325,7 +332,7 @@ class Email:
             "custom_args": {"dunwell_reference": message.reference},
         }
         try:
-            response = requests.post(
+            response = kept("sendgrid", requests.Session).post(
                 f"{settings.SENDGRID_API_URL}/v3/mail/send",
                 json=payload,
                 headers={"Authorization": f"Bearer {m.sendgrid_api_key}"},

@@ -12,6 +12,7 @@ from responses import matchers
 from connections.models import XeroConnection, XeroGrant
 from connections.xero import XeroClient, XeroError, XeroReconnectRequired
 from connections.xero_format import parse_money, parse_xero_date
+from tests.http_server import http_server
 from tests.xero_api import (
     ACCESS_TOKEN,
     REFRESH_TOKEN,
@@ -77,6 +78,18 @@ def test_each_call_carries_the_token_the_organisation_and_json(xero, connection,
     connection.refresh_from_db()
     assert (connection.min_limit_remaining, connection.day_limit_remaining) == (58, 4990)
     assert connection.last_success_at is not None
+
+
+def test_fetches_one_after_another_share_one_connection_to_xero(connection, sleeps, settings):
+    def xero_api(method, path):
+        return 200, xero_json("invoices__one")
+
+    with http_server(xero_api) as server:
+        settings.XERO_API_URL = server.url
+        for _ in range(3):  # as three batches do, each with a client of its own
+            assert len(_client(connection, sleeps).get_invoices(ids=["a-1"])) == 1
+    assert len(server.requests) == 3
+    assert server.connections == 1
 
 
 def test_a_token_about_to_expire_is_refreshed_before_the_call(xero, tenant_a, sleeps):

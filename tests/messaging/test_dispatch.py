@@ -13,6 +13,7 @@ from urllib3.exceptions import NewConnectionError, ProtocolError
 from messaging.models import Message, OptOut
 from messaging.services import SENDING_STALE_AFTER as STALE
 from messaging.services import message_dispatch, messages_due_run, notify
+from tests.http_server import http_server
 from tests.messaging.conftest import MESSAGES_URL, NOON_IN_NZ, fixture, twilio_reply
 
 pytestmark = pytest.mark.usefixtures("twilio_a", "noon")
@@ -74,6 +75,21 @@ def test_requests_go_to_the_configured_twilio_url(send):
     responses.add(responses.POST, url, json=fixture("message_create__queued"), status=201)
     assert send().status == Message.Status.SENT
     assert responses.calls[0].request.url == url
+
+
+def test_texts_sent_one_after_another_share_one_connection_to_twilio(send):
+    # A connection (against the real Twilio, a TLS handshake) per text was most of a send's cost.
+    sids = iter(range(1, 100))
+
+    def twilio(method, path):
+        return 201, {**fixture("message_create__queued"), "sid": f"SM{next(sids):032d}"}
+
+    with http_server(twilio) as server, override_settings(TWILIO_API_URL=server.url):
+        messages = [send(dedup_key=f"invoice:INV-014{n}:issued") for n in range(3)]
+    assert [m.status for m in messages] == [Message.Status.SENT] * 3
+    assert [m.provider_id for m in messages] == [f"SM{n:032d}" for n in (1, 2, 3)]
+    assert len(server.requests) == 3
+    assert server.connections == 1
 
 
 @responses.activate
