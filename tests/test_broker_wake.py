@@ -1,9 +1,11 @@
-"""The ORM broker of the embedded default is woken by an enqueue (config/wakeful_broker.py).
+"""The ORM broker is woken by an enqueue (config/wakeful_broker.py).
 
 An idle pusher waits in `dequeue()` for up to `Q_CLUSTER["poll"]`; here the poll is 5 s, so a
 task handed over well within it was woken, not polled. A wake is sent only once the enqueue has
-committed, and nothing about the wake (its directory, a dead pusher's socket, a full buffer) can
-fail an enqueue or stop the poll.
+committed, and nothing about the wake (its directory, a dead pusher's socket, a full buffer, a
+cut connection) can fail an enqueue or stop the poll. The tests before the first socket test run
+on whichever database the suite runs on (PostgreSQL: NOTIFY; SQLite: Unix sockets); the socket
+tests use sockets on both; the NOTIFY tests need PostgreSQL.
 """
 
 import shutil
@@ -14,12 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
-from django.db import connections, transaction
+from django.db import connection, connections, transaction
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.models import OrmQ
 from django_q.signing import SignedPackage
 from django_q.tasks import async_task
+
+from config import wakeful_broker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,6 +69,17 @@ class Pusher:
 
     def funcs(self):
         return [SignedPackage.loads(payload)["func"] for _, payload in self.tasks]
+
+
+@pytest.fixture
+def sockets(monkeypatch):
+    """The wake of SQLite, whichever database the suite runs on."""
+    monkeypatch.setattr(wakeful_broker, "wake_kind", lambda vendor: wakeful_broker.SocketWake)
+
+
+postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="NOTIFY: run with DATABASE_URL=postgres://…"
+)
 
 
 def _wake_directory(temp_dir: Path) -> Path:
@@ -123,6 +138,67 @@ def test_every_idle_pusher_of_the_database_is_woken():
     assert max(p.returned_at for p in pushers) - enqueued_at < WOKEN_WITHIN
 
 
+def test_a_transaction_that_enqueues_many_tasks_wakes_the_pushers_once(monkeypatch):
+    wakes = []
+    kind = wakeful_broker.wake_kind(connection.vendor)
+    monkeypatch.setattr(kind, "wake", lambda waker: wakes.append(waker.list_key))
+
+    with transaction.atomic():
+        for _ in range(3):
+            async_task("math.floor", 1.5)
+    async_task("math.ceil", 1.5)  # in autocommit: a wake of its own
+
+    assert OrmQ.objects.count() == 4
+    assert wakes == [Conf.CLUSTER_NAME, Conf.CLUSTER_NAME]
+
+
+@postgresql
+def test_on_postgresql_a_pusher_on_another_host_is_woken(temp_dir, monkeypatch):
+    pusher = Pusher()
+    pusher.start_idle()
+    # The enqueuing process shares no temporary directory with the pusher, as in another
+    # container: the wake goes through the database.
+    monkeypatch.setattr(tempfile, "tempdir", tempfile.mkdtemp(prefix="other-host-"))
+
+    enqueued_at = time.monotonic()
+    async_task("math.floor", 1.5)
+    pusher.thread.join(timeout=3 * POLL)
+
+    assert pusher.error is None
+    assert pusher.funcs() == ["math.floor"]
+    assert pusher.returned_at - enqueued_at < WOKEN_WITHIN
+    assert list(temp_dir.glob("dunwell-wake-*")) == []
+
+
+@postgresql
+def test_on_postgresql_a_pusher_whose_connection_is_cut_polls_then_listens_again(monkeypatch):
+    monkeypatch.setattr(Conf, "POLL", 0.2)
+    monkeypatch.setattr(wakeful_broker, "RELISTEN_AFTER", 0.5)
+    broker = get_broker()
+    assert broker.dequeue() is None  # listens
+    listener = broker.waker()._listener
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s)", [listener.info.backend_pid])
+
+    assert broker.dequeue() is None  # the cut is seen; no exception reaches the pusher
+    async_task("math.floor", 1.5)
+    (task,) = broker.dequeue()  # polled
+    assert SignedPackage.loads(task[1])["func"] == "math.floor"
+
+    time.sleep(0.5)
+    assert broker.dequeue() is None  # listens again, on a new connection
+    assert broker.waker()._listener is not listener
+    monkeypatch.setattr(Conf, "POLL", POLL)
+    pusher = Pusher(broker)
+    pusher.start_idle()
+    enqueued_at = time.monotonic()
+    async_task("math.ceil", 1.5)
+    pusher.thread.join(timeout=3 * POLL)
+    assert pusher.funcs() == ["math.ceil"]
+    assert pusher.returned_at - enqueued_at < WOKEN_WITHIN
+
+
+@pytest.mark.usefixtures("sockets")
 def test_a_dead_pushers_socket_is_removed_and_the_enqueue_goes_through(temp_dir, monkeypatch):
     monkeypatch.setattr(Conf, "POLL", 0)
     directory = _wake_directory(temp_dir)
@@ -136,6 +212,7 @@ def test_a_dead_pushers_socket_is_removed_and_the_enqueue_goes_through(temp_dir,
     assert not (directory / "4242-deadbeef.sock").exists()
 
 
+@pytest.mark.usefixtures("sockets")
 def test_a_pusher_that_reads_no_wakes_does_not_hold_up_enqueues(temp_dir, monkeypatch):
     monkeypatch.setattr(Conf, "POLL", 0)
     broker = get_broker()
@@ -148,6 +225,7 @@ def test_a_pusher_that_reads_no_wakes_does_not_hold_up_enqueues(temp_dir, monkey
     assert broker.dequeue()
 
 
+@pytest.mark.usefixtures("sockets")
 @pytest.mark.parametrize("spoiled", ["a file in its place", "a directory others may enter"])
 def test_without_a_usable_directory_enqueues_work_and_pushers_poll(temp_dir, monkeypatch, spoiled):
     monkeypatch.setattr(Conf, "POLL", 0)
