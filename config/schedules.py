@@ -49,6 +49,9 @@ SCHEDULES["alerts.weekly-summaries"] = (
     None,
 )
 
+# django-q2: keep the newest results of tasks that succeeded (config/task_results.py).
+SCHEDULES["task-results-prune"] = ("config.task_results.task_results_prune", Schedule.MINUTES, 10)
+
 
 def sync_schedules(**kwargs):
     for name, (func, schedule_type, minutes) in SCHEDULES.items():

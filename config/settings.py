@@ -168,7 +168,9 @@ Q_CLUSTER = {
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,
-    "save_limit": 1000,
+    # Successes are kept without django-q2's pruning, which loaded all of them for every task;
+    # config/task_results.py keeps the newest 1,000.
+    "save_limit": 0,
     "label": "Tasks",
 }
 if REDIS_URL:
