@@ -14,7 +14,7 @@ from messaging.models import Message, OptOut
 from messaging.services import SENDING_STALE_AFTER as STALE
 from messaging.services import message_dispatch, messages_due_run, notify
 from tests.http_server import http_server
-from tests.messaging.conftest import MESSAGES_URL, NOON_IN_NZ, fixture, twilio_reply
+from tests.messaging.conftest import MESSAGES_URL, NOON_IN_NZ, fixture, post_twilio, twilio_reply
 
 pytestmark = pytest.mark.usefixtures("twilio_a", "noon")
 
@@ -249,6 +249,47 @@ def test_quiet_hours_are_the_recipients_not_the_tenants(
     _run_due(django_capture_on_commit_callbacks)
     nz.refresh_from_db()
     assert nz.status == Message.Status.SENT
+
+
+@responses.activate
+def test_texts_sent_together_each_keep_their_own_twilio_sid(
+    tenant_a, aroha, invoice_context, django_capture_on_commit_callbacks
+):
+    def twilio(request):
+        number = parse_qs(request.body)["Body"][0].split("invoice INV-")[1][:4]
+        return 201, {}, json.dumps({**fixture("message_create__queued"), "sid": f"SM{number:0>32}"})
+
+    responses.add_callback(responses.POST, MESSAGES_URL, callback=twilio)
+    with django_capture_on_commit_callbacks(execute=True):
+        for number in ("0142", "0143", "0144"):
+            notify(tenant=tenant_a, kind="invoice_issued", contact=aroha,
+                   context={**invoice_context, "invoice_number": f"INV-{number}"},
+                   dedup_key=f"invoice:INV-{number}:issued")  # fmt: skip
+
+    sent = Message.objects.order_by("pk")
+    assert [(m.status, m.provider_id) for m in sent] == [
+        ("sent", f"SM{number:0>32}") for number in ("0142", "0143", "0144")
+    ]
+    assert [m.status_changes.last().note for m in sent] == ["Accepted by the provider."] * 3
+
+
+@responses.activate
+def test_a_status_callback_that_overtakes_twilios_answer_is_kept(client, send):
+    def twilio_calls_back_before_answering(request):
+        callback_url = parse_qs(request.body)["StatusCallback"][0]
+        path = callback_url.removeprefix("http://127.0.0.1:8000")
+        assert post_twilio(client, path, "status__delivered").status_code == 200
+        return 201, {}, json.dumps(fixture("message_create__queued"))
+
+    responses.add_callback(
+        responses.POST, MESSAGES_URL, callback=twilio_calls_back_before_answering
+    )
+    message = send()
+
+    assert (message.status, message.provider_status) == ("delivered", "delivered")
+    assert message.provider_id == "SM00000000000000000000000000000142"
+    notes = {change.note for change in message.status_changes.all()}
+    assert notes == {"Created", "Claimed for sending.", "Twilio: delivered"}
 
 
 @responses.activate
