@@ -11,14 +11,14 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from django.conf import settings
+from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import Count, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from connections.models import XeroCall, XeroRateBudget
 
@@ -58,6 +58,29 @@ class Limits:
         )
 
 
+# The log of one organisation's calls, as DatabaseBudget._log reads it. Written as SQL: composing
+# its three subqueries with the ORM cost more CPU than the Xero call it guards (bench/RESULTS.md
+# "This round").
+_LOG = """
+SELECT
+  (SELECT started_at FROM connections_xerocall WHERE xero_tenant_id = %s AND started_at > %s
+   ORDER BY started_at DESC LIMIT 1 OFFSET %s),
+  (SELECT started_at FROM connections_xerocall WHERE xero_tenant_id = %s AND started_at > %s
+   ORDER BY started_at DESC LIMIT 1 OFFSET %s),
+  (SELECT COUNT(*) FROM connections_xerocall
+   WHERE xero_tenant_id = %s AND finished_at IS NULL AND started_at > %s)
+"""
+
+
+def _moment(value: datetime | str | None) -> datetime | None:
+    """A timestamp the log returned: SQLite gives text in UTC, PostgreSQL an aware datetime."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if value is not None and timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
+
+
 class DatabaseBudget:
     """The sliding log is XeroCall rows; takers of one organisation queue on its budget row.
 
@@ -85,27 +108,18 @@ class DatabaseBudget:
         """In one statement, read after the lock is held (so it sees every call its previous
         holder logged): the limit-th latest call of the day and of the minute (None while the
         window has room) and the calls in flight."""
-        calls = XeroCall.objects.filter(xero_tenant_id=xero_tenant_id)
-
-        def nth_latest(span, limit):
-            window = calls.filter(started_at__gt=now - span).order_by("-started_at")
-            return Subquery(window.values("started_at")[limit - 1 : limit])
-
-        in_flight = (
-            calls.filter(finished_at=None, started_at__gt=now - LEASE)
-            .values("xero_tenant_id")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
-        return (
-            XeroRateBudget.objects.filter(xero_tenant_id=xero_tenant_id)
-            .values(
-                day=nth_latest(DAY, limits.day),
-                minute=nth_latest(MINUTE, limits.minute),
-                in_flight=Coalesce(Subquery(in_flight), 0),
+        moment = db_connection.ops.adapt_datetimefield_value
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                _LOG,
+                [
+                    *(xero_tenant_id, moment(now - DAY), limits.day - 1),
+                    *(xero_tenant_id, moment(now - MINUTE), limits.minute - 1),
+                    *(xero_tenant_id, moment(now - LEASE)),
+                ],
             )
-            .get()
-        )
+            day, minute, in_flight = cursor.fetchone()
+        return {"day": _moment(day), "minute": _moment(minute), "in_flight": in_flight}
 
     @staticmethod
     def _locked(xero_tenant_id: str) -> XeroRateBudget:
