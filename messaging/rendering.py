@@ -12,8 +12,8 @@ import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import format_currency, get_territory_currencies
