@@ -13,6 +13,7 @@ following FACTS.md "Which failures may be retried":
 
 import json
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -163,12 +164,14 @@ class TwilioChannel:
 
     def __init__(self, messaging: MessagingSettings):
         self.messaging = messaging
-        self._built: Client | None = None
+        self._local = threading.local()  # dispatch sends from several threads at once
 
     def _client(self) -> Client:
-        if self._built is None:
-            self._built = self._build()
-        return self._built
+        """Built once per thread: each thread has its own connection (connections.http)."""
+        client = getattr(self._local, "client", None)
+        if client is None:
+            client = self._local.client = self._build()
+        return client
 
     def _build(self) -> Client:
         m = self.messaging

@@ -4,10 +4,12 @@
     with http_server(answer) as server:
         ... # requests to server.url
     server.requests  # [(client (host, port), method, path)], one TCP connection per client
+    server.most_in_flight  # the most requests it was answering at once
 """
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class Server:
     url: str
     requests: list[tuple[tuple[str, int], str, str]] = field(default_factory=list)
+    in_flight: int = 0
+    most_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def connections(self) -> int:
@@ -25,9 +30,11 @@ class Server:
 
 
 @contextmanager
-def http_server(answer: Callable[[str, str], tuple[int, dict]]) -> Iterator[Server]:
+def http_server(
+    answer: Callable[[str, str], tuple[int, dict]], *, takes: float = 0.0
+) -> Iterator[Server]:
     """Serve `answer(method, path) -> (status, json body)` with keep-alive, as Twilio and Xero
-    do."""
+    do, each answer `takes` seconds."""
     server: Server
 
     class Handler(BaseHTTPRequestHandler):
@@ -38,8 +45,14 @@ def http_server(answer: Callable[[str, str], tuple[int, dict]]) -> Iterator[Serv
 
         def _serve(self):
             self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            server.requests.append((self.client_address, self.command, self.path))
-            status, body = answer(self.command, self.path)
+            with server.lock:
+                server.requests.append((self.client_address, self.command, self.path))
+                server.in_flight += 1
+                server.most_in_flight = max(server.most_in_flight, server.in_flight)
+                status, body = answer(self.command, self.path)
+            time.sleep(takes)
+            with server.lock:
+                server.in_flight -= 1
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from connections.http import kept
 from connections.models import MessagingSettings
 from messaging.channels import (
     FINAL_PROVIDER_STATUSES,
@@ -67,6 +69,10 @@ AMBIGUOUS_RECHECK_AFTER = timedelta(minutes=2)
 BATCH = 500
 # Messages claimed together: one statement finds the opted out, two claim them, one logs it.
 CLAIM_CHUNK = 25
+# A chunk's sends in flight at once. Twilio takes a tenth of a second or more to answer a
+# create, so one at a time a worker sent a few texts a second whatever its CPU. Kept low: an
+# account's concurrent requests are limited, and a 429 is only retried later (FACTS.md).
+SENDS_IN_FLIGHT = 4
 
 
 def status_callback_url(message: Message) -> str:
@@ -159,6 +165,7 @@ def _chunk_dispatch(messages: list[Message]) -> None:
     accepted: list[tuple[Message, SendResult]] = []
     channels = {}
     try:
+        sendable = []
         for message in _claim(claimable, now=now, log=log):
             # Checked once the row is ours, so a delivery recorded before this is always seen.
             delivered = _delivered_since(message) if message.resend_of_id else None
@@ -171,9 +178,12 @@ def _chunk_dispatch(messages: list[Message]) -> None:
             key = (message.tenant_id, message.channel)
             if key not in channels:
                 channels[key] = channel_for(message.channel, _messaging_settings(message.tenant_id))
-            result = _send(message, channels[key])
-            if result is not None:
-                accepted.append((message, result))
+            sendable.append((message, channels[key]))
+        for message, answer in _sent(sendable):
+            if isinstance(answer, SendError):
+                _send_failed(message, answer)
+            else:
+                accepted.append((message, answer))
     finally:
         # Recorded together: should this worker die first, the rows stay `sending` and the
         # reconcile finds the texts in Twilio's list (message_reconcile), never sending twice.
@@ -231,9 +241,8 @@ def _delivered_since(message: Message) -> Message | None:
     return next(iter(notification_tries(message=message, statuses=(Status.DELIVERED,))), None)
 
 
-def _send(message: Message, channel) -> SendResult | None:
-    """The provider's answer, or None when the send failed (recorded here)."""
-    outgoing = Outgoing(
+def _outgoing(message: Message) -> Outgoing:
+    return Outgoing(
         to=message.recipient,
         body=message.body,
         subject=message.subject,
@@ -243,18 +252,39 @@ def _send(message: Message, channel) -> SendResult | None:
         content_variables=message.content_variables,
         from_name=message.template_values.get("organisation_name", ""),
     )
+
+
+def _answer(channel, outgoing: Outgoing) -> SendResult | SendError:
+    """The provider's answer to one send; runs in a send thread, so it touches no database."""
     try:
         return channel.send(outgoing)
     except SendError as error:
-        logger.warning(
-            "send failed message=%s code=%s permanent=%s ambiguous=%s",
-            message.pk,
-            error.code,
-            error.permanent,
-            error.ambiguous,
-        )
-        _send_failed(message, error)
-        return None
+        return error
+
+
+def _sent(sendable: list[tuple[Message, object]]) -> list[tuple[Message, SendResult | SendError]]:
+    """Each message's answer, SENDS_IN_FLIGHT sends at a time. Only the HTTP calls run in the
+    send threads; each message's row is read before and written after, in this thread."""
+    outgoing = [(channel, _outgoing(message)) for message, channel in sendable]
+    if len(outgoing) <= 1:
+        answers = [_answer(channel, out) for channel, out in outgoing]
+    else:
+        pool = kept("dispatch-sends", _send_pool)
+        answers = list(pool.map(lambda pair: _answer(*pair), outgoing))
+    for (message, _channel), answer in zip(sendable, answers, strict=True):
+        if isinstance(answer, SendError):
+            logger.warning(
+                "send failed message=%s code=%s permanent=%s ambiguous=%s",
+                message.pk,
+                answer.code,
+                answer.permanent,
+                answer.ambiguous,
+            )
+    return [(message, answer) for (message, _), answer in zip(sendable, answers, strict=True)]
+
+
+def _send_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(SENDS_IN_FLIGHT, thread_name_prefix="dunwell-send")
 
 
 def _accepted(

@@ -13,6 +13,8 @@ from urllib3.exceptions import NewConnectionError, ProtocolError
 from messaging.models import Message, OptOut
 from messaging.services import SENDING_STALE_AFTER as STALE
 from messaging.services import message_dispatch, messages_due_run, notify
+from messaging.services.dispatch import SENDS_IN_FLIGHT
+from messaging.services.notify import Notice, notify_many
 from tests.http_server import http_server
 from tests.messaging.conftest import MESSAGES_URL, NOON_IN_NZ, fixture, post_twilio, twilio_reply
 
@@ -90,6 +92,35 @@ def test_texts_sent_one_after_another_share_one_connection_to_twilio(send):
     assert [m.provider_id for m in messages] == [f"SM{n:032d}" for n in (1, 2, 3)]
     assert len(server.requests) == 3
     assert server.connections == 1
+
+
+def test_a_batch_of_texts_is_sent_a_few_at_a_time_not_one_after_another(
+    tenant_a, aroha, invoice_context, django_capture_on_commit_callbacks
+):
+    # Twilio takes a tenth of a second or more to answer: one at a time, a worker carried only a
+    # few texts a second.
+    sids = iter(range(1, 100))
+
+    def twilio(method, path):
+        return 201, {**fixture("message_create__queued"), "sid": f"SM{next(sids):032d}"}
+
+    notices = [
+        Notice(kind="invoice_issued", contact=aroha, dedup_key=f"invoice:INV-{number}:issued",
+               context={**invoice_context, "invoice_number": f"INV-{number}"})
+        for number in range(10)
+    ]  # fmt: skip
+    with (
+        http_server(twilio, takes=0.2) as server,
+        override_settings(TWILIO_API_URL=server.url),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        notify_many(tenant=tenant_a, notices=notices)
+
+    assert len(server.requests) == 10
+    assert server.most_in_flight == SENDS_IN_FLIGHT
+    sent = Message.objects.all()
+    assert {m.status for m in sent} == {Message.Status.SENT}
+    assert len({m.provider_id for m in sent}) == 10
 
 
 @responses.activate
