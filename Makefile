@@ -68,8 +68,8 @@ clean:
 # AGAINST=<rev> runs calls, e2e, latency and scale-out side by side with that commit as well
 # (bench/against.py: a temporary git worktree, runs interleaved ROUNDS times, ratios in the
 # report); on main after a merge, HEAD~1 is main before it. AGAINST= runs this commit alone.
-.PHONY: bench bench-ingest bench-calls bench-e2e bench-burst bench-sweep bench-latency bench-scaleout bench-workspace bench-report
-bench: bench-ingest bench-calls bench-e2e bench-burst bench-sweep bench-latency bench-scaleout bench-workspace bench-report
+.PHONY: bench bench-ingest bench-calls bench-e2e bench-e2e-twilio bench-burst bench-sweep bench-latency bench-scaleout bench-workspace bench-report
+bench: bench-ingest bench-calls bench-e2e bench-e2e-twilio bench-burst bench-sweep bench-latency bench-scaleout bench-workspace bench-report
 
 AGAINST ?= HEAD~1
 ROUNDS ?= 1
@@ -85,8 +85,13 @@ bench-ingest: $(VENV)/.installed-bench
 bench-calls: $(VENV)/.installed-bench
 	$(SIDE_BY_SIDE) calls --profile
 
+# texts/s without --count-sql: its stack walk costs CPU (SQL per text: bench-calls).
 bench-e2e: $(VENV)/.installed-bench
-	$(SIDE_BY_SIDE) e2e --events 1000 --organisations 50 --rate 50 --count-sql
+	$(SIDE_BY_SIDE) e2e --events 1000 --organisations 50 --rate 50
+
+# The same with the stand-in Twilio answering as late as the real one.
+bench-e2e-twilio: $(VENV)/.installed-bench
+	$(SIDE_BY_SIDE) e2e --events 1000 --organisations 50 --rate 50 --twilio-latency-ms 150 --record e2e-twilio150
 
 # One organisation's burst (~100 invoices in ~1 s): texted fast without spending more calls.
 bench-burst: $(VENV)/.installed-bench

@@ -14,6 +14,8 @@ every Xero call counted is one the events caused.
     python -m bench.e2e [--events 300] [--organisations 50] [--rate 20]
     python -m bench.e2e --only pg-orm --workers 2      (one configuration)
     python -m bench.e2e --count-sql    (SQL statements per text in every process, by phase)
+    python -m bench.e2e --twilio-latency-ms 150 --record e2e-twilio150   (Twilio as slow as the
+                                                                         real one)
 """
 
 import argparse
@@ -124,6 +126,12 @@ def main():
         help="the name the results are written under: `burst` for the one-organisation burst",
     )
     parser.add_argument(
+        "--twilio-latency-ms",
+        type=float,
+        default=0,
+        help="the stand-in Twilio answers each create this late (the real one takes 100–300 ms)",
+    )
+    parser.add_argument(
         "--count-sql",
         action="store_true",
         help="count SQL statements per text in every process, by phase (bench/sqlcount.py; "
@@ -142,7 +150,7 @@ def main():
         print("RESULT " + json.dumps(result))
         return
     results = []
-    with common.standin():
+    with common.standin(STANDIN_TWILIO_LATENCY_MS=args.twilio_latency_ms):
         for config in CONFIGS:
             for workers in (1, 2):
                 # A process per configuration: Django's database settings are fixed at setup.

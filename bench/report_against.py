@@ -55,6 +55,7 @@ def _against_sweep(f: dict):
 
 
 AGAINST = {"calls": _against_calls, "e2e": _against_e2e, "burst": _against_e2e,
+           "e2e-twilio150": _against_e2e,
            "latency": _against_latency, "scaleout": _against_scaleout,
            "sweep": _against_sweep}  # fmt: skip
 

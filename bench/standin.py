@@ -41,6 +41,8 @@ MINUTE_LIMIT = int(os.getenv("STANDIN_MINUTE_LIMIT", "60"))
 CONCURRENT_LIMIT = int(os.getenv("STANDIN_CONCURRENT_LIMIT", "5"))
 # Real Xero answers in a few hundred ms; 0 measures Dunwell alone.
 XERO_LATENCY = float(os.getenv("STANDIN_XERO_LATENCY_MS", "0")) / 1000
+# Real Twilio answers a create in 0.1–0.3 s; 0 measures Dunwell alone.
+TWILIO_LATENCY = float(os.getenv("STANDIN_TWILIO_LATENCY_MS", "0")) / 1000
 NAMESPACE = uuid.UUID("6f1c1d0e-8a47-4a52-9d3e-0b1d5e7c2a11")
 PAGE_SIZE = 100
 
@@ -301,6 +303,8 @@ class Handler(BaseHTTPRequestHandler):
             token = {"access_token": "a", "refresh_token": "r", "expires_in": 1800}
             return self._reply(200, {**token, "token_type": "Bearer"})
         if url.path.endswith("/Messages.json"):
+            if TWILIO_LATENCY:
+                time.sleep(TWILIO_LATENCY)
             form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             sid = "SM" + uuid.uuid4().hex
             with STATE.lock:
