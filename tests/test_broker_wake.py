@@ -82,6 +82,16 @@ postgresql = pytest.mark.skipif(
 )
 
 
+def _assert_woken_by_an_enqueue(pusher: Pusher) -> None:
+    enqueued_at = time.monotonic()
+    async_task("math.floor", 1.5)
+    pusher.thread.join(timeout=3 * POLL)
+
+    assert pusher.error is None
+    assert pusher.funcs() == ["math.floor"]
+    assert pusher.returned_at - enqueued_at < WOKEN_WITHIN
+
+
 def _wake_directory(temp_dir: Path) -> Path:
     """Where this database's pushers listen: made by a pusher's first dequeue."""
     get_broker().dequeue()
@@ -97,13 +107,7 @@ def test_an_enqueue_wakes_an_idle_pusher_well_before_its_poll():
     pusher = Pusher()
     pusher.start_idle()
 
-    enqueued_at = time.monotonic()
-    async_task("math.floor", 1.5)
-    pusher.thread.join(timeout=3 * POLL)
-
-    assert pusher.error is None
-    assert pusher.funcs() == ["math.floor"]
-    assert pusher.returned_at - enqueued_at < WOKEN_WITHIN
+    _assert_woken_by_an_enqueue(pusher)
 
 
 def test_an_enqueue_in_a_transaction_wakes_the_pusher_only_once_committed():
@@ -160,13 +164,7 @@ def test_on_postgresql_a_pusher_on_another_host_is_woken(temp_dir, monkeypatch):
     # container: the wake goes through the database.
     monkeypatch.setattr(tempfile, "tempdir", tempfile.mkdtemp(prefix="other-host-"))
 
-    enqueued_at = time.monotonic()
-    async_task("math.floor", 1.5)
-    pusher.thread.join(timeout=3 * POLL)
-
-    assert pusher.error is None
-    assert pusher.funcs() == ["math.floor"]
-    assert pusher.returned_at - enqueued_at < WOKEN_WITHIN
+    _assert_woken_by_an_enqueue(pusher)
     assert list(temp_dir.glob("dunwell-wake-*")) == []
 
 
