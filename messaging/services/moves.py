@@ -89,14 +89,12 @@ def _move(
     leaving: Sequence[str],
     note: str,
     where: dict | None = None,
-    log: list[MessageStatusChange] | None = None,
     **fields,
 ) -> bool:
     """Apply `fields` only if the row is still in one of `leaving`; log the change if it was.
 
     Two statements, not four, when only one status may be left: it is then what the row was,
-    and the instance takes the values it wrote; only computed ones (F) are read back. With a
-    `log`, the change is appended to it for the caller to insert with others (one statement).
+    and the instance takes the values it wrote; only computed ones (F) are read back.
     """
     if len(leaving) == 1:
         before = leaving[0]
@@ -112,11 +110,7 @@ def _move(
             setattr(message, name, value)
     if computed:
         message.refresh_from_db(fields=computed)
-    change = _change(message, from_status=before or "", note=note)
-    if log is None:
-        change.save()
-    else:
-        log.append(change)
+    _record(message, from_status=before or "", note=note)
     return True
 
 
